@@ -1,0 +1,2 @@
+export { recordResults } from "./results";
+export type { ResultValue } from "./results";

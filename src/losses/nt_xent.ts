@@ -1,0 +1,125 @@
+/**
+ * NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR.
+ *
+ * Chen, Kornblith, Norouzi, Hinton (2020), "A Simple Framework for
+ * Contrastive Learning of Visual Representations", eq. 1.
+ */
+import { tf } from "../backend/tf";
+
+/** Options of {@link ntXentLoss}. */
+export interface NtXentOptions {
+  /** Temperature tau dividing the cosine similarities; default 0.5. */
+  temperature?: number;
+}
+
+// Added to the self-similarity logits so exp() underflows to exactly 0 in
+// float32. A finite value (not -Infinity) keeps 0 * logit finite in gradients.
+const SELF_MASK = -1e9;
+
+// Squared-norm floor: rows are divided by max(|z|, 1e-12) as in PyTorch's
+// F.normalize, and the floor keeps the gradient of sqrt finite on zero rows.
+const MIN_SQUARED_NORM = 1e-24;
+
+/**
+ * Gram matrix `u u^T` of `[m, d]` rows. Its gradient `(dy + dy^T) u` is
+ * written with explicit transposes: the wasm backend's matMul leaves its fast
+ * (XNNPACK) path when an operand is transposed, as autodiff's would be.
+ */
+const gram = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [u, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+  save([u]);
+  return {
+    value: tf.matMul(u, tf.transpose(u)),
+    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
+      tf.matMul(tf.add(dy, tf.transpose(dy)) as tf.Tensor2D, saved as tf.Tensor2D),
+  };
+}) as unknown as (u: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * Row-wise log-sum-exp `[m, k]` -> `[m]`, stable (max-shifted), whose
+ * gradient is the softmax kept from the forward pass: tf.logSumExp
+ * differentiates through its max with an Equal over the whole matrix.
+ */
+const rowLogSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+  const rowMax = tf.max(x, 1, true);
+  const unnormalised = tf.exp(tf.sub(x, rowMax));
+  const total = tf.sum(unnormalised, 1, true);
+  save([tf.div(unnormalised, total)]);
+  return {
+    value: tf.squeeze(tf.add(tf.log(total), rowMax), [1]),
+    gradFunc: (dy: tf.Tensor, [softmax]: tf.Tensor[]) => tf.mul(softmax, tf.expandDims(dy, 1)),
+  };
+}) as unknown as (x: tf.Tensor2D) => tf.Tensor1D;
+
+/**
+ * SimCLR's NT-Xent loss for a batch of N pairs of views.
+ *
+ * The 2N rows of `[z1; z2]` are L2-normalised; for every anchor i of the 2N,
+ * the logits are the cosine similarities to the other 2N - 1 rows divided by
+ * `temperature`, the positive is the other view of the same example (row
+ * i + N or i - N), and the loss is the cross-entropy averaged over all 2N
+ * anchors:
+ *
+ *   loss = 1/(2N) * sum_i [ log sum_{j != i} exp(s_ij / tau) - s_i,pos(i) / tau ]
+ *
+ * Shapes: `z1`, `z2`: `[N, D]` float32 (row k of `z1` and row k of `z2` are two
+ * views of example k) -> scalar.
+ *
+ * @example
+ * const loss = ntXentLoss(head.apply(encoder.apply(view1)) as tf.Tensor2D,
+ *                         head.apply(encoder.apply(view2)) as tf.Tensor2D,
+ *                         { temperature: 0.5 });
+ */
+export function ntXentLoss(
+  z1: tf.Tensor2D,
+  z2: tf.Tensor2D,
+  options: NtXentOptions = {},
+): tf.Scalar {
+  const temperature = options.temperature ?? 0.5;
+  validate(z1, z2, temperature);
+  const n = z1.shape[0];
+  return tf.tidy(() => {
+    const z = tf.concat([z1, z2], 0);
+    const squaredNorm = tf.sum(tf.square(z), 1, true);
+    const unit = tf.mul(z, tf.rsqrt(tf.maximum(squaredNorm, MIN_SQUARED_NORM)));
+    const scale = 1 / temperature;
+    const logits = tf.add(tf.mul(gram(unit as tf.Tensor2D), scale), tf.mul(tf.eye(2 * n), SELF_MASK)) as tf.Tensor2D;
+    const logNormaliser = rowLogSumExp(logits);
+    // Both views of pair k share one positive logit, so it counts twice.
+    const [u1, u2] = tf.split(unit, [n, n], 0);
+    const positive = tf.sum(tf.mul(u1, u2));
+    const total = tf.sub(tf.sum(logNormaliser), tf.mul(positive, 2 * scale));
+    return tf.div(total, 2 * n) as tf.Scalar;
+  });
+}
+
+function validate(z1: tf.Tensor, z2: tf.Tensor, temperature: number): void {
+  for (const [name, z] of [["z1", z1], ["z2", z2]] as const) {
+    if (!(z instanceof tf.Tensor)) {
+      throw new Error(`ntXentLoss: ${name} must be a tf.Tensor2D, got ${typeof z}`);
+    }
+    if (z.rank !== 2) {
+      throw new Error(
+        `ntXentLoss: ${name} must have rank 2 [N, D], got rank ${z.rank} shape [${z.shape}]`,
+      );
+    }
+    if (z.dtype !== "float32") {
+      throw new Error(`ntXentLoss: ${name} must have dtype float32, got ${z.dtype}`);
+    }
+    const [rows, cols] = z.shape as number[];
+    if (rows < 1 || cols < 1) {
+      throw new Error(
+        `ntXentLoss: ${name} must have at least one row and one column, got shape [${z.shape}]`,
+      );
+    }
+  }
+  if (z1.shape[0] !== z2.shape[0] || z1.shape[1] !== z2.shape[1]) {
+    throw new Error(
+      `ntXentLoss: z2 must have the shape of z1 [${z1.shape}], got [${z2.shape}]`,
+    );
+  }
+  if (!(typeof temperature === "number" && Number.isFinite(temperature) && temperature > 0)) {
+    throw new Error(`ntXentLoss: temperature must be a positive finite number, got ${temperature}`);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `BatchMatMul` on wasm with the transposes done up front. Stock wasm sends
+ * any product with `transposeA` or `transposeB` (every matMul gradient has
+ * one) to a naive loop at ~3 GFLOP/s, and only an untransposed product of
+ * single matrices to XNNPACK (~40 GFLOP/s). For single matrices this kernel
+ * transposes the flagged operand with the Transpose kernel and calls the
+ * stock kernel untransposed; batched products go to the stock kernel as they are.
+ */
+import { tf } from "../tf";
+import { KernelBackendName, KernelHost } from "./host";
+
+/**
+ * The kernel function: for float32 `a` `[..1, M, K]` (or `[..1, K, M]` with
+ * `transposeA`) and `b` `[..1, K, N]` (or `[..1, N, K]` with `transposeB`),
+ * whose leading dimensions are all 1, returns `[..1, M, N]`; else runs `stock`.
+ *
+ * @example
+ * const stock = tf.getKernel("BatchMatMul", "wasm");
+ * tf.unregisterKernel("BatchMatMul", "wasm");
+ * tf.registerKernel({ ...stock, kernelFunc: batchMatMulTransposedKernel("wasm", stock) });
+ */
+export function batchMatMulTransposedKernel(backendName: KernelBackendName, stock: tf.KernelConfig | undefined): tf.KernelFunc {
+  if (stock == null) throw new Error(`batchMatMulTransposedKernel: backend '${backendName}' has no stock BatchMatMul kernel to fall back on`);
+  return (args) => {
+    const { a, b } = args.inputs as { a?: tf.TensorInfo; b?: tf.TensorInfo };
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    const single = (t: tf.TensorInfo) => t.shape.length >= 2 && t.shape.slice(0, -2).every((d) => d === 1);
+    if (a == null || b == null || !(transposeA || transposeB) || a.dtype !== "float32" || b.dtype !== "float32" ||
+        !single(a) || !single(b)) {
+      return stock.kernelFunc(args);
+    }
+    const host = new KernelHost(backendName, args.backend);
+    const rowsCols = (t: tf.TensorInfo) => t.shape.slice(-2) as [number, number];
+    // Untransposed 2-D views, [M, K] and [K, N]; a transposed operand becomes new data.
+    const plain = (t: tf.TensorInfo, transposed: boolean | undefined) => {
+      const [r, c] = rowsCols(t);
+      if (!transposed) return { info: host.alias(t, [1, r, c]), owned: false };
+      const tT = host.run("Transpose", { x: host.alias(t, [r, c]) }, { perm: [1, 0] });
+      return { info: host.alias(tT, [1, c, r]), owned: true, data: tT };
+    };
+    const left = plain(a, transposeA);
+    const right = plain(b, transposeB);
+    try {
+      const M = left.info.shape[1];
+      const N = right.info.shape[2];
+      if (left.info.shape[2] !== right.info.shape[1]) {
+        throw new Error(
+          `BatchMatMul (${backendName}): inner dimensions of a [${a.shape}] (transposeA=${!!transposeA}) and b [${b.shape}] (transposeB=${!!transposeB}) must match`,
+        );
+      }
+      const out = stock.kernelFunc({ ...args, inputs: { a: left.info, b: right.info }, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+      const lead = new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1);
+      return { ...out, shape: [...lead, M, N] };
+    } finally {
+      if (left.owned) host.dispose(left.data!);
+      if (right.owned) host.dispose(right.data!);
+    }
+  };
+}

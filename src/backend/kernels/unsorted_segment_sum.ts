@@ -1,0 +1,63 @@
+/**
+ * `UnsortedSegmentSum`: `out[s, ...] = sum of x[i, ...] over i with segmentIds[i] = s`,
+ * the gradient of `gather` (embedding tables). One pass over `x`.
+ *
+ * Unlike TensorFlow, which drops rows whose id is negative, an id outside
+ * `[0, numSegments)` throws: silently losing gradient rows hides bugs.
+ */
+import { tf } from "../tf";
+import { shapeString } from "./conv_geometry";
+import { KernelBackendName, KernelHost } from "./host";
+
+/**
+ * The kernel function for `backendName`: inputs `x` `[...idShape, ...inner]`
+ * (float32 or int32) and `segmentIds` `idShape` (int32), attribute
+ * `numSegments`; returns `[numSegments, ...inner]` of `x`'s dtype.
+ *
+ * @example
+ * tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm",
+ *   kernelFunc: unsortedSegmentSumKernel("wasm") });
+ */
+export function unsortedSegmentSumKernel(backendName: KernelBackendName): tf.KernelFunc {
+  const where = `UnsortedSegmentSum (${backendName})`;
+  return ({ inputs, backend, attrs }) => {
+    const { x, segmentIds } = inputs as { x?: tf.TensorInfo; segmentIds?: tf.TensorInfo };
+    if (x == null || segmentIds == null) throw new Error(`${where}: inputs x and segmentIds are required`);
+    const numSegments = (attrs as { numSegments?: unknown } | undefined)?.numSegments;
+    if (typeof numSegments !== "number" || !Number.isInteger(numSegments) || numSegments < 0) {
+      throw new Error(`${where}: numSegments must be a non-negative integer, got ${String(numSegments)}`);
+    }
+    if (segmentIds.dtype !== "int32") {
+      throw new Error(`${where}: segmentIds must be int32, got ${segmentIds.dtype}`);
+    }
+    if (x.dtype !== "float32" && x.dtype !== "int32") {
+      throw new Error(`${where}: x must be float32 or int32, got ${x.dtype}`);
+    }
+    const idRank = segmentIds.shape.length;
+    if (idRank > x.shape.length || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
+      throw new Error(
+        `${where}: segmentIds shape must be a prefix of x shape ${shapeString(x.shape)}, got ${shapeString(segmentIds.shape)}`,
+      );
+    }
+    const innerShape = x.shape.slice(idRank);
+    const inner = innerShape.reduce((a, b) => a * b, 1);
+    const host = new KernelHost(backendName, backend);
+    const out = host.alloc([numSegments, ...innerShape], x.dtype);
+    const ids = host.i32(segmentIds);
+    const numIds = ids.length;
+    const xv = x.dtype === "int32" ? host.i32(x) : host.f32(x);
+    const ov = x.dtype === "int32" ? host.i32(out) : host.f32(out);
+    ov.fill(0);
+    for (let i = 0; i < numIds; i++) {
+      const s = ids[i];
+      if (!(s >= 0 && s < numSegments)) {
+        host.dispose(out);
+        throw new Error(`${where}: segmentIds must lie in [0, ${numSegments}), got ${s} at flat index ${i}`);
+      }
+      const src = i * inner;
+      const dst = s * inner;
+      for (let j = 0; j < inner; j++) ov[dst + j] += xv[src + j];
+    }
+    return out;
+  };
+}

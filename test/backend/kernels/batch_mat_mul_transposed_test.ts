@@ -1,0 +1,70 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tf } from "../../../src/backend/tf";
+import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
+import { createRng } from "../../../src/data/random";
+import { maxRelError, randomValues } from "./conv_reference";
+
+/** Float64 `op(a) op(b)` for row-major `a` and `b` with the given stored shapes. */
+function matMulRef(a: ArrayLike<number>, aShape: [number, number], tA: boolean, b: ArrayLike<number>, bShape: [number, number], tB: boolean): Float64Array {
+  const [M, K] = tA ? [aShape[1], aShape[0]] : aShape;
+  const N = tB ? bShape[0] : bShape[1];
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (tA ? a[k * M + i] : a[i * K + k]) * (tB ? b[j * K + k] : b[k * N + j]);
+      out[i * N + j] = s;
+    }
+  }
+  return out;
+}
+
+registerTrainingKernels("wasm");
+
+test("BatchMatMul on wasm matches the float64 reference for every transpose combination and leading ones", async () => {
+  await tf.setBackend("wasm");
+  const rng = createRng(2);
+  const [M, K, N] = [7, 5, 3];
+  for (const tA of [false, true]) {
+    for (const tB of [false, true]) {
+      for (const lead of [[], [1], [1, 1]]) {
+        const aShape: [number, number] = tA ? [K, M] : [M, K];
+        const bShape: [number, number] = tB ? [N, K] : [K, N];
+        const a = randomValues(M * K, rng.next);
+        const b = randomValues(K * N, rng.next);
+        const [got, shape] = tf.tidy(() => {
+          const out = tf.engine().runKernel("BatchMatMul", { a: tf.tensor(a, [...lead, ...aShape]), b: tf.tensor(b, bShape) },
+            { transposeA: tA, transposeB: tB } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          return [out.dataSync(), out.shape] as [Float32Array, number[]];
+        });
+        assert.deepEqual(shape, [...lead, M, N]);
+        assert.ok(maxRelError(got, matMulRef(a, aShape, tA, b, bShape, tB)) < 1e-5, `tA=${tA} tB=${tB} lead=${lead}`);
+      }
+    }
+  }
+});
+
+test("BatchMatMul on wasm agrees with the stock kernel on batched and transposed products and leaves counts unchanged", async () => {
+  await tf.setBackend("wasm");
+  const rng = createRng(4);
+  const a = tf.tensor(randomValues(3 * 6 * 4, rng.next), [3, 6, 4]);
+  const b = tf.tensor(randomValues(3 * 5 * 4, rng.next), [3, 5, 4]);
+  const a2 = tf.tensor(randomValues(64 * 32, rng.next), [64, 32]);
+  const b2 = tf.tensor(randomValues(64 * 48, rng.next), [64, 48]);
+  const run = () => tf.tidy(() => [tf.matMul(a, b, false, true).dataSync(), tf.matMul(a2, b2, true, false).dataSync()]);
+  unregisterTrainingKernels("wasm");
+  const stock = run();
+  registerTrainingKernels("wasm");
+  run().forEach((got, i) => assert.ok(maxRelError(got, stock[i]) < 1e-5, `product ${i}`));
+  const tensors = tf.memory().numTensors;
+  const data = tf.engine().backend.numDataIds();
+  const out = tf.matMul(a2, b2, true, false);
+  assert.equal(tf.memory().numTensors, tensors + 1);
+  assert.equal(tf.engine().backend.numDataIds(), data + 1);
+  out.dispose();
+  assert.throws(() => tf.engine().runKernel("BatchMatMul", { a: a2, b: b2 }, { transposeA: true, transposeB: true } as unknown as tf.NamedAttrMap),
+    /BatchMatMul \(wasm\): inner dimensions of a \[64,32\] \(transposeA=true\) and b \[64,48\] \(transposeB=true\) must match/);
+  assert.equal(tf.engine().backend.numDataIds(), data);
+  tf.dispose([a, b, a2, b2]);
+});

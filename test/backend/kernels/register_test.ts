@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tf } from "../../../src/backend/tf";
+import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
+
+const WASM = [
+  "wasm/Conv2DBackpropFilter",
+  "wasm/Conv2DBackpropInput",
+  "wasm/DepthwiseConv2dNativeBackpropFilter",
+  "wasm/DepthwiseConv2dNativeBackpropInput",
+  "wasm/UnsortedSegmentSum",
+  "wasm/MaxPoolGrad",
+  "wasm/Sum",
+  "wasm/BatchMatMul",
+  "wasm/Identity",
+];
+const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum"];
+
+const kernelOf = (name: string) => {
+  const [backend, kernel] = name.split("/");
+  return tf.getKernel(kernel, backend);
+};
+
+test("registerTrainingKernels registers per backend, is idempotent, and unregister restores the stock kernels", async () => {
+  await tf.setBackend("wasm");
+  const stockInput = tf.getKernel("Conv2DBackpropInput", "wasm");
+  const stockCpuFilter = tf.getKernel("Conv2DBackpropFilter", "cpu");
+  assert.ok(stockInput != null && stockCpuFilter != null);
+  assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
+
+  assert.deepEqual(registerTrainingKernels("wasm"), WASM);
+  assert.equal(kernelOf("cpu/Conv2DBackpropFilter"), stockCpuFilter, "cpu untouched when asking for wasm");
+  const first = WASM.map(kernelOf);
+  assert.ok(first.every((k) => k != null));
+  assert.notEqual(first[1], stockInput);
+  assert.deepEqual(registerTrainingKernels(), [...WASM, ...CPU]);
+  assert.deepEqual(WASM.map(kernelOf), first, "a second call leaves the registered configs in place");
+
+  assert.deepEqual(unregisterTrainingKernels("wasm"), WASM);
+  assert.equal(tf.getKernel("Conv2DBackpropInput", "wasm"), stockInput);
+  assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
+  assert.deepEqual(unregisterTrainingKernels("wasm"), [], "unregistering twice is a no-op");
+  // The restored stock wasm kernel still runs (its C binding survives).
+  const dx = tf.tidy(() =>
+    (tf.engine().runKernel("Conv2DBackpropInput", { dy: tf.ones([1, 3, 3, 2]), filter: tf.ones([2, 2, 1, 2]) },
+      { strides: 1, pad: "same", dataFormat: "NHWC", inputShape: [1, 3, 3, 1] } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync(),
+  );
+  assert.deepEqual(Array.from(dx), [2, 4, 4, 4, 8, 8, 4, 8, 8]);
+  assert.deepEqual(unregisterTrainingKernels(), CPU);
+  assert.equal(tf.getKernel("Conv2DBackpropFilter", "cpu"), stockCpuFilter);
+
+  assert.throws(() => registerTrainingKernels("webgl" as "wasm"), /registerTrainingKernels: backendName must be "wasm" or "cpu", got "webgl"/);
+});

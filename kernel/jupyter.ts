@@ -62,6 +62,20 @@ export function findJupyter(
   return candidates.find(isExecutable) ?? null;
 }
 
+/**
+ * The Python interpreter that runs `jupyter` (from its `#!` line), which has
+ * nbclient and nbformat; the python3 first on PATH may be another one.
+ */
+export function jupyterPython(jupyter: string): string {
+  const firstLine = fs.readFileSync(jupyter, "utf8").split("\n", 1)[0];
+  if (!firstLine.startsWith("#!")) {
+    throw new Error(`jupyterPython: ${jupyter} has no #! line naming its Python`);
+  }
+  const words = firstLine.slice(2).trim().split(/\s+/);
+  // "#!/usr/bin/env python3" names the interpreter by its second word.
+  return path.basename(words[0]) === "env" ? words[1] : words[0];
+}
+
 /** Jupyter's data directories, most personal first (`jupyter --paths --json`). */
 export function jupyterDataDirs(jupyter: string): string[] {
   const out = execFileSync(jupyter, ["--paths", "--json"], { encoding: "utf8" });

@@ -1,6 +1,6 @@
 /**
  * The notebook harness: executes notebooks top to bottom through the
- * registered workbook kernel with Jupyter's own executor (nbconvert), writes
+ * registered workbook kernel with Jupyter's own executor (nbclient, what `nbconvert --execute` runs), writes
  * the executed copies to build/notebooks/, and fails on any error output.
  * Each notebook's reported numbers land in build/results/<name>.json (see
  * src/notebook/results.ts) for its check in test/notebooks/.
@@ -16,6 +16,7 @@ import {
   findJupyter,
   installKernel,
   JUPYTER_MISSING_HELP,
+  jupyterPython,
   KERNEL_NAME,
   kernelPointsHere,
   REPO_ROOT,
@@ -23,6 +24,8 @@ import {
 
 interface Output {
   output_type: string;
+  name?: string;
+  text?: string | string[];
   ename?: string;
   evalue?: string;
   traceback?: string[];
@@ -33,13 +36,25 @@ interface Cell {
   outputs?: Output[];
 }
 
-/** The error outputs of an executed notebook, as readable lines. */
+const joined = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join("") : text ?? "");
+
+/**
+ * The error outputs of an executed notebook, as readable lines. tslab reports
+ * a TypeScript compile error as an empty `Error` and the diagnostics on
+ * stderr, so a failing cell's stderr is included.
+ */
 export function errorOutputs(notebook: { cells: Cell[] }): string[] {
   const errors: string[] = [];
   notebook.cells.forEach((cell, i) => {
-    for (const out of cell.outputs ?? []) {
+    const outputs = cell.outputs ?? [];
+    for (const out of outputs) {
       if (out.output_type === "error") {
-        errors.push(`cell ${i + 1}: ${out.ename}: ${out.evalue}`);
+        const stderr = outputs
+          .filter((o) => o.output_type === "stream" && o.name === "stderr")
+          .map((o) => joined(o.text).trim())
+          .filter(Boolean);
+        const source = joined(cell.source).split("\n")[0];
+        errors.push([`cell ${i + 1} (${source}): ${out.ename}: ${out.evalue}`, ...stderr].join("\n    "));
       }
     }
   });
@@ -62,6 +77,7 @@ function main(): void {
     console.error(JUPYTER_MISSING_HELP);
     process.exit(1);
   }
+  const python = jupyterPython(jupyter);
   if (!kernelPointsHere(jupyter)) {
     console.log(`Registering the kernel for this checkout: ${installKernel(jupyter, { kind: "user" })}`);
   }
@@ -82,35 +98,24 @@ function main(): void {
   for (const file of selected) {
     const name = file.replace(/\.ipynb$/, "");
     const results = path.join(resultsDir, `${name}.json`);
+    const executed = path.join(outDir, file);
     fs.rmSync(results, { force: true });
+    fs.rmSync(executed, { force: true });
     const started = Date.now();
     console.log(`▶ ${file}`);
     const run = spawnSync(
-      jupyter,
-      [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
-        `--ExecutePreprocessor.timeout=${timeout}`,
-        "--output-dir",
-        outDir,
-        "--output",
-        name,
-        path.join(notebookDir, file),
-      ],
+      python,
+      [path.join(REPO_ROOT, "scripts", "execute_notebook.py"), path.join(notebookDir, file), executed, KERNEL_NAME, String(timeout)],
       { cwd: notebookDir, encoding: "utf8", env: { ...process.env, SSL_WORKBOOK_RESULTS: results } },
     );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const executed = path.join(outDir, file);
-    const errors = fs.existsSync(executed) && run.status === 0 ? errorOutputs(JSON.parse(fs.readFileSync(executed, "utf8"))) : [];
-    if (run.status !== 0) {
-      // nbconvert stops at the first failing cell and prints it on stderr.
-      failures.push(`${file}: nbconvert exited ${run.status}\n${(run.stderr ?? "").split("\n").slice(-40).join("\n")}`);
+    const errors = () => errorOutputs(JSON.parse(fs.readFileSync(executed, "utf8")));
+    if (run.status !== 0 || !fs.existsSync(executed)) {
+      // The executor stops at the first failing cell and prints it on stderr.
+      failures.push(`${file}: exited ${run.status}\n${(run.stderr ?? "").split("\n").slice(-60).join("\n")}`);
       console.log(`✗ ${file} failed after ${seconds} s`);
-    } else if (errors.length > 0) {
-      failures.push(`${file}: error outputs\n  ${errors.join("\n  ")}`);
+    } else if (errors().length > 0) {
+      failures.push(`${file}: error outputs\n  ${errors().join("\n  ")}`);
       console.log(`✗ ${file} has error outputs (${seconds} s)`);
     } else {
       console.log(`✓ ${file} ran in ${seconds} s -> ${path.relative(REPO_ROOT, executed)}`);

@@ -1,4 +1,32 @@
 /**
  * ssl-workbook: the helper library behind the self-supervised learning workbook.
+ *
+ * One import gives a notebook everything it shares with the others:
+ *
+ * ```ts
+ * import { tf, setupBackend, data, models, losses, training, evaluation, plot, notebook } from "ssl-workbook";
+ * ```
+ *
+ * `tf` is the one TensorFlow.js instance the library itself uses; use it
+ * rather than importing `@tensorflow/tfjs` again, so tensors, backends and
+ * memory counts are shared.
  */
 export { tf } from "./backend/tf";
+export { setupBackend } from "./backend/select";
+
+/** Backend selection, the report and its diagnostics, the added training kernels. */
+export * as backend from "./backend";
+/** MNIST and the Brown corpus offline, vocabularies, seeded batching. */
+export * as data from "./data";
+/** Encoders and heads. */
+export * as models from "./models";
+/** Self-supervised losses. */
+export * as losses from "./losses";
+/** The training loop, its progress bar, interrupts and checkpoints. */
+export * as training from "./train";
+/** Linear probe, kNN and the baselines every result stands beside. */
+export * as evaluation from "./eval";
+/** Figures and tables that render offline. */
+export * as plot from "./plot";
+/** What a notebook records for its tests. */
+export * as notebook from "./notebook";

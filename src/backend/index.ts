@@ -14,3 +14,5 @@ export type {
 export { formatBackendReport } from "./report";
 export { probeCuda, REQUIRED_CUDA } from "./cuda";
 export type { CudaReport, FoundLibrary } from "./cuda";
+export { registerTrainingKernels, unregisterTrainingKernels } from "./kernels";
+export type { KernelBackendName } from "./kernels";

@@ -4,8 +4,9 @@
  * When the notebook harness (`npm run test:notebooks`) executes a notebook it
  * sets `SSL_WORKBOOK_RESULTS` to a JSON file; `recordResults` merges the given
  * values into it, and the notebook's check in test/notebooks/ asserts them.
- * Outside the harness it only returns the values, so the call costs nothing
- * in a normal session.
+ * Outside the harness it only checks the values, so the call costs nothing
+ * in a normal session. It returns nothing, so a cell ending with it prints
+ * nothing.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,7 +20,7 @@ export type ResultValue = number | string | boolean | number[];
  * @example
  * recordResults({ testAccuracy: acc, probeRawPixels: raw.accuracy });
  */
-export function recordResults(values: Record<string, ResultValue>): Record<string, ResultValue> {
+export function recordResults(values: Record<string, ResultValue>): void {
   for (const [key, value] of Object.entries(values)) {
     const ok =
       (typeof value === "number" && Number.isFinite(value)) ||
@@ -36,5 +37,4 @@ export function recordResults(values: Record<string, ResultValue>): Record<strin
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify({ ...before, ...values }, null, 2) + "\n");
   }
-  return values;
 }

@@ -21,7 +21,9 @@ export interface DataFrameLike {
 }
 
 /** One row of a table: column name -> cell (number, string, boolean, null, or a scalar tensor). */
-export type TableRow = Readonly<Record<string, unknown>>;
+// `object`, not `Record<string, unknown>`: rows typed by an interface (e.g.
+// `EvaluationRow`) have no index signature and must still be accepted.
+export type TableRow = object;
 
 /** A table: a DataFrame, or rows with the same keys. */
 export type TableInput = DataFrameLike | readonly TableRow[];

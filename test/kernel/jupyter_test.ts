@@ -7,6 +7,7 @@ import {
   findJupyter,
   installKernel,
   JUPYTER_MISSING_HELP,
+  jupyterPython,
   KERNEL_NAME,
   kernelSpec,
   kernelsDir,
@@ -60,4 +61,17 @@ test("installKernel writes kernel.json per user, system-wide or under a prefix",
   assert.equal(spec.argv[1], path.join(REPO_ROOT, "node_modules", "tslab", "bin", "tslab"));
   const userFile = installKernel(jupyter, { kind: "user" });
   assert.ok(userFile.startsWith(userDir));
+});
+
+test("jupyterPython reads the interpreter from the #! line", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jup-py-"));
+  const direct = path.join(dir, "direct");
+  fs.writeFileSync(direct, "#!/usr/bin/python3\nimport sys\n");
+  const viaEnv = path.join(dir, "env");
+  fs.writeFileSync(viaEnv, "#!/usr/bin/env python3.11\n");
+  const binary = path.join(dir, "binary");
+  fs.writeFileSync(binary, "ELF...");
+  assert.equal(jupyterPython(direct), "/usr/bin/python3");
+  assert.equal(jupyterPython(viaEnv), "python3.11");
+  assert.throws(() => jupyterPython(binary), /no #! line/);
 });

@@ -1,0 +1,14 @@
+/**
+ * Evaluation of frozen representations: features, linear probe, kNN, and
+ * the comparison against raw inputs and a random-init encoder.
+ */
+export { extractFeatures, flattenInputs } from "./features";
+export type { FeatureExtractor, ExtractFeaturesOptions } from "./features";
+export { linearProbe } from "./linear_probe";
+export type { LinearProbeOptions, LinearProbeRecipe, LinearProbeResult } from "./linear_probe";
+export { knnClassify, knnPredict } from "./knn";
+export type { KnnOptions, KnnResult } from "./knn";
+export { evaluateRepresentation } from "./baselines";
+export type { EvaluateRepresentationOptions, EvaluationRow, LabelledSplit } from "./baselines";
+export { readLabels, scorePredictions } from "./labels";
+export type { Labels } from "./labels";

@@ -1,0 +1,234 @@
+/**
+ * Linear probe: how linearly separable are the classes in a frozen
+ * representation? A softmax regression trained on top of fixed features,
+ * with one fixed recipe, so numbers from different methods, encoders and
+ * notebooks compare.
+ *
+ * The protocol is the standard linear evaluation of self-supervised
+ * representations (Zhang, Isola & Efros 2016; Kolesnikov, Zhai & Beyer 2019;
+ * SimCLR, Chen et al. 2020, Sec. B.6), scaled down to CPU size.
+ */
+import { tf } from "../backend/tf";
+import { createRng } from "../data/random";
+import { checkMatrix, Labels, readLabels, scorePredictions } from "./labels";
+
+/** The probe's recipe; every field has a fixed default. */
+export interface LinearProbeOptions {
+  /** Passes over the training set; default 30 (more when needed to reach `minSteps`). */
+  epochs?: number;
+  /** Least number of Adam steps, so small sets are not under-fitted; default 500. */
+  minSteps?: number;
+  /** Examples per Adam step; default 256 (full batch when n is smaller). */
+  batchSize?: number;
+  /** Peak Adam learning rate, decayed to 0 by a cosine over all steps; default 0.01. */
+  learningRate?: number;
+  /** L2 penalty `weightDecay / 2 * ||W||^2` on the weights (not the bias); default 1e-4. */
+  weightDecay?: number;
+  /** Seed of the minibatch order; default 0. */
+  seed?: number;
+  /** Classes; default 1 + the largest label in either set. */
+  numClasses?: number;
+}
+
+/** The recipe as run, every field filled. */
+export type LinearProbeRecipe = Required<Omit<LinearProbeOptions, "numClasses">> & {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  standardise: "train mean and std";
+};
+
+/** What {@link linearProbe} returns. */
+export interface LinearProbeResult {
+  /** Test accuracy in [0, 1]. */
+  accuracy: number;
+  /** Test accuracy per class (`NaN` for a class absent from the test set). */
+  perClassAccuracy: number[];
+  /** Accuracy on the training set: a gap to `accuracy` shows overfitting. */
+  trainAccuracy: number;
+  /** Predicted class of every test example `[nTest]`. */
+  predictions: Int32Array;
+  /** Counts `[numClasses][numClasses]`, rows true class, columns predicted. */
+  confusion: number[][];
+  /** Number of classes. */
+  numClasses: number;
+  /** Adam steps taken: `max(epochs, ceil(minSteps / stepsPerEpoch))` epochs of steps. */
+  steps: number;
+  /** The trained probe, for inspection: logits = ((x - mean) / scale) W + bias. */
+  weights: {
+    /** `[dim]` train feature means. */
+    mean: Float32Array;
+    /** `[dim]` train feature standard deviations (1 where a feature is constant). */
+    scale: Float32Array;
+    /** `[dim * numClasses]`, row-major `[dim, numClasses]`. */
+    kernel: Float32Array;
+    /** `[numClasses]`. */
+    bias: Float32Array;
+  };
+  /** The recipe that produced this result. */
+  recipe: LinearProbeRecipe;
+}
+
+const DEFAULTS = { epochs: 30, minSteps: 500, batchSize: 256, learningRate: 0.01, weightDecay: 1e-4, seed: 0 };
+
+/**
+ * Trains a softmax regression on frozen `trainFeatures` `[n, dim]` with
+ * integer `trainLabels` `[n]` and scores it on `testFeatures` `[m, dim]`,
+ * `testLabels` `[m]`.
+ *
+ * The fixed recipe: (1) standardise every feature with the mean and
+ * standard deviation of the training set (a feature constant on the
+ * training set is only centred), so the same learning rate suits raw pixels
+ * and learned features; (2) start from zero weights; (3) Adam (beta1 0.9,
+ * beta2 0.999, epsilon 1e-8) on the mean cross-entropy plus
+ * `weightDecay / 2 * ||W||^2`, minibatches of `batchSize` in a seeded
+ * random order each epoch, for `epochs` epochs or, if that is fewer than
+ * `minSteps` steps, as many epochs as reach it; learning rate decayed from
+ * `learningRate` to 0 with a cosine over all steps; (4) predict the arg-max
+ * logit. Defaults: 30 epochs, 500 steps at least, batch 256, learning rate
+ * 0.01, weight decay 1e-4, seed 0 (on 8000 MNIST digits: 960 steps, raw
+ * pixels 89% and a random-init small CNN 92% test accuracy). The problem
+ * is convex and the start is fixed, so the result depends on the data and
+ * the minibatch order only.
+ *
+ * @example
+ * const r = linearProbe(trainFeatures, trainLabels, testFeatures, testLabels);
+ * r.accuracy; // 0.93
+ */
+export function linearProbe(
+  trainFeatures: tf.Tensor2D,
+  trainLabels: Labels,
+  testFeatures: tf.Tensor2D,
+  testLabels: Labels,
+  options: LinearProbeOptions = {},
+): LinearProbeResult {
+  const fn = "linearProbe";
+  const [n, dim] = checkMatrix(trainFeatures, fn, "trainFeatures");
+  const [m] = checkMatrix(testFeatures, fn, "testFeatures", dim);
+  if (n === 0) throw new Error(`${fn}: trainFeatures must have at least one row, got shape [${trainFeatures.shape}]`);
+  const recipe: LinearProbeRecipe = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "numClasses")),
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    standardise: "train mean and std",
+  };
+  for (const key of ["epochs", "batchSize", "minSteps"] as const) {
+    if (!Number.isInteger(recipe[key]) || recipe[key] <= 0) {
+      throw new Error(`${fn}: ${key} must be a positive integer, got ${recipe[key]}`);
+    }
+  }
+  if (!(recipe.learningRate > 0)) throw new Error(`${fn}: learningRate must be > 0, got ${recipe.learningRate}`);
+  if (!(recipe.weightDecay >= 0)) throw new Error(`${fn}: weightDecay must be >= 0, got ${recipe.weightDecay}`);
+  if (!Number.isInteger(recipe.seed)) throw new Error(`${fn}: seed must be an integer, got ${recipe.seed}`);
+  if (options.numClasses !== undefined && (!Number.isInteger(options.numClasses) || options.numClasses < 2)) {
+    throw new Error(`${fn}: numClasses must be an integer >= 2, got ${options.numClasses}`);
+  }
+  const yTrain = readLabels(trainLabels, n, fn, "trainLabels", options.numClasses);
+  const yTest = readLabels(testLabels, m, fn, "testLabels", options.numClasses);
+  let numClasses = options.numClasses ?? 0;
+  if (options.numClasses === undefined) for (const y of [...yTrain, ...yTest]) numClasses = Math.max(numClasses, y + 1);
+  if (numClasses < 2) throw new Error(`${fn}: numClasses must be an integer >= 2, got ${numClasses}`);
+
+  const { mean, scale } = tf.tidy(() => {
+    const moments = tf.moments(trainFeatures.toFloat(), 0);
+    const std = tf.sqrt(moments.variance);
+    return { mean: moments.mean as tf.Tensor1D, scale: tf.where(tf.less(std, 1e-6), tf.onesLike(std), std) as tf.Tensor1D };
+  });
+  const standardise = (x: tf.Tensor2D) => tf.div(tf.sub(x.toFloat(), mean), scale) as tf.Tensor2D;
+  const zTrain = tf.tidy(() => standardise(trainFeatures));
+  // Minibatches are assembled in JS: tf.gather of rows took 5 ms per
+  // 256 x 784 batch on wasm, longer than the rest of the step.
+  const zData = Float32Array.from(zTrain.dataSync());
+  // tf.variable copies its initial value; tidy disposes the zeros.
+  const kernel = tf.tidy(() => tf.variable(tf.zeros([dim, numClasses]), false));
+  const bias = tf.tidy(() => tf.variable(tf.zeros([numClasses]), false));
+  const slots = [kernel, bias].map((p) =>
+    tf.tidy(() => ({ m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) })),
+  );
+
+  try {
+    const rng = createRng(recipe.seed);
+    const batchSize = Math.min(recipe.batchSize, n);
+    const stepsPerEpoch = Math.ceil(n / batchSize);
+    const epochs = Math.max(recipe.epochs, Math.ceil(recipe.minSteps / stepsPerEpoch));
+    const totalSteps = epochs * stepsPerEpoch;
+    let t = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = rng.permutation(n);
+      for (let start = 0; start < n; start += batchSize) {
+        const lr = recipe.learningRate * 0.5 * (1 + Math.cos((Math.PI * t) / totalSteps));
+        t++;
+        const rows = order.subarray(start, Math.min(start + batchSize, n));
+        const b = rows.length;
+        const xData = new Float32Array(b * dim);
+        const yData = new Float32Array(b * numClasses);
+        rows.forEach((row, i) => {
+          xData.set(zData.subarray(row * dim, (row + 1) * dim), i * dim);
+          yData[i * numClasses + yTrain[row]] = 1;
+        });
+        tf.tidy(() => {
+          const x = tf.tensor2d(xData, [b, dim]);
+          const y = tf.tensor2d(yData, [b, numClasses]);
+          // Gradient of mean cross-entropy + weightDecay/2 ||W||^2, in closed form:
+          // dLogits = (softmax(logits) - y) / b; dW = x^T dLogits + weightDecay W; db = sum of dLogits.
+          const dLogits = tf.div(tf.sub(tf.softmax(tf.add(tf.matMul(x, kernel), bias)), y), b);
+          const grads = [
+            tf.add(tf.matMul(x, dLogits, true, false), tf.mul(recipe.weightDecay, kernel)),
+            tf.sum(dLogits, 0),
+          ];
+          [kernel, bias].forEach((p, i) => {
+            const g = grads[i];
+            const { m: mSlot, v: vSlot } = slots[i];
+            mSlot.assign(tf.add(tf.mul(recipe.beta1, mSlot), tf.mul(1 - recipe.beta1, g)));
+            vSlot.assign(tf.add(tf.mul(recipe.beta2, vSlot), tf.mul(1 - recipe.beta2, tf.square(g))));
+            const mHat = tf.div(mSlot, 1 - Math.pow(recipe.beta1, t));
+            const vHat = tf.div(vSlot, 1 - Math.pow(recipe.beta2, t));
+            p.assign(tf.sub(p, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), recipe.epsilon)))));
+          });
+        });
+      }
+    }
+
+    const predict = (features: tf.Tensor2D, standardised: boolean): Int32Array => {
+      const rows = features.shape[0];
+      const out = new Int32Array(rows);
+      const chunk = 4096;
+      for (let s = 0; s < rows; s += chunk) {
+        const size = Math.min(chunk, rows - s);
+        const part = tf.tidy(() => {
+          const x = tf.slice(features, [s, 0], [size, dim]) as tf.Tensor2D;
+          const z = standardised ? x : standardise(x);
+          return tf.argMax(tf.add(tf.matMul(z, kernel), bias), 1);
+        });
+        out.set(part.dataSync(), s);
+        part.dispose();
+      }
+      return out;
+    };
+    const predictions = predict(testFeatures, false);
+    const trainPredictions = predict(zTrain, true);
+    const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+    for (let i = 0; i < m; i++) confusion[yTest[i]][predictions[i]]++;
+    const scored = scorePredictions(predictions, yTest, numClasses);
+    return {
+      accuracy: scored.accuracy,
+      perClassAccuracy: scored.perClassAccuracy,
+      trainAccuracy: scorePredictions(trainPredictions, yTrain, numClasses).accuracy,
+      predictions,
+      confusion,
+      numClasses,
+      steps: t,
+      weights: {
+        mean: Float32Array.from(mean.dataSync()),
+        scale: Float32Array.from(scale.dataSync()),
+        kernel: Float32Array.from(kernel.dataSync()),
+        bias: Float32Array.from(bias.dataSync()),
+      },
+      recipe,
+    };
+  } finally {
+    tf.dispose([mean, scale, zTrain, kernel, bias, ...slots.flatMap((s) => [s.m, s.v])]);
+  }
+}

@@ -5,39 +5,25 @@
  * it shows; whether it has is the one piece of state this folder keeps
  * (it mirrors what the notebook page holds, which lives as long as the kernel).
  */
-import * as path from "node:path";
+import { tslabKernel, type HtmlDisplay } from "../notebook/kernel";
 import type { Figure } from "./figure";
 import { escapeHtml } from "./html";
 import { figureSummary, toMimeBundle } from "./mimeBundle";
 import { plotlyLibrary } from "./plotlyLibrary";
 
-/** Where HTML output goes: tslab's `display`, or anything with `html(s)`. */
-export interface HtmlDisplay {
-  html(s: string): void;
-}
+export type { HtmlDisplay };
 
 let librarySent = false;
 
 /**
- * tslab's `display` when this code runs inside a tslab kernel executing a
- * cell, else null. Found through the kernel's own loaded modules, so it works
- * whichever tslab installation started the kernel, and it never loads tslab
- * (and its TypeScript compiler) outside a kernel.
+ * tslab's `display` when this code runs inside a tslab kernel, else null.
  *
  * @example
  * const display = kernelDisplay();
  * if (display) display.html("<b>hello</b>");
  */
 export function kernelDisplay(): HtmlDisplay | null {
-  for (const [file, mod] of Object.entries(require.cache)) {
-    if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file)) continue;
-    const exported = mod?.exports as { lastWriteDisplayData?: unknown } | undefined;
-    // tslab sets lastWriteDisplayData when it starts executing a cell.
-    if (typeof exported?.lastWriteDisplayData !== "function") continue;
-    const tslab = require(path.join(path.dirname(file), "public.js")) as { display: HtmlDisplay };
-    return tslab.display;
-  }
-  return null;
+  return tslabKernel()?.display ?? null;
 }
 
 /** Whether this process has already sent plotly.js to the notebook. */

@@ -17,7 +17,6 @@ export type {
 export {
   createProgress,
   detectProgressMode,
-  tslabKernel,
   renderProgressText,
   renderProgressHtml,
   formatDuration,

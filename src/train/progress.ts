@@ -14,6 +14,7 @@
  * writes to the cell, but the flag is whatever the kernel's parent gave it),
  * so the kernel test comes first.
  */
+import { tslabKernel, type HtmlDisplay } from "../notebook/kernel";
 
 /** Where a run stands; what one frame of the bar shows. */
 export interface ProgressState {
@@ -64,10 +65,7 @@ export interface TextStream {
   columns?: number;
 }
 
-/** The part of tslab's `Display` the bar uses. */
-export interface HtmlDisplay {
-  html(html: string): void;
-}
+export type { HtmlDisplay };
 
 /** Options of {@link createProgress}. */
 export interface ProgressOptions {
@@ -83,27 +81,6 @@ export interface ProgressOptions {
   display?: HtmlDisplay;
   /** Clock in milliseconds; default `performance.now`. */
   now?: () => number;
-}
-
-interface TslabModule {
-  newDisplay(): HtmlDisplay;
-}
-
-/**
- * The running tslab kernel's `tslab` module, or `undefined` outside a kernel.
- *
- * @example
- * const inNotebook = tslabKernel() !== undefined;
- */
-export function tslabKernel(): TslabModule | undefined {
-  const hook = (globalThis as { __tslab__?: { require?: unknown } }).__tslab__;
-  if (hook === undefined || typeof hook.require !== "function") return undefined;
-  try {
-    const mod = (hook.require as (id: string) => unknown)("tslab") as Partial<TslabModule>;
-    return typeof mod?.newDisplay === "function" ? (mod as TslabModule) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

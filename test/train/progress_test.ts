@@ -1,3 +1,4 @@
+import { tslabKernel } from "../../src/notebook/kernel";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -7,7 +8,6 @@ import {
   ProgressState,
   renderProgressHtml,
   renderProgressText,
-  tslabKernel,
 } from "../../src/train/progress";
 
 const running = (over: Partial<ProgressState> = {}): ProgressState => ({
@@ -127,7 +127,7 @@ test("detection: plain Node picks tty or lines; the tslab hook picks html and it
 
   // What tslab's executor installs before running a cell.
   const frames: string[] = [];
-  const fakeTslab = { newDisplay: () => ({ html: (s: string) => frames.push(s) }) };
+  const fakeTslab = { display: { html: () => assert.fail("progress writes through newDisplay") }, newDisplay: () => ({ html: (s: string) => frames.push(s) }) };
   const g = globalThis as { __tslab__?: unknown };
   g.__tslab__ = {
     exports: {},

@@ -61,9 +61,9 @@ async function main(): Promise<number> {
   console.log(formatBackendReport(report, probeCuda()));
   if (report.name === "wasm" && report.threads < cores) {
     console.log(
-      `\nNote: TensorFlow.js runs WebAssembly on ${report.threads} thread under Node ` +
-        `(tensorflow/tfjs issue 3830), so ${cores - report.threads} of ${cores} cores ` +
-        `${cores - report.threads === 1 ? "stays" : "stay"} idle during training.`,
+      `\nNote: WebAssembly runs on ${report.threads} of ${cores} cores. The workbook starts tfjs's ` +
+        `threaded build under Node (stock tfjs does not: tensorflow/tfjs issue 3830) unless ` +
+        `SSL_WORKBOOK_WASM_THREADS=1 is set or the runtime lacks SharedArrayBuffer or worker_threads.`,
     );
   }
   console.log("");

@@ -16,3 +16,6 @@ export { probeCuda, REQUIRED_CUDA } from "./cuda";
 export type { CudaReport, FoundLibrary } from "./cuda";
 export { registerTrainingKernels, unregisterTrainingKernels } from "./kernels";
 export type { KernelBackendName } from "./kernels";
+export { enableWasmThreads, disableWasmThreads, MAX_WASM_THREADS } from "./wasm_threads";
+export type { WasmThreadsResult } from "./wasm_threads";
+export { WASM_THREADS_ENV_VAR } from "./select";

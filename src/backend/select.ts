@@ -11,8 +11,9 @@
 import * as os from "os";
 import * as path from "path";
 // Registers the wasm backend factory and its WASM_* flags with the engine.
-import { getThreadsCount, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf";
+import { enableWasmThreads, MAX_WASM_THREADS } from "./wasm_threads";
 import { CudaReport, probeCuda } from "./cuda";
 
 /** A backend the workbook can run on. */
@@ -65,9 +66,11 @@ export interface BackendReport {
 /** Options of {@link setupBackend}. */
 export interface SetupBackendOptions {
   /**
-   * Threads for wasm's XNNPACK pool, set before wasm initialises. It takes
-   * effect only where the threaded wasm build runs (tfjs 4.22 does not use it
-   * under Node); the report says what is actually used.
+   * Threads of the wasm backend's pool (its threaded SIMD build, started
+   * under Node's worker_threads by `enableWasmThreads`). Default: the
+   * environment variable `SSL_WORKBOOK_WASM_THREADS`, else every core (at
+   * most 8). 1 keeps tfjs's single-threaded build. It applies only before
+   * wasm first starts in this process; the report says what is used.
    */
   threads?: number;
 }
@@ -459,6 +462,20 @@ function describe(choice: BackendChoice): BackendReport {
   }
 }
 
+/** The environment variable that sets the wasm backend's thread count. */
+export const WASM_THREADS_ENV_VAR = "SSL_WORKBOOK_WASM_THREADS";
+
+/** The thread count `SSL_WORKBOOK_WASM_THREADS` asks for, or undefined when unset. */
+export function wasmThreadsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[WASM_THREADS_ENV_VAR];
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`setupBackend: ${WASM_THREADS_ENV_VAR} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
 /**
  * Selects, initialises and reports the TensorFlow.js backend: native
  * TensorFlow on a GPU, native TensorFlow on the CPU, wasm, then cpu — the
@@ -479,12 +496,12 @@ export async function setupBackend(
   preference?: BackendPreference,
   options: SetupBackendOptions = {},
 ): Promise<BackendReport> {
-  if (options.threads !== undefined) {
-    if (!Number.isInteger(options.threads) || options.threads < 1) {
-      throw new Error(`setupBackend: options.threads must be a positive integer, got ${options.threads}`);
-    }
-    setThreadsCount(options.threads);
+  const threads = options.threads ?? wasmThreadsFromEnv(process.env);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new Error(`setupBackend: options.threads must be a positive integer, got ${threads}`);
   }
+  // Only swaps the registered wasm factory; no worker starts unless wasm is chosen.
+  if (threads !== 1) enableWasmThreads(threads === undefined ? undefined : Math.min(threads, MAX_WASM_THREADS));
   const choice = await chooseBackend(preference, systemProbes());
   const instance = tf.findBackend(choice.name);
   if (choice.name === "cpu" && choice.requested.preference === "cpu" && instance) {
@@ -493,6 +510,9 @@ export async function setupBackend(
     (instance as unknown as { firstUse?: boolean }).firstUse = false;
   }
   if (instance) choices.set(instance, choice);
+  // The threaded build starts without tfjs evaluating its SIMD flag; evaluate
+  // it so the report (and backendReport later) reads the real value.
+  if (choice.name === "wasm") await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   return describe(choice);
 }
 

@@ -16,6 +16,7 @@ import {
   backendReport,
   chooseBackend,
   setupBackend,
+  wasmThreadsFromEnv,
 } from "../../src/backend/select";
 import { CudaReport } from "../../src/backend/cuda";
 
@@ -414,4 +415,13 @@ test("the cpu banner is silenced only when cpu is chosen on purpose", () => {
   );
   assert.equal(direct.status, 0, direct.stderr);
   assert.match(direct.stderr, /looks like you are running TensorFlow\.js in Node\.js/, "control: the banner exists");
+});
+
+test("SSL_WORKBOOK_WASM_THREADS: unset means the default, a positive integer is taken, anything else is an error", () => {
+  assert.equal(wasmThreadsFromEnv({}), undefined);
+  assert.equal(wasmThreadsFromEnv({ SSL_WORKBOOK_WASM_THREADS: "" }), undefined);
+  assert.equal(wasmThreadsFromEnv({ SSL_WORKBOOK_WASM_THREADS: "1" }), 1);
+  assert.equal(wasmThreadsFromEnv({ SSL_WORKBOOK_WASM_THREADS: "4" }), 4);
+  assert.throws(() => wasmThreadsFromEnv({ SSL_WORKBOOK_WASM_THREADS: "two" }), /SSL_WORKBOOK_WASM_THREADS must be a positive integer, got "two"/);
+  assert.throws(() => wasmThreadsFromEnv({ SSL_WORKBOOK_WASM_THREADS: "0" }), /got "0"/);
 });

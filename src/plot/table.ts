@@ -234,10 +234,15 @@ export function tableHtml(table: TableInput, options: TableOptions = {}): string
       return `<tr>${index}${tds}</tr>`;
     })
     .join("\n");
-  const caption = options.caption === undefined ? "" : `<caption style="caption-side:top;text-align:left;font-weight:600;padding:4px 0 6px">${escapeHtml(options.caption)}</caption>`;
+  // A <caption> is as wide as its table, so a long one wrapped into a narrow
+  // column above a small table: a block above the table reads better.
+  const caption =
+    options.caption === undefined
+      ? ""
+      : `<div class="ssl-workbook-caption" style="font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:13px;font-weight:600;margin:6px 0 2px">${escapeHtml(options.caption)}</div>`;
   return [
-    `<table class="ssl-workbook-table" style="border-collapse:collapse;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:13px;margin:6px 0">`,
     caption,
+    `<table class="ssl-workbook-table" style="border-collapse:collapse;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:13px;margin:6px 0">`,
     `<thead><tr>${header}</tr></thead>`,
     `<tbody>\n${body}\n</tbody>`,
     `</table>`,

@@ -39,7 +39,7 @@ test("tableHtml: header, fixed decimals, integer columns, escaping, highlight", 
     ["SimCLR", "0.935", "0.250", "10", "0.001"],
     ["BYOL", "NaN", "", "10", "0.001"],
   ]);
-  assert.match(html, /<caption[^>]*>Probe &amp; kNN<\/caption>/);
+  assert.match(html, /^<div class="ssl-workbook-caption"[^>]*>Probe &amp; kNN<\/div>\n<table/);
   // The best accuracy and the lowest loss are bold, nothing else.
   assert.equal((html.match(/font-weight:700/g) ?? []).length, 2);
   assert.match(html, /font-weight:700;">0\.935<\/td>/);

@@ -18,7 +18,7 @@ import { tf } from "../src/backend/tf";
 import { mlpHead, smallCnnEncoder, trainableVariables } from "../src/models/encoders";
 import { ntXentLoss } from "../src/losses/nt_xent";
 import { createRng } from "../src/data/random";
-import { FusedAdamOptimizer } from "./fused_adam";
+import { adam as fusedAdam } from "../src/train/adam";
 
 /** Names of the workloads, in the reference's order. */
 export const WORKLOAD_NAMES = ["simclr-step", "sgns-step", "linear-probe"] as const;
@@ -56,8 +56,9 @@ export interface WorkloadOptions {
   /** Seed of the inputs and initial weights; default 0. */
   seed?: number;
   /**
-   * The Adam implementation: `"fused"` (default, bench/fused_adam.ts: one
-   * pass per variable) or `"stock"` (tf.train.adam). Same arithmetic.
+   * The Adam implementation: `"fused"` (default, the library's `adam` from
+   * src/train/adam.ts: one pass per variable on wasm) or `"stock"`
+   * (tf.train.adam). Same arithmetic.
    */
   adam?: "fused" | "stock";
 }
@@ -82,7 +83,7 @@ function resolve(
   // PyTorch's Adam epsilon (tf.train.adam defaults to 1e-7).
   const adam = (learningRate: number): tf.Optimizer =>
     kind === "fused"
-      ? new FusedAdamOptimizer(learningRate, 0.9, 0.999, 1e-8)
+      ? fusedAdam(learningRate, 0.9, 0.999, 1e-8)
       : tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
   return { steps, scale, seed, adam };
 }

@@ -40,3 +40,5 @@ export {
   hasCheckpoint,
 } from "./checkpoint";
 export type { CheckpointContents, CheckpointTargets, JsonValue } from "./checkpoint";
+export { adam, adamUpdatePath, FusedAdamOptimizer, FUSED_ADAM_KERNEL } from "./adam";
+export type { AdamUpdatePath } from "./adam";

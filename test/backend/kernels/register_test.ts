@@ -13,6 +13,7 @@ const WASM = [
   "wasm/Sum",
   "wasm/BatchMatMul",
   "wasm/Identity",
+  "wasm/GatherV2",
 ];
 const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum"];
 

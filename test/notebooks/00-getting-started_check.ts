@@ -9,7 +9,8 @@ import { notebookResults, num } from "./results";
 const results = notebookResults("00-getting-started");
 
 test("the first supervised CNN reaches at least 95% on the MNIST test split", () => {
-  // Measured 97.2% (seed 7, wasm); other seeds 96.5-97.5%.
+  // Measured on wasm (2 threads): 97.7% with the notebook's seed 7; seeds 1 and 2 gave 96.3% and 95.8%,
+  // so the seed is fixed in the notebook and the margin over 95% is thin on other seeds.
   assert.ok(num(results, "testAccuracy") >= 0.95, `test accuracy ${num(results, "testAccuracy")}`);
   assert.equal(num(results, "steps"), 1000);
 });

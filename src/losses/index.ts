@@ -5,3 +5,11 @@
  */
 export { ntXentLoss } from "./nt_xent";
 export type { NtXentOptions } from "./nt_xent";
+export { pairwiseSquaredDistances, pairwiseDistances, DISTANCE_EPSILON } from "./ops/distances";
+export { contrastiveLoss } from "./contrastive";
+export type { ContrastiveOptions } from "./contrastive";
+export { tripletLoss } from "./triplet";
+export type { TripletOptions } from "./triplet";
+export { nPairLoss } from "./n_pair";
+export { nceLoss } from "./nce";
+export { liftedStructuredLoss } from "./lifted_structured";

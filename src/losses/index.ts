@@ -13,3 +13,4 @@ export type { TripletOptions } from "./triplet";
 export { nPairLoss } from "./n_pair";
 export { nceLoss } from "./nce";
 export { liftedStructuredLoss } from "./lifted_structured";
+export type { LiftedStructuredOptions } from "./lifted_structured";

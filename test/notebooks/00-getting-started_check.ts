@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookResults, num } from "./results";
+import { notebookDisplays, notebookResults, num } from "./results";
 
 const results = notebookResults("00-getting-started");
 
@@ -28,4 +28,12 @@ test("the baselines are real: raw pixels and a random CNN are far above chance, 
       assert.ok(supervised > baseline + 0.02, `${kind}Supervised ${supervised} vs ${kind}${base} ${baseline}`);
     }
   }
+});
+
+test("the figures and tables are in the executed notebook", () => {
+  const shown = notebookDisplays("00-getting-started");
+  for (const title of ["The first 32 training digits and their labels", "Training loss", "Test accuracy of each representation"]) {
+    assert.ok(shown.figureTitles.includes(title), `figure "${title}" missing; found ${JSON.stringify(shown.figureTitles)}`);
+  }
+  assert.ok(shown.tableCaptions.some((c) => c.startsWith("Brown corpus")), JSON.stringify(shown.tableCaptions));
 });

@@ -12,3 +12,5 @@ export { evaluateRepresentation } from "./baselines";
 export type { EvaluateRepresentationOptions, EvaluationRow, LabelledSplit } from "./baselines";
 export { readLabels, scorePredictions } from "./labels";
 export type { Labels } from "./labels";
+export { recallAtK } from "./retrieval";
+export type { RecallAtKOptions, RecallAtKResult } from "./retrieval";

@@ -40,3 +40,5 @@ export {
   sequentialBatches,
 } from "./batches";
 export type { BatchOptions } from "./batches";
+export { classBalancedBatch } from "./balanced";
+export type { ClassBalancedOptions } from "./balanced";

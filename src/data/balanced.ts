@@ -1,0 +1,58 @@
+/**
+ * Class-balanced batches ("P x K" sampling): P classes, K examples of each,
+ * the batch layout metric learning uses (Hermans, Beyer, Leibe 2017) so that
+ * every anchor has positives and negatives in its batch, and N-pair batches
+ * (Sohn 2016) have one pair per class.
+ */
+import { Rng } from "./random";
+
+/** Options of {@link classBalancedBatch}. */
+export interface ClassBalancedOptions {
+  /** P, the classes in a batch; default all classes present. */
+  classes?: number;
+  /** K, the examples of each class; default 2. */
+  perClass: number;
+}
+
+/**
+ * Draws one batch of `P * K` example indices: P distinct classes (drawn
+ * without replacement), K distinct examples of each (without replacement
+ * within the class). Indices are laid out class by class: rows
+ * `[c * K, (c + 1) * K)` share a label.
+ *
+ * Shapes: `labels` `[n]` -> `[P * K]` indices into `labels`.
+ *
+ * @example
+ * const idx = classBalancedBatch(mnist.train.labels, { classes: 10, perClass: 8 }, ctx.rng);
+ * const { x, y } = data.gatherBatch(mnist.train, idx); // y = [c0 x8, c1 x8, ...]
+ */
+export function classBalancedBatch(labels: ArrayLike<number>, options: ClassBalancedOptions, rng: Rng): Int32Array {
+  const fn = "classBalancedBatch";
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!Number.isInteger(y) || y < 0) throw new Error(`${fn}: labels must hold non-negative integers, got ${y} at index ${i}`);
+    let members = byClass.get(y);
+    if (!members) byClass.set(y, (members = []));
+    members.push(i);
+  }
+  const { perClass } = options;
+  if (!Number.isInteger(perClass) || perClass < 1) {
+    throw new Error(`${fn}: options.perClass must be a positive integer, got ${perClass}`);
+  }
+  const eligible = [...byClass.keys()].filter((c) => byClass.get(c)!.length >= perClass).sort((a, b) => a - b);
+  const classes = options.classes ?? eligible.length;
+  if (!Number.isInteger(classes) || classes < 1 || classes > eligible.length) {
+    throw new Error(
+      `${fn}: options.classes must be an integer in [1, ${eligible.length}] (classes with at least ${perClass} examples), got ${classes}`,
+    );
+  }
+  const chosen = rng.permutation(eligible.length).slice(0, classes);
+  const out = new Int32Array(classes * perClass);
+  chosen.forEach((c, slot) => {
+    const members = byClass.get(eligible[c])!;
+    const order = rng.permutation(members.length);
+    for (let k = 0; k < perClass; k++) out[slot * perClass + k] = members[order[k]];
+  });
+  return out;
+}

@@ -25,3 +25,5 @@ export { readValues, readVector, readLabels, shortestFloat32 } from "./values";
 export type { PlotValues, PlotLabels, NumericArray, DenseValues } from "./values";
 export { showTable, tableHtml, tableText, toDataFrame, loadDanfo, formatNumber } from "./table";
 export type { TableInput, TableRow, TableOptions, DataFrameLike } from "./table";
+export { scatterPanels } from "./scatterPanels";
+export type { ScatterPanel, ScatterPanelsOptions } from "./scatterPanels";

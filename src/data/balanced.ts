@@ -56,3 +56,42 @@ export function classBalancedBatch(labels: ArrayLike<number>, options: ClassBala
   });
   return out;
 }
+
+/** What {@link classBlockPairs} returns. */
+export interface ClassBlockPairs {
+  /** `[P * K/2]` row indices of the anchors, in groups: group g holds one anchor of each class. */
+  anchors: Int32Array;
+  /** `[P * K/2]` row indices of their positives (same class, another example). */
+  positives: Int32Array;
+}
+
+/**
+ * Pairs up the rows of a class-blocked batch (as {@link classBalancedBatch}
+ * lays it out: `classes` blocks of `perClass` rows): in each class, example
+ * `g` is the anchor of example `g + K/2`. Pairs are ordered in `K/2` groups of
+ * `P` pairs, one per class, so that each group is an N-pair batch (Sohn 2016)
+ * and, for InfoNCE-style losses, row `i`'s positive is row `i`.
+ *
+ * Shapes: -> `anchors`, `positives` `[classes * perClass / 2]`.
+ *
+ * @example
+ * const { anchors, positives } = classBlockPairs(10, 8); // 40 pairs in 4 groups of 10
+ * const loss = losses.nPairLoss(tf.gather(z, anchors.slice(0, 10)), tf.gather(z, positives.slice(0, 10)));
+ */
+export function classBlockPairs(classes: number, perClass: number): ClassBlockPairs {
+  const fn = "classBlockPairs";
+  if (!Number.isInteger(classes) || classes < 1) throw new Error(`${fn}: classes must be a positive integer, got ${classes}`);
+  if (!Number.isInteger(perClass) || perClass < 2 || perClass % 2 !== 0) {
+    throw new Error(`${fn}: perClass must be an even integer >= 2, got ${perClass}`);
+  }
+  const half = perClass / 2;
+  const anchors = new Int32Array(classes * half);
+  const positives = new Int32Array(classes * half);
+  for (let g = 0; g < half; g++) {
+    for (let c = 0; c < classes; c++) {
+      anchors[g * classes + c] = c * perClass + g;
+      positives[g * classes + c] = c * perClass + half + g;
+    }
+  }
+  return { anchors, positives };
+}

@@ -40,5 +40,5 @@ export {
   sequentialBatches,
 } from "./batches";
 export type { BatchOptions } from "./batches";
-export { classBalancedBatch } from "./balanced";
-export type { ClassBalancedOptions } from "./balanced";
+export { classBalancedBatch, classBlockPairs } from "./balanced";
+export type { ClassBalancedOptions, ClassBlockPairs } from "./balanced";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classBalancedBatch } from "../../src/data/balanced";
+import { classBalancedBatch, classBlockPairs } from "../../src/data/balanced";
 import { createRng } from "../../src/data/random";
 
 test("classBalancedBatch: P distinct classes, K distinct examples each, laid out class by class, repeatable", () => {
@@ -44,4 +44,26 @@ test("classBalancedBatch skips classes too small for K and names bad options", (
   assert.throws(() => classBalancedBatch(labels, { classes: 3, perClass: 3 }, createRng(0)), /options.classes must be an integer in \[1, 2\]/);
   assert.throws(() => classBalancedBatch(labels, { perClass: 0 }, createRng(0)), /options.perClass must be a positive integer, got 0/);
   assert.throws(() => classBalancedBatch([0, -1], { perClass: 1 }, createRng(0)), /labels must hold non-negative integers, got -1 at index 1/);
+});
+
+test("classBlockPairs pairs two examples of one class, in groups holding each class once", () => {
+  const { anchors, positives } = classBlockPairs(3, 4);
+  assert.deepEqual(Array.from(anchors), [0, 4, 8, 1, 5, 9]);
+  assert.deepEqual(Array.from(positives), [2, 6, 10, 3, 7, 11]);
+  const rng = createRng(2);
+  const labels = Int32Array.from({ length: 200 }, () => rng.int(5));
+  const idx = classBalancedBatch(labels, { classes: 5, perClass: 6 }, rng);
+  const pairs = classBlockPairs(5, 6);
+  const used = new Set<number>();
+  for (let i = 0; i < pairs.anchors.length; i++) {
+    assert.equal(labels[idx[pairs.anchors[i]]], labels[idx[pairs.positives[i]]]);
+    used.add(pairs.anchors[i]).add(pairs.positives[i]);
+  }
+  assert.equal(used.size, 30, "every row used once");
+  for (let g = 0; g < 3; g++) {
+    const groupClasses = new Set(Array.from(pairs.anchors.slice(g * 5, g * 5 + 5), (r) => labels[idx[r]]));
+    assert.equal(groupClasses.size, 5);
+  }
+  assert.throws(() => classBlockPairs(3, 3), /classBlockPairs: perClass must be an even integer >= 2, got 3/);
+  assert.throws(() => classBlockPairs(0, 2), /classBlockPairs: classes must be a positive integer, got 0/);
 });

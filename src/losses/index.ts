@@ -14,3 +14,5 @@ export { nPairLoss } from "./n_pair";
 export { nceLoss } from "./nce";
 export { liftedStructuredLoss } from "./lifted_structured";
 export type { LiftedStructuredOptions } from "./lifted_structured";
+export { mineTriplets, minePairs } from "./miners";
+export type { MinedTriplets, MinedPairs, MineTripletsOptions, MinePairsOptions } from "./miners";

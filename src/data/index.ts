@@ -42,3 +42,9 @@ export {
 export type { BatchOptions } from "./batches";
 export { classBalancedBatch, classBlockPairs } from "./balanced";
 export type { ClassBalancedOptions, ClassBlockPairs } from "./balanced";
+export { samplePairs, sampleTriplets } from "./pairs";
+export type { PairOptions, PairSample, TripletSample } from "./pairs";
+export { checkCorpus, cooccurrenceCosine, cooccurrenceCounts, cooccurrenceValue, encodeSentences } from "./cooccurrence";
+export type { CooccurrenceMatrix, CooccurrenceOptions, EncodeSentencesOptions } from "./cooccurrence";
+export { WORDNET_POS, loadWordNetSynsets, parseWordNetData, synonymPairs, wordNetDictDir } from "./wordnet";
+export type { Synset, SynonymPairOptions, WordNetOptions, WordNetPos } from "./wordnet";

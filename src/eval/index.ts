@@ -14,3 +14,5 @@ export { readLabels, scorePredictions } from "./labels";
 export type { Labels } from "./labels";
 export { recallAtK } from "./retrieval";
 export type { RecallAtKOptions, RecallAtKResult } from "./retrieval";
+export { nearestNeighbours, pairCosines, rocAuc, synonymAuc, synonymBenchmark } from "./word_similarity";
+export type { NearestNeighbourOptions, SynonymAucResult, SynonymBenchmark, SynonymBenchmarkOptions, WordPairs } from "./word_similarity";

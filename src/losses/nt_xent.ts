@@ -5,6 +5,8 @@
  * Contrastive Learning of Visual Representations", eq. 1.
  */
 import { tf } from "../backend/tf";
+import { rowLogSumExp } from "./ops/log_sum_exp";
+import { gram, l2NormalizeRows } from "./ops/similarity";
 
 /** Options of {@link ntXentLoss}. */
 export interface NtXentOptions {
@@ -15,42 +17,6 @@ export interface NtXentOptions {
 // Added to the self-similarity logits so exp() underflows to exactly 0 in
 // float32. A finite value (not -Infinity) keeps 0 * logit finite in gradients.
 const SELF_MASK = -1e9;
-
-// Squared-norm floor: rows are divided by max(|z|, 1e-12) as in PyTorch's
-// F.normalize, and the floor keeps the gradient of sqrt finite on zero rows.
-const MIN_SQUARED_NORM = 1e-24;
-
-/**
- * Gram matrix `u u^T` of `[m, d]` rows. Its gradient `(dy + dy^T) u` is
- * written with explicit transposes: the wasm backend's matMul leaves its fast
- * (XNNPACK) path when an operand is transposed, as autodiff's would be.
- */
-const gram = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [u, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-  save([u]);
-  return {
-    value: tf.matMul(u, tf.transpose(u)),
-    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
-      tf.matMul(tf.add(dy, tf.transpose(dy)) as tf.Tensor2D, saved as tf.Tensor2D),
-  };
-}) as unknown as (u: tf.Tensor2D) => tf.Tensor2D;
-
-/**
- * Row-wise log-sum-exp `[m, k]` -> `[m]`, stable (max-shifted), whose
- * gradient is the softmax kept from the forward pass: tf.logSumExp
- * differentiates through its max with an Equal over the whole matrix.
- */
-const rowLogSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-  const rowMax = tf.max(x, 1, true);
-  const unnormalised = tf.exp(tf.sub(x, rowMax));
-  const total = tf.sum(unnormalised, 1, true);
-  save([tf.div(unnormalised, total)]);
-  return {
-    value: tf.squeeze(tf.add(tf.log(total), rowMax), [1]),
-    gradFunc: (dy: tf.Tensor, [softmax]: tf.Tensor[]) => tf.mul(softmax, tf.expandDims(dy, 1)),
-  };
-}) as unknown as (x: tf.Tensor2D) => tf.Tensor1D;
 
 /**
  * SimCLR's NT-Xent loss for a batch of N pairs of views.
@@ -81,8 +47,7 @@ export function ntXentLoss(
   const n = z1.shape[0];
   return tf.tidy(() => {
     const z = tf.concat([z1, z2], 0);
-    const squaredNorm = tf.sum(tf.square(z), 1, true);
-    const unit = tf.mul(z, tf.rsqrt(tf.maximum(squaredNorm, MIN_SQUARED_NORM)));
+    const unit = l2NormalizeRows(z as tf.Tensor2D);
     const scale = 1 / temperature;
     const logits = tf.add(tf.mul(gram(unit as tf.Tensor2D), scale), tf.mul(tf.eye(2 * n), SELF_MASK)) as tf.Tensor2D;
     const logNormaliser = rowLogSumExp(logits);

@@ -4,7 +4,7 @@
  * One import gives a notebook everything it shares with the others:
  *
  * ```ts
- * import { tf, setupBackend, data, models, losses, training, evaluation, plot, notebook } from "ssl-workbook";
+ * import { tf, setupBackend, data, augment, models, losses, methods, training, evaluation, plot, notebook } from "ssl-workbook";
  * ```
  *
  * `tf` is the one TensorFlow.js instance the library itself uses; use it
@@ -18,10 +18,14 @@ export { setupBackend } from "./backend/select";
 export * as backend from "./backend";
 /** MNIST and the Brown corpus offline, vocabularies, seeded batching. */
 export * as data from "./data";
-/** Encoders and heads. */
+/** Input corruptions and augmentations. */
+export * as augment from "./augment";
+/** Encoders, heads and generative models. */
 export * as models from "./models";
 /** Self-supervised losses. */
 export * as losses from "./losses";
+/** Self-supervised methods as losses and batches for the training loop. */
+export * as methods from "./methods";
 /** The training loop, its progress bar, interrupts and checkpoints. */
 export * as training from "./train";
 /** Linear probe, kNN and the baselines every result stands beside. */

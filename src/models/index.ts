@@ -3,3 +3,9 @@
  */
 export { smallCnnEncoder, mlpHead, trainableVariables } from "./encoders";
 export type { SmallCnnOptions, MlpHeadOptions } from "./encoders";
+export { bernoulliFrequencies, bernoulliMeanNll, bernoulliNll, createMade, sampleMade } from "./made";
+export type { Made, MadeOptions } from "./made";
+export { bernoulliFromUniforms, createRbm, exactPseudoLikelihood, gibbsChain, pseudoLikelihood, reconstructionError } from "./rbm";
+export type { GibbsStep, Rbm, RbmOptions } from "./rbm";
+export { createAutoencoder } from "./autoencoder";
+export type { Autoencoder, AutoencoderOptions } from "./autoencoder";

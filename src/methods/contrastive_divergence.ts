@@ -1,0 +1,74 @@
+/**
+ * Contrastive divergence (Hinton 2002, "Training products of experts by
+ * minimizing contrastive divergence") for the binary RBM of models/rbm.ts,
+ * written as a loss for the shared training loop.
+ *
+ * The log-likelihood gradient of an RBM is a difference of two expectations,
+ *   d log p(v) / dW = <v p(h|v)>_data - <v h>_model,
+ * and the model term needs samples from the RBM itself. CD-k replaces them by
+ * v_k, the end of a k-step Gibbs chain started at the data. The CD-k update is
+ *   dW = mean_data[v p(h|v)] - mean_chain[v_k p(h|v_k)],  db = mean(v) - mean(v_k),
+ *   dc = mean(p(h|v)) - mean(p(h|v_k)).
+ * Since dF(v)/dW_ij = -v_i p(h_j = 1 | v), dF/db = -v and dF/dc = -p(h|v), the
+ * surrogate  L = mean F(v_data) - mean F(stopGradient(v_k))  has gradient
+ * exactly -(CD-k update): one step of gradient descent on L is one CD-k step.
+ * The stop-gradient is what makes this true: v_k depends on the weights
+ * through the chain, but CD ignores that dependence (it is the part of the
+ * true CD objective's gradient Hinton drops as small). L is not a likelihood
+ * and need not fall during training; monitor reconstruction error or the
+ * pseudo-likelihood instead.
+ */
+import { tf } from "../backend/tf";
+import { checkRbmRows, gibbsChain, Rbm } from "../models/rbm";
+
+/** Options of {@link contrastiveDivergenceLoss}. */
+export interface ContrastiveDivergenceOptions {
+  /** Gibbs steps k; default 1 (CD-1). */
+  k?: number;
+  /** Seed of the chain's draws: step t uses seeds `seed + 2t` and `seed + 2t + 1`. Pass the loop's `ctx.seed`. */
+  seed: number;
+}
+
+/**
+ * The identity whose gradient is zero: x is treated as a constant by the
+ * tape. (TensorFlow.js has no `stopGradient` op.)
+ *
+ * Shapes: any -> the same.
+ *
+ * @example
+ * const constant = stopGradient(vk); // d(anything of constant)/dW = 0
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const f = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.clone(inputs[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  }));
+  return f(x) as T;
+}
+
+/**
+ * The CD-k surrogate mean F(v_data) - mean F(stopGradient(v_k)), where v_k is
+ * the sampled visible state after k Gibbs steps from `v` (see the module
+ * comment for why its gradient is exactly the CD-k update). Runs inside the
+ * training loop's gradient computation; outside it, wrap it in `tf.tidy`.
+ *
+ * Shapes: `v` `[batch, V]` in {0, 1} -> scalar `[]`.
+ *
+ * @example
+ * training.train({
+ *   trainable: rbm.trainable, optimizer: tf.train.sgd(0.05),
+ *   loss: (v, ctx) => contrastiveDivergenceLoss(rbm, v, { k: 1, seed: ctx.seed }), ...
+ * });
+ */
+export function contrastiveDivergenceLoss(rbm: Rbm, v: tf.Tensor2D, options: ContrastiveDivergenceOptions): tf.Scalar {
+  const fn = "contrastiveDivergenceLoss";
+  checkRbmRows(fn, "v", v, rbm.visibleUnits);
+  const k = options.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(options.seed)) throw new Error(`${fn}: seed must be an integer, got ${options.seed}`);
+  return tf.tidy(() => {
+    const chain = gibbsChain(rbm, v, k, options.seed);
+    const negative = stopGradient(chain.visible);
+    return tf.sub(tf.mean(rbm.freeEnergy(v)), tf.mean(rbm.freeEnergy(negative))) as tf.Scalar;
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The denoising autoencoder (Vincent, Larochelle, Bengio & Manzagol 2008):
+ * corrupt the input x to x~ with a known noise q(x~ | x), encode x~, and train
+ * the decoder to give back the CLEAN x. An identity map no longer solves the
+ * task, so the code has to capture the dependencies between pixels that let
+ * the holes be filled in.
+ *
+ * The loss is the binary cross-entropy summed over pixels,
+ *   L(x, z) = -sum_i [x_i log z_i + (1 - x_i) log(1 - z_i)],  z = sigmoid(logits(x~)),
+ * the paper's reconstruction cross-entropy for inputs in [0, 1]: it is the
+ * negative log-likelihood of x under independent Bernoulli means z, its
+ * gradient in the logits is simply z - x (no vanishing gradient of a
+ * saturated sigmoid as with the squared error), and it is computed from the
+ * logits (softplus form) so it stays finite when z reaches 0 or 1.
+ */
+import { tf } from "../backend/tf";
+import { Corruption } from "../augment/corruption";
+import { Autoencoder, checkAutoencoderRows } from "../models/autoencoder";
+
+/**
+ * Binary cross-entropy of targets `x` in [0, 1] under the sigmoid of
+ * `logits`, summed over pixels: softplus(l) - x * l per pixel.
+ *
+ * Shapes: `x` `[batch, D]`, `logits` `[batch, D]` -> `[batch]` (nats).
+ *
+ * @example
+ * const nll = bernoulliCrossEntropy(clean, ae.decodeLogits(ae.encode(noisy)));
+ */
+export function bernoulliCrossEntropy(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
+  const fn = "bernoulliCrossEntropy";
+  if (x.rank !== 2) throw new Error(`${fn}: x must have shape [batch, D], got [${x.shape.join(", ")}]`);
+  checkAutoencoderRows(fn, "logits", logits, x.shape[1]);
+  if (logits.shape[0] !== x.shape[0]) {
+    throw new Error(`${fn}: logits must have shape [${x.shape.join(", ")}], got [${logits.shape.join(", ")}]`);
+  }
+  return tf.tidy(() => tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1) as tf.Tensor1D);
+}
+
+/**
+ * The denoising loss of one batch: mean over the batch of the cross-entropy
+ * between the clean `x` and the reconstruction of `corruption.apply(x, seed)`.
+ * With a zero-strength corruption this is the plain autoencoder's loss.
+ *
+ * Shapes: `x` `[batch, D]` in [0, 1] -> scalar `[]` (nats per image).
+ *
+ * @example
+ * training.train({
+ *   trainable: ae.trainable, optimizer: training.adam(1e-3),
+ *   loss: (x, ctx) => denoisingLoss(ae, x, augment.maskingNoise(0.25), ctx.seed), ...
+ * });
+ */
+export function denoisingLoss(ae: Autoencoder, x: tf.Tensor2D, corruption: Corruption, seed: number): tf.Scalar {
+  checkAutoencoderRows("denoisingLoss", "x", x, ae.inputDim);
+  if (!Number.isInteger(seed)) throw new Error(`denoisingLoss: seed must be an integer, got ${seed}`);
+  return tf.tidy(() => {
+    const noisy = corruption.apply(x, seed);
+    return tf.mean(bernoulliCrossEntropy(x, ae.decodeLogits(ae.encode(noisy)))) as tf.Scalar;
+  });
+}
+
+/** What {@link denoisingErrors} measures, each a mean squared error per pixel against the clean input. */
+export interface DenoisingErrors {
+  /** Of the corrupted input itself. */
+  noisy: number;
+  /** Of the autoencoder's reconstruction of the corrupted input. */
+  denoised: number;
+}
+
+/**
+ * How far the corrupted input and its reconstruction are from the clean `x`:
+ * the mean squared error per pixel of each (the same corruption draw for both).
+ *
+ * Shapes: `x` `[batch, D]` -> two numbers.
+ *
+ * @example
+ * const { noisy, denoised } = denoisingErrors(ae, testX, augment.gaussianNoise(0.5), 3);
+ */
+export function denoisingErrors(ae: Autoencoder, x: tf.Tensor2D, corruption: Corruption, seed: number): DenoisingErrors {
+  checkAutoencoderRows("denoisingErrors", "x", x, ae.inputDim);
+  if (!Number.isInteger(seed)) throw new Error(`denoisingErrors: seed must be an integer, got ${seed}`);
+  const both = tf.tidy(() => {
+    const noisy = corruption.apply(x, seed);
+    return tf.stack([tf.mean(tf.squaredDifference(noisy, x)), tf.mean(tf.squaredDifference(ae.reconstruct(noisy), x))]);
+  });
+  const [noisy, denoised] = Array.from(both.dataSync());
+  both.dispose();
+  return { noisy, denoised };
+}

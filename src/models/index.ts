@@ -9,3 +9,11 @@ export { bernoulliFromUniforms, createRbm, exactPseudoLikelihood, gibbsChain, ps
 export type { GibbsStep, Rbm, RbmOptions } from "./rbm";
 export { createAutoencoder } from "./autoencoder";
 export type { Autoencoder, AutoencoderOptions } from "./autoencoder";
+export { smallResNetEncoder } from "./resnet";
+export type { SmallResNetOptions } from "./resnet";
+export { createEma } from "./ema";
+export type { Ema, EmaOptions } from "./ema";
+export { createKeyQueue } from "./queue";
+export type { KeyQueue, KeyQueueOptions } from "./queue";
+export { createMemoryBank } from "./memory_bank";
+export type { BankIndices, MemoryBank, MemoryBankOptions } from "./memory_bank";

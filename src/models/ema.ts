@@ -1,0 +1,116 @@
+/**
+ * Exponential moving average (momentum) copies of a model: MoCo's key
+ * encoder (He, Fan, Wu, Xie & Girshick 2020, "Momentum Contrast for
+ * Unsupervised Visual Representation Learning", Sec. 3.2, eq. 2) and BYOL's
+ * target network (Grill et al. 2020, "Bootstrap Your Own Latent", Sec. 3.1).
+ */
+import { tf } from "../backend/tf";
+
+/** Options of {@link createEma}. */
+export interface EmaOptions {
+  /** m in target = m * target + (1 - m) * online, in [0, 1]; e.g. 0.99 (MoCo: 0.999, BYOL: 0.996). */
+  momentum: number;
+  /** Name of the target model; default `<online name>_ema`. */
+  name?: string;
+}
+
+/** An online model and its moving-average target. */
+export interface Ema {
+  /** The model being trained. */
+  readonly online: tf.LayersModel;
+  /**
+   * The average: same architecture, never trainable (its `trainableWeights`
+   * is empty and its variables are created non-trainable, so neither
+   * `trainableVariables` nor an optimizer without a var list sees them).
+   * `target.layers[i].weights` pairs with `online.layers[i].weights`;
+   * `target.weights` lists them in another order (trainable ones come
+   * first in a model's `weights`, and the target has none).
+   */
+  readonly target: tf.LayersModel;
+  /** The default momentum of {@link Ema.update}. */
+  readonly momentum: number;
+  /**
+   * target = m * target + (1 - m) * online for every weight, trainable or
+   * not, with m = `momentum` (default: the one given at creation; pass one
+   * for a schedule such as BYOL's cosine increase to 1). Call it after the
+   * optimizer's update (`train({ afterStep })`).
+   */
+  update(momentum?: number): void;
+  /** Frees the target's variables (the online model is the caller's). */
+  dispose(): void;
+}
+
+function checkMomentum(fn: string, arg: string, m: unknown): void {
+  if (typeof m !== "number" || !(m >= 0 && m <= 1)) throw new Error(`${fn}: ${arg} must be a number in [0, 1], got ${m}`);
+}
+
+/**
+ * Makes the moving-average target of `online`: a new model of the same
+ * architecture (rebuilt from `online.getConfig()`), its weights copied from
+ * `online` at creation.
+ *
+ * Every weight is averaged, BatchNorm moving means and variances included:
+ * they are the statistics the target's inference mode uses, and averaging
+ * them keeps them matched to the averaged kernels. (MoCo's PyTorch code
+ * averages parameters only and lets the key encoder's buffers follow its own
+ * batches.) Note that tfjs's BatchNorm also moves its moving statistics
+ * during every `apply(x, { training: true })`, target included; `update`
+ * then averages those values with the online ones.
+ *
+ * Shapes: the target maps what `online` maps, e.g. `[batch, 28, 28, 1]` -> `[batch, 128]`.
+ *
+ * @example
+ * const ema = createEma(encoder, { momentum: 0.99 });
+ * // in the loss: const k = ema.target.apply(x2, { training: true }) as tf.Tensor2D;
+ * // after each optimizer step: ema.update();
+ */
+export function createEma(online: tf.LayersModel, options: EmaOptions): Ema {
+  const fn = "createEma";
+  if (!(online instanceof tf.LayersModel)) throw new Error(`${fn}: online must be a tf.LayersModel, got ${online}`);
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {momentum}, got ${options}`);
+  checkMomentum(fn, "momentum", options.momentum);
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[online.getClassName()];
+  if (entry === undefined) throw new Error(`${fn}: online must be a registered model class, got ${online.getClassName()}`);
+  const [cls, fromConfig] = entry;
+  const config = { ...online.getConfig(), name: options.name ?? `${online.name}_ema` };
+  const target = fromConfig(cls, config) as tf.LayersModel;
+  // Pair the weights before freezing: freezing reorders `target.weights`
+  // (trainable ones first, then the rest).
+  const targetWeights = target.weights;
+  const pairs = online.weights.map((w, i) => {
+    const t = targetWeights[i];
+    if (t === undefined || t.shape.join() !== w.shape.join()) {
+      throw new Error(`${fn}: the rebuilt target must match online weight ${i} ('${w.name}') of shape [${w.shape}], got ${t === undefined ? "none" : `[${t.shape}]`}`);
+    }
+    return [t, w] as const;
+  });
+  if (targetWeights.length !== online.weights.length) {
+    throw new Error(`${fn}: the rebuilt target must have ${online.weights.length} weights, got ${targetWeights.length}`);
+  }
+  target.trainable = false;
+  const mix = (m: number) => {
+    if (m === 1) return;
+    tf.tidy(() => {
+      for (const [t, o] of pairs) {
+        t.write(m === 0 ? o.read().clone() : tf.add(tf.mul(t.read(), m), tf.mul(o.read(), 1 - m)));
+      }
+    });
+  };
+  mix(0);
+  let disposed = false;
+  return {
+    online,
+    target,
+    momentum: options.momentum,
+    update(momentum = options.momentum) {
+      if (disposed) throw new Error("Ema.update: the Ema was disposed");
+      checkMomentum("Ema.update", "momentum", momentum);
+      mix(momentum);
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      target.dispose();
+    },
+  };
+}

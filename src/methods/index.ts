@@ -32,3 +32,11 @@ export { contrastiveDivergenceLoss, stopGradient } from "./contrastive_divergenc
 export type { ContrastiveDivergenceOptions } from "./contrastive_divergence";
 export { bernoulliCrossEntropy, denoisingErrors, denoisingLoss } from "./denoising_autoencoder";
 export type { DenoisingErrors } from "./denoising_autoencoder";
+export { pca, pcaTransform } from "./pca";
+export type { PcaResult, RowsInput } from "./pca";
+export { classicalMds, pairwiseDistances } from "./mds";
+export type { ClassicalMdsOptions, ClassicalMdsResult } from "./mds";
+export { lle, lleWeights } from "./lle";
+export type { LleOptions, LleResult, LleWeights } from "./lle";
+export { createMahalanobisMetric, mahalanobisLoss, mahalanobisMatrix, mahalanobisTransform, pairDifferences } from "./mahalanobis";
+export type { MahalanobisMetricOptions } from "./mahalanobis";

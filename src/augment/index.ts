@@ -3,3 +3,14 @@
  */
 export { gaussianNoise, maskingNoise, saltAndPepperNoise } from "./corruption";
 export type { Corruption } from "./corruption";
+export { compose, twoViews, simclrAugment } from "./compose";
+export type { SimclrAugmentOptions } from "./compose";
+export type { Augmentation, TwoViewAugment } from "./augmentation";
+export { randomResizedCrop, randomResizedCropBoxes } from "./crop";
+export type { RandomResizedCropOptions } from "./crop";
+export { horizontalFlip, randomRotation, rotationTransforms } from "./geometric";
+export type { HorizontalFlipOptions, RandomRotationOptions } from "./geometric";
+export { intensityJitter, gaussianBlur, gaussianKernels, gaussianPixelNoise } from "./photometric";
+export type { IntensityJitterOptions, GaussianBlurOptions, GaussianPixelNoiseOptions } from "./photometric";
+export { cutout, cutoutMasks } from "./cutout";
+export type { CutoutOptions } from "./cutout";

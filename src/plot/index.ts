@@ -27,3 +27,5 @@ export { showTable, tableHtml, tableText, toDataFrame, loadDanfo, formatNumber }
 export type { TableInput, TableRow, TableOptions, DataFrameLike } from "./table";
 export { scatterPanels } from "./scatterPanels";
 export type { ScatterPanel, ScatterPanelsOptions } from "./scatterPanels";
+export { viewsGrid } from "./viewsGrid";
+export type { ViewsGridOptions } from "./viewsGrid";

@@ -16,3 +16,7 @@ export { recallAtK } from "./retrieval";
 export type { RecallAtKOptions, RecallAtKResult } from "./retrieval";
 export { nearestNeighbours, pairCosines, rocAuc, synonymAuc, synonymBenchmark } from "./word_similarity";
 export type { NearestNeighbourOptions, SynonymAucResult, SynonymBenchmark, SynonymBenchmarkOptions, WordPairs } from "./word_similarity";
+export { alignment, alignmentUniformity, uniformity } from "./alignment_uniformity";
+export type { AlignmentOptions, AlignmentUniformityOptions, AlignmentUniformityResult, UniformityOptions } from "./alignment_uniformity";
+export { effectiveRank, featureSpectrum } from "./spectrum";
+export type { FeatureSpectrum, FeatureSpectrumOptions } from "./spectrum";

@@ -40,3 +40,7 @@ export { lle, lleWeights } from "./lle";
 export type { LleOptions, LleResult, LleWeights } from "./lle";
 export { createMahalanobisMetric, mahalanobisLoss, mahalanobisMatrix, mahalanobisTransform, pairDifferences } from "./mahalanobis";
 export type { MahalanobisMetricOptions } from "./mahalanobis";
+export { kmeans } from "./kmeans";
+export type { KmeansOptions, KmeansResult } from "./kmeans";
+export { sinkhorn } from "./sinkhorn";
+export type { SinkhornOptions } from "./sinkhorn";

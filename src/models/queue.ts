@@ -66,8 +66,8 @@ export function createKeyQueue(options: KeyQueueOptions): KeyQueue {
   const { size, dim } = options;
   checkPositiveInteger(fn, "size", size);
   checkPositiveInteger(fn, "dim", dim);
-  const buffer = tf.variable(tf.zeros([size, dim], "float32"), false);
-  const state = tf.variable(tf.tensor1d([0, 0], "int32"), false);
+  const buffer = tf.tidy(() => tf.variable(tf.zeros([size, dim], "float32"), false));
+  const state = tf.tidy(() => tf.variable(tf.tensor1d([0, 0], "int32"), false));
   let disposed = false;
   const read = (where: string): [number, number] => {
     if (disposed) throw new Error(`${where}: the queue was disposed`);

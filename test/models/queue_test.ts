@@ -17,8 +17,10 @@ const idsIn = (t: tf.Tensor2D) => (t.arraySync() as number[][]).map((row) => {
 test("KeyQueue keeps the last `size` keys, oldest first, wrapping around, and matches a plain FIFO", async () => {
   await tf.setBackend("cpu");
   const dim = 3;
+  const created = tf.memory().numTensors;
   const queue = createKeyQueue({ size: 5, dim });
   const start = tf.memory().numTensors;
+  assert.equal(start, created + 2, "a queue holds its buffer and its state, nothing else");
   const empty = queue.keys();
   assert.deepEqual(empty.shape, [0, 3]);
   empty.dispose();
@@ -42,7 +44,7 @@ test("KeyQueue keeps the last `size` keys, oldest first, wrapping around, and ma
   }
   assert.equal(tf.memory().numTensors, start);
   queue.dispose();
-  assert.equal(tf.memory().numTensors, start - 2, "dispose frees the buffer and the state");
+  assert.equal(tf.memory().numTensors, created, "dispose frees everything the queue made");
 });
 
 test("KeyQueue stores copies: later changes and gradients do not reach it, and its state restores", async () => {

@@ -13,6 +13,7 @@ import { infoNCE } from "../../losses/info_nce";
 import { mlpHead } from "../../models/encoders";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
+import { checkPositiveInteger } from "./simclr";
 
 /** The patch grid: 4 x 4 overlapping 10 x 10 patches at stride 6 cover a 28 x 28 image exactly (18 + 10 = 28). */
 export const CPC_GRID = 4;
@@ -47,10 +48,6 @@ export interface CpcMethod extends VisionMethod {
   readonly contextNetwork: tf.LayersModel;
   /** W_1 .. W_steps, each `[contextDim, encoderDim]`. */
   readonly predictors: tf.Variable[];
-}
-
-function checkPositiveInteger(arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`createCpc: ${arg} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -130,9 +127,9 @@ export function createCpc(options: CpcOptions): CpcMethod {
   if (patchEncoder.inputs.length !== 1 || inShape.length !== 4 || inShape[1] !== CPC_PATCH || inShape[2] !== CPC_PATCH || inShape[3] !== 1) {
     throw new Error(`${fn}: patchEncoder must take [N, ${CPC_PATCH}, ${CPC_PATCH}, 1], got [${inShape}]`);
   }
-  checkPositiveInteger("encoderDim", encoderDim);
+  checkPositiveInteger("createCpc", "encoderDim", encoderDim);
   const contextDim = options.contextDim ?? encoderDim;
-  checkPositiveInteger("contextDim", contextDim);
+  checkPositiveInteger("createCpc", "contextDim", contextDim);
   const steps = options.steps ?? 2;
   if (!Number.isInteger(steps) || steps < 1 || steps > CPC_GRID - 1) throw new Error(`${fn}: steps must be an integer in [1, ${CPC_GRID - 1}], got ${steps}`);
   const temperature = options.temperature ?? 1;

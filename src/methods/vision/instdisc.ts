@@ -15,6 +15,7 @@ import { mlpHead } from "../../models/encoders";
 import { createMemoryBank, MemoryBank } from "../../models/memory_bank";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
+import { checkPositiveInteger } from "./simclr";
 
 /** Options of {@link createInstDisc}. */
 export interface InstDiscOptions {
@@ -48,10 +49,6 @@ export interface InstDiscMethod extends VisionMethod {
   readonly bank: MemoryBank;
 }
 
-function checkPositiveInteger(arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`createInstDisc: ${arg} must be a positive integer, got ${v}`);
-}
-
 /**
  * Builds InstDisc around `encoder`: a linear head to `featureDim` (the
  * paper's replacement of the classifier), features f_i = normalise(W h_i),
@@ -82,10 +79,10 @@ export function createInstDisc(options: InstDiscOptions): InstDiscMethod {
   if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options}`);
   const { encoder, encoderDim, datasetSize } = options;
   if (!(encoder instanceof tf.LayersModel)) throw new Error(`${fn}: encoder must be a tf.LayersModel, got ${typeof encoder}`);
-  checkPositiveInteger("encoderDim", encoderDim);
-  checkPositiveInteger("datasetSize", datasetSize);
+  checkPositiveInteger("createInstDisc", "encoderDim", encoderDim);
+  checkPositiveInteger("createInstDisc", "datasetSize", datasetSize);
   const featureDim = options.featureDim ?? 64;
-  checkPositiveInteger("featureDim", featureDim);
+  checkPositiveInteger("createInstDisc", "featureDim", featureDim);
   const negatives = options.negatives ?? 1024;
   if (!Number.isInteger(negatives) || negatives < 0) throw new Error(`${fn}: negatives must be an integer >= 0, got ${negatives}`);
   const temperature = options.temperature ?? 0.07;

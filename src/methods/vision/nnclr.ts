@@ -15,6 +15,7 @@ import { mlpHead } from "../../models/encoders";
 import { createKeyQueue, KeyQueue } from "../../models/queue";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
+import { checkPositiveInteger } from "./simclr";
 
 /** Options of {@link createNnclr}. */
 export interface NnclrOptions {
@@ -40,10 +41,6 @@ export interface NnclrOptions {
 export interface NnclrMethod extends VisionMethod {
   /** The support set Q `[queueSize, projectionDim]` of L2-normalised embeddings. */
   readonly queue: KeyQueue;
-}
-
-function checkPositiveInteger(arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`createNnclr: ${arg} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -74,13 +71,13 @@ export function createNnclr(options: NnclrOptions): NnclrMethod {
   if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options}`);
   const { encoder, encoderDim } = options;
   if (!(encoder instanceof tf.LayersModel)) throw new Error(`${fn}: encoder must be a tf.LayersModel, got ${typeof encoder}`);
-  checkPositiveInteger("encoderDim", encoderDim);
+  checkPositiveInteger("createNnclr", "encoderDim", encoderDim);
   const hiddenDim = options.hiddenDim ?? encoderDim;
   const projectionDim = options.projectionDim ?? 64;
   const queueSize = options.queueSize ?? 4096;
-  checkPositiveInteger("hiddenDim", hiddenDim);
-  checkPositiveInteger("projectionDim", projectionDim);
-  checkPositiveInteger("queueSize", queueSize);
+  checkPositiveInteger("createNnclr", "hiddenDim", hiddenDim);
+  checkPositiveInteger("createNnclr", "projectionDim", projectionDim);
+  checkPositiveInteger("createNnclr", "queueSize", queueSize);
   const temperature = options.temperature ?? 0.1;
   if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`${fn}: temperature must be a finite number > 0, got ${temperature}`);
   const seed = options.seed ?? 0;

@@ -14,6 +14,7 @@ import { supConLoss } from "../../losses/sup_con";
 import { mlpHead } from "../../models/encoders";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
+import { checkPositiveInteger } from "./simclr";
 
 /** Options of {@link createSupCon}. */
 export interface SupConMethodOptions {
@@ -31,10 +32,6 @@ export interface SupConMethodOptions {
   temperature?: number;
   /** Seed of the head's initial weights; default 0. */
   seed?: number;
-}
-
-function checkPositiveInteger(arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`createSupCon: ${arg} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -60,11 +57,11 @@ export function createSupCon(options: SupConMethodOptions): VisionMethod {
   if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options}`);
   const { encoder, encoderDim } = options;
   if (!(encoder instanceof tf.LayersModel)) throw new Error(`${fn}: encoder must be a tf.LayersModel, got ${typeof encoder}`);
-  checkPositiveInteger("encoderDim", encoderDim);
+  checkPositiveInteger("createSupCon", "encoderDim", encoderDim);
   const hiddenDim = options.hiddenDim ?? encoderDim;
   const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger("hiddenDim", hiddenDim);
-  checkPositiveInteger("projectionDim", projectionDim);
+  checkPositiveInteger("createSupCon", "hiddenDim", hiddenDim);
+  checkPositiveInteger("createSupCon", "projectionDim", projectionDim);
   const temperature = options.temperature ?? 0.1;
   if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`${fn}: temperature must be a finite number > 0, got ${temperature}`);
   const seed = options.seed ?? 0;

@@ -27,3 +27,4 @@ export { softNearestNeighborLoss } from "./soft_nearest_neighbor";
 export type { SoftNearestNeighborOptions } from "./soft_nearest_neighbor";
 export { gram, l2NormalizeRows } from "./ops/similarity";
 export { rowLogSumExp } from "./ops/log_sum_exp";
+export { stopGradient } from "./ops/stop_gradient";

@@ -7,13 +7,8 @@
  */
 import { tf } from "../backend/tf";
 import { l2NormalizeRows } from "./ops/similarity";
+import { stopGradient } from "./ops/stop_gradient";
 import { checkMatrix } from "./ops/validate";
-
-/** Identity whose gradient is zero: the target branch is not trained. */
-const stopGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [x] = args as [tf.Tensor];
-  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-}) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
 
 /**
  * `-1/B sum_i cos(p_i, z_i)`, with no gradient through `z` (stop-gradient):

@@ -20,6 +20,7 @@
  */
 import { tf } from "../backend/tf";
 import { checkRbmRows, gibbsChain, Rbm } from "../models/rbm";
+import { stopGradient } from "../losses/ops/stop_gradient";
 
 /** Options of {@link contrastiveDivergenceLoss}. */
 export interface ContrastiveDivergenceOptions {
@@ -29,22 +30,6 @@ export interface ContrastiveDivergenceOptions {
   seed: number;
 }
 
-/**
- * The identity whose gradient is zero: x is treated as a constant by the
- * tape. (TensorFlow.js has no `stopGradient` op.)
- *
- * Shapes: any -> the same.
- *
- * @example
- * const constant = stopGradient(vk); // d(anything of constant)/dW = 0
- */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const f = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
-    value: tf.clone(inputs[0] as tf.Tensor),
-    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-  }));
-  return f(x) as T;
-}
 
 /**
  * The CD-k surrogate mean F(v_data) - mean F(stopGradient(v_k)), where v_k is

@@ -28,7 +28,7 @@ export type {
 } from "./word2vec";
 export { createGlove, gloveBatches, gloveLoss, gloveVectors, gloveWeight } from "./glove";
 export type { GloveBatch, GloveBatchOptions, GloveModel, GloveOptions } from "./glove";
-export { contrastiveDivergenceLoss, stopGradient } from "./contrastive_divergence";
+export { contrastiveDivergenceLoss } from "./contrastive_divergence";
 export type { ContrastiveDivergenceOptions } from "./contrastive_divergence";
 export { bernoulliCrossEntropy, denoisingErrors, denoisingLoss } from "./denoising_autoencoder";
 export type { DenoisingErrors } from "./denoising_autoencoder";

@@ -6,7 +6,7 @@
 import { tf } from "../../backend/tf";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
-import { stopGradient } from "../contrastive_divergence";
+import { stopGradient } from "../../losses/ops/stop_gradient";
 import type { VisionMethod } from "./method";
 import {
   applyChecked,

@@ -16,6 +16,7 @@
 import { tf } from "../backend/tf";
 import { Corruption } from "../augment/corruption";
 import { Autoencoder, checkAutoencoderRows } from "../models/autoencoder";
+import { bernoulliNll } from "../models/made";
 
 /**
  * Binary cross-entropy of targets `x` in [0, 1] under the sigmoid of
@@ -33,7 +34,8 @@ export function bernoulliCrossEntropy(x: tf.Tensor2D, logits: tf.Tensor2D): tf.T
   if (logits.shape[0] !== x.shape[0]) {
     throw new Error(`${fn}: logits must have shape [${x.shape.join(", ")}], got [${logits.shape.join(", ")}]`);
   }
-  return tf.tidy(() => tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1) as tf.Tensor1D);
+  // The same sum as MADE's likelihood, with targets in [0, 1] instead of {0, 1}.
+  return bernoulliNll(logits, x);
 }
 
 /**

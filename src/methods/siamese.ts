@@ -5,6 +5,7 @@
  * training pairs and then applied unchanged to held-out pairs.
  */
 import { tf } from "../backend/tf";
+import { rowSquaredDistances } from "../losses/ops/distances";
 
 /**
  * Euclidean distance between the rows of two embedding matrices.
@@ -20,7 +21,7 @@ export function pairDistances(a: tf.Tensor2D, b: tf.Tensor2D): Float32Array {
   if (b.rank !== 2 || b.shape[0] !== a.shape[0] || b.shape[1] !== a.shape[1]) {
     throw new Error(`${fn}: b must have shape [${a.shape.join(", ")}], got [${b.shape.join(", ")}]`);
   }
-  const d = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(a, b)), 1)));
+  const d = tf.tidy(() => tf.sqrt(rowSquaredDistances(a, b)));
   const out = d.dataSync() as Float32Array;
   d.dispose();
   return Float32Array.from(out);

@@ -212,7 +212,7 @@ export function createMade(options: MadeOptions): Made {
  * given by logits, summed over each row, in nats: sum_d softplus(l_d) - x_d l_d
  * (the sigmoid cross-entropy, stable for any logit).
  *
- * Shapes: `logits` `[batch, D]`, `x` `[batch, D]` in {0, 1} -> `[batch]`.
+ * Shapes: `logits` `[batch, D]`, `x` `[batch, D]` in {0, 1} (or in [0, 1]: the cross-entropy of soft targets) -> `[batch]`.
  *
  * @example
  * const nats = bernoulliNll(made.logits(x), x); // [batch]

@@ -6,6 +6,7 @@
  * also used by MoCo and DINO.
  */
 import { tf } from "../backend/tf";
+import { l2NormalizeRows } from "../losses/ops/similarity";
 import { checkMatrix, Labels, readLabels, scorePredictions } from "./labels";
 
 /** Options of {@link knnClassify} and {@link knnPredict}. */
@@ -129,7 +130,7 @@ function runKnn(
   }
 
   const prepare = (x: tf.Tensor2D): tf.Tensor2D =>
-    metric === "cosine" ? (tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12)) as tf.Tensor2D) : x;
+    metric === "cosine" ? (l2NormalizeRows(x) as tf.Tensor2D) : x;
   // Stored as [dim, n]: matMul with transposeB ran 10-30x slower than with a
   // pre-transposed operand on wasm (2 s vs 0.16 s for 524 x 784 x 8000).
   const reference = tf.tidy(() => tf.transpose(prepare(trainFeatures.toFloat())) as tf.Tensor2D);

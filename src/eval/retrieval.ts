@@ -5,6 +5,7 @@
  * label. Recall@1 is leave-one-out 1-nearest-neighbour accuracy.
  */
 import { tf } from "../backend/tf";
+import { l2NormalizeRows } from "../losses/ops/similarity";
 import { checkMatrix, Labels, readLabels } from "./labels";
 
 /** Options of {@link recallAtK}. */
@@ -60,7 +61,7 @@ export function recallAtK(features: tf.Tensor2D, labels: Labels, options: Recall
   const maxK = Math.max(...ks);
   const prepared = tf.tidy(() => {
     const x = features.toFloat();
-    return (metric === "cosine" ? tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12)) : x) as tf.Tensor2D;
+    return (metric === "cosine" ? l2NormalizeRows(x) : x) as tf.Tensor2D;
   });
   // Pre-transposed: wasm's matMul with a transposed operand is slow.
   const reference = tf.transpose(prepared);

@@ -10,6 +10,7 @@
  * frequencies and frequency alone cannot separate them.
  */
 import { tf } from "../backend/tf";
+import { l2NormalizeRows } from "../losses/ops/similarity";
 import { createRng } from "../data/random";
 import type { Synset } from "../data/wordnet";
 import { synonymPairs } from "../data/wordnet";
@@ -103,7 +104,7 @@ export function pairCosines(vectors: tf.Tensor2D, pairs: WordPairs): Float32Arra
   checkPairs("pairCosines", pairs, vectors.shape[0]);
   if (pairs.a.length === 0) return new Float32Array(0);
   const out = tf.tidy(() => {
-    const unit = unitRows(vectors);
+    const unit = l2NormalizeRows(vectors); // a zero row stays zero (cosine 0)
     const x = tf.gather(unit, tf.tensor1d(pairs.a, "int32"));
     const y = tf.gather(unit, tf.tensor1d(pairs.b, "int32"));
     return tf.sum(tf.mul(x, y), 1);
@@ -222,7 +223,7 @@ export function nearestNeighbours(
   }
   const excluded = options.exclude ?? [];
   const sims = tf.tidy(() => {
-    const unit = unitRows(vectors);
+    const unit = l2NormalizeRows(vectors); // a zero row stays zero (cosine 0)
     const q = tf.gather(unit, tf.tensor1d(Int32Array.from(queries), "int32"));
     return tf.matMul(q, unit, false, true);
   });
@@ -249,12 +250,6 @@ export function nearestNeighbours(
     similarities.push(best.map((j) => row[j]));
   }
   return { ids, similarities };
-}
-
-function unitRows(vectors: tf.Tensor2D): tf.Tensor2D {
-  const norm = tf.sqrt(tf.sum(tf.square(vectors), 1, true));
-  // A zero row stays zero (cosine 0) instead of becoming NaN.
-  return tf.div(vectors, tf.maximum(norm, 1e-12)) as tf.Tensor2D;
 }
 
 function checkVectors(fn: string, vectors: tf.Tensor): void {

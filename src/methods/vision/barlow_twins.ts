@@ -14,9 +14,9 @@ import {
   checkPositiveNumber,
   checkVisionBatch,
   checkVisionMethodOptions,
-  normalizedStd,
   type VisionMethodOptions,
-} from "./simclr";
+} from "./checks";
+import { normalizedStd } from "./collapse";
 
 /** Options of {@link createBarlowTwins}. */
 export interface BarlowTwinsMethodOptions extends VisionMethodOptions {

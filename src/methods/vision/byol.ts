@@ -13,9 +13,9 @@ import {
   checkPositiveInteger,
   checkVisionBatch,
   checkVisionMethodOptions,
-  normalizedStd,
   type VisionMethodOptions,
-} from "./simclr";
+} from "./checks";
+import { normalizedStd } from "./collapse";
 import { negativeCosine } from "./simsiam";
 
 /** Options of {@link createByol}. */

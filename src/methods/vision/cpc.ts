@@ -13,7 +13,7 @@ import { infoNCE } from "../../losses/info_nce";
 import { mlpHead } from "../../models/encoders";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./simclr";
+import { checkPositiveInteger } from "./checks";
 
 /** The patch grid: 4 x 4 overlapping 10 x 10 patches at stride 6 cover a 28 x 28 image exactly (18 + 10 = 28). */
 export const CPC_GRID = 4;

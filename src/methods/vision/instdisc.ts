@@ -15,7 +15,7 @@ import { mlpHead } from "../../models/encoders";
 import { createMemoryBank, MemoryBank } from "../../models/memory_bank";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./simclr";
+import { checkPositiveInteger } from "./checks";
 
 /** Options of {@link createInstDisc}. */
 export interface InstDiscOptions {

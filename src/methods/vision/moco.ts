@@ -18,9 +18,9 @@ import {
   checkPositiveNumber,
   checkVisionBatch,
   checkVisionMethodOptions,
-  normalizedStd,
   type VisionMethodOptions,
-} from "./simclr";
+} from "./checks";
+import { normalizedStd } from "./collapse";
 
 /** Options of {@link createMoco}. */
 export interface MocoOptions extends VisionMethodOptions {

@@ -15,7 +15,7 @@ import { mlpHead } from "../../models/encoders";
 import { createKeyQueue, KeyQueue } from "../../models/queue";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./simclr";
+import { checkPositiveInteger } from "./checks";
 
 /** Options of {@link createNnclr}. */
 export interface NnclrOptions {

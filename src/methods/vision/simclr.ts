@@ -1,86 +1,13 @@
 /**
  * SimCLR (Chen, Kornblith, Norouzi & Hinton 2020, "A Simple Framework for
- * Contrastive Learning of Visual Representations"), and the checks and the
- * collapse metric the other joint-embedding methods of this folder share.
+ * Contrastive Learning of Visual Representations").
  */
 import { tf } from "../../backend/tf";
-import type { TwoViewAugment } from "../../augment/augmentation";
-import { simclrAugment, twoViews } from "../../augment/compose";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
-import type { VisionBatch, VisionMethod } from "./method";
-
-/** What every method of this folder takes. */
-export interface VisionMethodOptions {
-  /** The encoder to train, `[B, 28, 28, 1]` -> `[B, encoderDim]`; the method never disposes it. */
-  encoder: tf.LayersModel;
-  /** Size of the encoder's output. */
-  encoderDim: number;
-  /** Draws the two views of a batch; default `twoViews(simclrAugment())`. */
-  augmentation?: TwoViewAugment;
-  /** Seed of the heads' initialisers; default 0. */
-  seed?: number;
-}
-
-/** Checks the options every method shares; returns the augmentation and seed with defaults. */
-export function checkVisionMethodOptions(fn: string, options: VisionMethodOptions): { augmentation: TwoViewAugment; seed: number } {
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {encoder, encoderDim, ...}, got ${options}`);
-  if (!(options.encoder instanceof tf.LayersModel)) throw new Error(`${fn}: options.encoder must be a tf.LayersModel, got ${options.encoder}`);
-  checkPositiveInteger(fn, "options.encoderDim", options.encoderDim);
-  const augmentation = options.augmentation ?? twoViews(simclrAugment());
-  if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => [view1, view2], got ${typeof augmentation}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
-  return { augmentation, seed };
-}
-
-/** Throws unless `v` is a positive integer. */
-export function checkPositiveInteger(fn: string, name: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${name} must be a positive integer, got ${v}`);
-}
-
-/** Throws unless `v` is a finite number > 0. */
-export function checkPositiveNumber(fn: string, name: string, v: unknown): void {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`${fn}: ${name} must be a finite number > 0, got ${v}`);
-}
-
-/** Throws unless `hidden` is an array of positive integers. */
-export function checkHidden(fn: string, name: string, hidden: unknown): void {
-  if (!Array.isArray(hidden) || !hidden.every((h) => Number.isInteger(h) && h > 0)) {
-    throw new Error(`${fn}: ${name} must be an array of positive integers, got ${JSON.stringify(hidden)}`);
-  }
-}
-
-/** The batch's images, checked: float32 `[B, height, width, channels]` with B >= 2 (every method here compares examples of a batch). */
-export function checkVisionBatch(fn: string, batch: VisionBatch): tf.Tensor4D {
-  const images = batch?.images as unknown;
-  if (!(images instanceof tf.Tensor)) throw new Error(`${fn}: batch.images must be a tf.Tensor4D [B, 28, 28, 1], got ${typeof images}`);
-  if (images.rank !== 4 || images.shape[0] < 2) throw new Error(`${fn}: batch.images must have shape [B, 28, 28, 1] with B >= 2, got [${images.shape.join(", ")}]`);
-  if (images.dtype !== "float32") throw new Error(`${fn}: batch.images must be float32, got ${images.dtype}`);
-  return images as tf.Tensor4D;
-}
-
-/** `model.apply(x, { training })`, checked to be `[B, dim]`. */
-export function applyChecked(fn: string, what: string, model: tf.LayersModel, x: tf.Tensor, dim: number, training = true): tf.Tensor2D {
-  const y = model.apply(x, { training }) as tf.Tensor;
-  if (!(y instanceof tf.Tensor) || y.rank !== 2 || y.shape[0] !== x.shape[0] || y.shape[1] !== dim) {
-    const got = y instanceof tf.Tensor ? `[${y.shape.join(", ")}]` : typeof y;
-    throw new Error(`${fn}: ${what} must map [${x.shape.join(", ")}] to [${x.shape[0]}, ${dim}], got ${got}`);
-  }
-  return y as tf.Tensor2D;
-}
-
-/**
- * The collapse monitor of SimSiam (Chen & He 2021, Sec. 4.1): the standard
- * deviation over the batch of the L2-normalised outputs, averaged over the
- * `D` dimensions. About `1/sqrt(D)` for outputs spread over the sphere, 0 for
- * a collapsed (constant) output.
- *
- * Shapes: `z` `[B, D]` -> scalar.
- */
-export function normalizedStd(z: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.sqrt(tf.moments(losses.l2NormalizeRows(z), 0).variance)) as tf.Scalar);
-}
+import type { VisionMethod } from "./method";
+import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { normalizedStd } from "./collapse";
 
 /** Options of {@link createSimclr}. */
 export interface SimclrOptions extends VisionMethodOptions {

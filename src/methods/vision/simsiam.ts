@@ -14,9 +14,9 @@ import {
   checkPositiveInteger,
   checkVisionBatch,
   checkVisionMethodOptions,
-  normalizedStd,
   type VisionMethodOptions,
-} from "./simclr";
+} from "./checks";
+import { normalizedStd } from "./collapse";
 
 /**
  * D(p, z) = -mean_i cos(p_i, z_i). With `stopGradient` true this is

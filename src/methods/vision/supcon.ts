@@ -14,7 +14,7 @@ import { supConLoss } from "../../losses/sup_con";
 import { mlpHead } from "../../models/encoders";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./simclr";
+import { checkPositiveInteger } from "./checks";
 
 /** Options of {@link createSupCon}. */
 export interface SupConMethodOptions {

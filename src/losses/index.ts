@@ -28,3 +28,5 @@ export type { SoftNearestNeighborOptions } from "./soft_nearest_neighbor";
 export { gram, l2NormalizeRows } from "./ops/similarity";
 export { rowLogSumExp } from "./ops/log_sum_exp";
 export { stopGradient } from "./ops/stop_gradient";
+export { softTargetCrossEntropy } from "./cross_entropy";
+export type { SoftTargetCrossEntropyOptions } from "./cross_entropy";

@@ -65,3 +65,5 @@ export { createBarlowTwins } from "./vision/barlow_twins";
 export type { BarlowTwinsMethodOptions } from "./vision/barlow_twins";
 export { createMoco } from "./vision/moco";
 export type { Moco, MocoOptions } from "./vision/moco";
+export { visionBatches } from "./vision/batches";
+export type { VisionBatchesOptions } from "./vision/batches";

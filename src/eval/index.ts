@@ -20,3 +20,5 @@ export { alignment, alignmentUniformity, uniformity } from "./alignment_uniformi
 export type { AlignmentOptions, AlignmentUniformityOptions, AlignmentUniformityResult, UniformityOptions } from "./alignment_uniformity";
 export { effectiveRank, featureSpectrum } from "./spectrum";
 export type { FeatureSpectrum, FeatureSpectrumOptions } from "./spectrum";
+export { representationDiagnostics } from "./diagnostics";
+export type { RepresentationDiagnostics, RepresentationDiagnosticsOptions } from "./diagnostics";

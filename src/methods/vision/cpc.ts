@@ -9,11 +9,12 @@
  */
 import { tf } from "../../backend/tf";
 import type { Augmentation } from "../../augment/augmentation";
-import { infoNCE } from "../../losses/info_nce";
+import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./checks";
+import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch } from "./checks";
+import { normalizedStd } from "./collapse";
 
 /** The patch grid: 4 x 4 overlapping 10 x 10 patches at stride 6 cover a 28 x 28 image exactly (18 + 10 = 28). */
 export const CPC_GRID = 4;
@@ -22,7 +23,11 @@ export const CPC_PATCH = 10;
 /** Distance between neighbouring patches, pixels. */
 export const CPC_STRIDE = 6;
 
-/** Options of {@link createCpc}. */
+/**
+ * Options of {@link createCpc}. Not `VisionMethodOptions`: CPC trains a patch
+ * encoder (its `encoder` is built from it) and draws one view, not two; the
+ * shared fields keep their names, checks and messages.
+ */
 export interface CpcOptions {
   /** The patch encoder `[N, 10, 10, 1] -> [N, encoderDim]`, e.g. `smallCnnEncoder({ inputShape: [10, 10, 1] })`; trained, never disposed by the method. */
   patchEncoder: tf.LayersModel;
@@ -32,6 +37,8 @@ export interface CpcOptions {
   augmentation?: Augmentation;
   /** Size of the context vectors; default `encoderDim`. */
   contextDim?: number;
+  /** Hidden sizes of the context network g (each Dense, ReLU); default `[contextDim]`. */
+  hidden?: number[];
   /** Predict 1..`steps` rows below; default 2 (of the 3 a 4-row grid allows; CPC v2 predicts up to 5 of 7). */
   steps?: number;
   /** Temperature dividing the bilinear scores z.W_k c; default 1 (the paper's exp(z^T W_k c)). */
@@ -93,7 +100,7 @@ function gridEncoder(patchEncoder: tf.LayersModel): tf.LayersModel {
  * grid of overlapping 10 x 10 patches (stride 6); z_{r,c} = patchEncoder(patch).
  * The context of position (r, c) summarises the rows at or above r in its
  * column: c_{r,c} = g(mean_{r' <= r} z_{r',c}) with g a small MLP
- * (Dense(contextDim)+ReLU, Dense(contextDim)). For k = 1..steps the
+ * (Dense+ReLU per entry of `hidden`, Dense(contextDim)). For k = 1..steps the
  * prediction of z_{r+k,c} is W_k c_{r,c}, and
  *
  *   L_k = InfoNCE over all (image, r <= 3 - k, c) of the batch: query W_k c_{r,c}, positive z_{r+k,c},
@@ -109,8 +116,11 @@ function gridEncoder(patchEncoder: tf.LayersModel): tf.LayersModel {
  *
  * The encoder probed afterwards is `encoder`: the patch encoder on the 16
  * patches, averaged (CPC v2 mean-pools the patch grid likewise).
+ * Metrics: `loss_k1` .. `loss_k{steps}`, the terms L_k; `std`,
+ * {@link normalizedStd} of the 16 B patch representations z.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` -> scalar loss.
+ * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> z `[16 B, encoderDim]`
+ * -> contexts `[16 B, contextDim]` -> scalar loss.
  *
  * @example
  * const method = createCpc({ patchEncoder: smallCnnEncoder({ inputShape: [10, 10, 1], seed: 1 }), encoderDim: 128, seed: 1 });
@@ -120,26 +130,28 @@ function gridEncoder(patchEncoder: tf.LayersModel): tf.LayersModel {
  */
 export function createCpc(options: CpcOptions): CpcMethod {
   const fn = "createCpc";
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options}`);
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {patchEncoder, encoderDim, ...}, got ${options}`);
   const { patchEncoder, encoderDim } = options;
-  if (!(patchEncoder instanceof tf.LayersModel)) throw new Error(`${fn}: patchEncoder must be a tf.LayersModel, got ${typeof patchEncoder}`);
-  const inShape = patchEncoder.inputs[0]?.shape;
+  if (!(patchEncoder instanceof tf.LayersModel)) throw new Error(`${fn}: options.patchEncoder must be a tf.LayersModel, got ${patchEncoder}`);
+  const inShape = patchEncoder.inputs[0]?.shape ?? [];
   if (patchEncoder.inputs.length !== 1 || inShape.length !== 4 || inShape[1] !== CPC_PATCH || inShape[2] !== CPC_PATCH || inShape[3] !== 1) {
-    throw new Error(`${fn}: patchEncoder must take [N, ${CPC_PATCH}, ${CPC_PATCH}, 1], got [${inShape}]`);
+    throw new Error(`${fn}: options.patchEncoder must take [N, ${CPC_PATCH}, ${CPC_PATCH}, 1], got [${inShape.map(String).join(", ")}]`);
   }
-  checkPositiveInteger("createCpc", "encoderDim", encoderDim);
+  checkPositiveInteger(fn, "options.encoderDim", encoderDim);
   const contextDim = options.contextDim ?? encoderDim;
-  checkPositiveInteger("createCpc", "contextDim", contextDim);
+  checkPositiveInteger(fn, "options.contextDim", contextDim);
+  const hidden = options.hidden ?? [contextDim];
+  checkHidden(fn, "options.hidden", hidden);
   const steps = options.steps ?? 2;
-  if (!Number.isInteger(steps) || steps < 1 || steps > CPC_GRID - 1) throw new Error(`${fn}: steps must be an integer in [1, ${CPC_GRID - 1}], got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > CPC_GRID - 1) throw new Error(`${fn}: options.steps must be an integer in [1, ${CPC_GRID - 1}], got ${steps}`);
   const temperature = options.temperature ?? 1;
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`${fn}: temperature must be a finite number > 0, got ${temperature}`);
+  checkPositiveNumber(fn, "options.temperature", temperature);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
   const augmentation = options.augmentation;
-  if (augmentation !== undefined && typeof augmentation !== "function") throw new Error(`${fn}: augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
+  if (augmentation !== undefined && typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
 
-  const contextNetwork = mlpHead({ inputDim: encoderDim, hidden: [contextDim], outputDim: contextDim, seed, name: "cpc_context" });
+  const contextNetwork = mlpHead({ inputDim: encoderDim, hidden, outputDim: contextDim, seed, name: "cpc_context" });
   const predictors = Array.from({ length: steps }, (_, k) => {
     const init = tf.initializers.glorotUniform({ seed: seed * 101 + 50 + k }).apply([contextDim, encoderDim]);
     const w = tf.variable(init, true);
@@ -148,6 +160,7 @@ export function createCpc(options: CpcOptions): CpcMethod {
   });
   const encoder = gridEncoder(patchEncoder);
   const g = CPC_GRID;
+  const where = "CPC.loss";
 
   return {
     name: "CPC",
@@ -157,15 +170,13 @@ export function createCpc(options: CpcOptions): CpcMethod {
     predictors,
     trainable: [patchEncoder, contextNetwork, ...predictors],
     loss(batch: VisionBatch, ctx: StepContext) {
-      const where = "CPC.loss";
-      const { images } = batch;
-      if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.shape[1] !== 28 || images.shape[2] !== 28 || images.shape[3] !== 1) {
-        throw new Error(`${where}: batch.images must be a tf.Tensor4D [B, 28, 28, 1], got ${images instanceof tf.Tensor ? `[${images.shape}]` : typeof images}`);
+      const images = checkVisionBatch(where, batch);
+      if (images.shape[1] !== 28 || images.shape[2] !== 28 || images.shape[3] !== 1) {
+        throw new Error(`${where}: batch.images must have shape [B, 28, 28, 1], got [${images.shape.join(", ")}]`);
       }
       const b = images.shape[0];
       const view = augmentation ? augmentation(images, ctx.seed) : images;
-      const z = patchEncoder.apply(cpcPatches(view), { training: true }) as tf.Tensor2D;
-      if (z.rank !== 2 || z.shape[1] !== encoderDim) throw new Error(`${where}: the patch encoder must output [${g * g * b}, ${encoderDim}], got [${z.shape}]`);
+      const z = applyChecked(where, "patch encoder", patchEncoder, cpcPatches(view), encoderDim);
       const grid = tf.reshape(z, [g, g * b, encoderDim]); // [row, (column, image), dim]
       const rowsOf = tf.split(grid, g, 0);
       const cumulative: tf.Tensor[] = [];
@@ -174,20 +185,20 @@ export function createCpc(options: CpcOptions): CpcMethod {
         if (r > 0) sum = tf.add(sum, rowsOf[r]);
         cumulative.push(tf.div(sum, r + 1));
       }
-      const context = contextNetwork.apply(tf.reshape(tf.concat(cumulative, 0), [g * g * b, encoderDim]), { training: true }) as tf.Tensor2D;
+      const context = applyChecked(where, "context network", contextNetwork, tf.reshape(tf.concat(cumulative, 0), [g * g * b, encoderDim]), contextDim);
       const contextGrid = tf.reshape(context, [g, g * b, contextDim]);
-      const losses: tf.Scalar[] = [];
-      const metrics: Record<string, tf.Tensor> = {};
+      const terms: tf.Scalar[] = [];
+      const metrics: Record<string, tf.Tensor> = { std: normalizedStd(z) };
       predictors.forEach((w, i) => {
         const k = i + 1;
         const n = (g - k) * g * b;
         const query = tf.matMul(tf.reshape(tf.slice(contextGrid, [0, 0, 0], [g - k, g * b, contextDim]), [n, contextDim]), w) as tf.Tensor2D;
         const target = tf.reshape(tf.slice(grid, [k, 0, 0], [g - k, g * b, encoderDim]), [n, encoderDim]) as tf.Tensor2D;
-        const lossK = infoNCE(query, target, { temperature });
-        losses.push(lossK);
+        const lossK = losses.infoNCE(query, target, { temperature });
+        terms.push(lossK);
         metrics[`loss_k${k}`] = lossK;
       });
-      const loss = tf.div(tf.addN(losses), steps) as tf.Scalar;
+      const loss = tf.div(tf.addN(terms), steps) as tf.Scalar;
       return { loss, metrics };
     },
     dispose() {

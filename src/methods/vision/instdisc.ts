@@ -9,20 +9,19 @@
 import { tf } from "../../backend/tf";
 import { simclrAugment } from "../../augment/compose";
 import type { Augmentation } from "../../augment/augmentation";
-import { infoNCE } from "../../losses/info_nce";
-import { l2NormalizeRows } from "../../losses/ops/similarity";
+import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
-import { createMemoryBank, MemoryBank } from "../../models/memory_bank";
+import { createMemoryBank, type MemoryBank } from "../../models/memory_bank";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./checks";
+import { applyChecked, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { normalizedStd } from "./collapse";
 
-/** Options of {@link createInstDisc}. */
-export interface InstDiscOptions {
-  /** The encoder `[B, 28, 28, 1] -> [B, encoderDim]`; trained, never disposed by the method. */
-  encoder: tf.LayersModel;
-  /** Size of the encoder's output. */
-  encoderDim: number;
+/**
+ * Options of {@link createInstDisc}: those of every vision method, except
+ * that the augmentation draws one view, not two.
+ */
+export interface InstDiscOptions extends Omit<VisionMethodOptions, "augmentation"> {
   /** n, the number of training images: one bank row each, addressed by `batch.indices`. */
   datasetSize: number;
   /**
@@ -65,9 +64,12 @@ export interface InstDiscMethod extends VisionMethod {
  * each step `afterStep` writes the step's features into the bank:
  * v_i = normalise(m v_i + (1 - m) f_i) with m = `bankMomentum`. Gradients
  * flow only through f; the bank is a constant.
+ * Metrics: `accuracy`, the share of images whose own bank row has the
+ * largest logit; `std`, {@link normalizedStd} of f.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]`, `batch.indices` `[B]` distinct
- * rows in [0, datasetSize) (required) -> scalar loss.
+ * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2), `batch.indices` `[B]`
+ * distinct rows in [0, datasetSize) (required) -> encoder `[B, encoderDim]`
+ * -> f `[B, featureDim]` -> scalar loss.
  *
  * @example
  * const method = createInstDisc({ encoder: smallCnnEncoder({ seed: 1 }), encoderDim: 128, datasetSize: 60000, seed: 1 });
@@ -76,23 +78,23 @@ export interface InstDiscMethod extends VisionMethod {
  */
 export function createInstDisc(options: InstDiscOptions): InstDiscMethod {
   const fn = "createInstDisc";
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options}`);
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {encoder, encoderDim, datasetSize, ...}, got ${options}`);
+  // The shared checks, minus the two-view augmentation (checked below as one view).
+  const { seed } = checkVisionMethodOptions(fn, { encoder: options.encoder, encoderDim: options.encoderDim, seed: options.seed });
   const { encoder, encoderDim, datasetSize } = options;
-  if (!(encoder instanceof tf.LayersModel)) throw new Error(`${fn}: encoder must be a tf.LayersModel, got ${typeof encoder}`);
-  checkPositiveInteger("createInstDisc", "encoderDim", encoderDim);
-  checkPositiveInteger("createInstDisc", "datasetSize", datasetSize);
+  checkPositiveInteger(fn, "options.datasetSize", datasetSize);
   const featureDim = options.featureDim ?? 64;
-  checkPositiveInteger("createInstDisc", "featureDim", featureDim);
+  checkPositiveInteger(fn, "options.featureDim", featureDim);
   const negatives = options.negatives ?? 1024;
-  if (!Number.isInteger(negatives) || negatives < 0) throw new Error(`${fn}: negatives must be an integer >= 0, got ${negatives}`);
+  if (!Number.isInteger(negatives) || negatives < 0) throw new Error(`${fn}: options.negatives must be an integer >= 0, got ${negatives}`);
   const temperature = options.temperature ?? 0.07;
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`${fn}: temperature must be a finite number > 0, got ${temperature}`);
+  checkPositiveNumber(fn, "options.temperature", temperature);
   const bankMomentum = options.bankMomentum ?? 0.5;
-  if (!(bankMomentum >= 0 && bankMomentum < 1)) throw new Error(`${fn}: bankMomentum must be a number in [0, 1), got ${bankMomentum}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  if (typeof bankMomentum !== "number" || !(bankMomentum >= 0 && bankMomentum < 1)) {
+    throw new Error(`${fn}: options.bankMomentum must be a number in [0, 1), got ${bankMomentum}`);
+  }
   const augmentation = options.augmentation ?? simclrAugment();
-  if (typeof augmentation !== "function") throw new Error(`${fn}: augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
+  if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
 
   const head = mlpHead({ inputDim: encoderDim, hidden: [], outputDim: featureDim, seed, name: "instdisc_head" });
   const bank = createMemoryBank({ size: datasetSize, dim: featureDim, momentum: bankMomentum, seed });
@@ -103,35 +105,33 @@ export function createInstDisc(options: InstDiscOptions): InstDiscMethod {
     pending = undefined;
   };
 
+  const where = "InstDisc.loss";
+
   return {
     name: "InstDisc",
     encoder,
     trainable: [encoder, head],
     bank,
     loss(batch: VisionBatch, ctx: StepContext) {
-      const where = "InstDisc.loss";
-      const { images, indices } = batch;
-      if (!(images instanceof tf.Tensor) || images.rank !== 4) {
-        throw new Error(`${where}: batch.images must be a tf.Tensor4D [B, 28, 28, 1], got ${images instanceof tf.Tensor ? `[${images.shape}]` : typeof images}`);
-      }
+      const images = checkVisionBatch(where, batch);
+      const { indices } = batch;
       const b = images.shape[0];
       if (!(indices instanceof Int32Array) || indices.length !== b) {
         throw new Error(`${where}: batch.indices must be an Int32Array of length ${b} (InstDisc needs each image's row), got ${indices instanceof Int32Array ? `length ${indices.length}` : `${indices}`}`);
       }
       if (new Set(indices).size !== b) throw new Error(`${where}: batch.indices must be distinct, got [${indices}]`);
       dropPending();
-      const h = encoder.apply(augmentation(images, ctx.seed), { training: true }) as tf.Tensor2D;
-      if (h.rank !== 2 || h.shape[1] !== encoderDim) throw new Error(`${where}: the encoder must output [${b}, ${encoderDim}], got [${h.shape}]`);
-      const f = l2NormalizeRows(head.apply(h, { training: true }) as tf.Tensor2D);
+      const h = applyChecked(where, "encoder", encoder, augmentation(images, ctx.seed), encoderDim);
+      const f = losses.l2NormalizeRows(applyChecked(where, "head", head, h, featureDim));
       const positives = bank.gather(indices);
       const sampled = bank.sampleNegatives(negatives, ctx.rng, indices);
-      const loss = infoNCE(f, positives, { temperature, negatives: sampled });
+      const loss = losses.infoNCE(f, positives, { temperature, negatives: sampled });
       pending = { indices: Int32Array.from(indices), features: tf.keep(f.clone()) };
       // How often the image's own row beats every other bank row considered.
       const candidates = tf.concat([positives, sampled], 0);
       const predicted = tf.argMax(tf.matMul(f, tf.transpose(candidates)), 1);
       const accuracy = tf.mean(tf.cast(tf.equal(predicted, tf.range(0, b, 1, "int32")), "float32"));
-      return { loss, metrics: { accuracy } };
+      return { loss, metrics: { accuracy, std: normalizedStd(f) } };
     },
     afterStep(batch: VisionBatch) {
       if (!pending) return;

@@ -7,34 +7,26 @@
  * image that looks alike, a variation no augmentation produces.
  */
 import { tf } from "../../backend/tf";
-import { twoViews, simclrAugment } from "../../augment/compose";
-import type { TwoViewAugment } from "../../augment/augmentation";
-import { infoNCE } from "../../losses/info_nce";
-import { l2NormalizeRows } from "../../losses/ops/similarity";
+import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
-import { createKeyQueue, KeyQueue } from "../../models/queue";
+import { createKeyQueue, type KeyQueue } from "../../models/queue";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { checkPositiveInteger } from "./checks";
+import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { normalizedStd } from "./collapse";
 
 /** Options of {@link createNnclr}. */
-export interface NnclrOptions {
-  /** The encoder `[B, 28, 28, 1] -> [B, encoderDim]`; trained, never disposed by the method. */
-  encoder: tf.LayersModel;
-  /** Size of the encoder's output. */
-  encoderDim: number;
-  /** The two views of a batch; default `twoViews(simclrAugment())`. */
-  augmentation?: TwoViewAugment;
-  /** Hidden size of the projector and predictor; default `encoderDim` (the paper: 2048 and 4096). */
-  hiddenDim?: number;
+export interface NnclrOptions extends VisionMethodOptions {
+  /** Hidden sizes of the projector (each Dense, BatchNorm, ReLU); default `[encoderDim]` (the paper: 2048). */
+  hidden?: number[];
+  /** Hidden sizes of the predictor (each Dense, ReLU); default `[encoderDim]` (the paper: 4096). */
+  predictorHidden?: number[];
   /** Embedding size; default 64 (the paper's 256, scaled to MNIST's 128-d encoder). */
   projectionDim?: number;
   /** Support-set (queue) size; default 4096 (the paper's 98304, for 60000 MNIST images rather than 1.28M). */
   queueSize?: number;
   /** Temperature tau; default 0.1 (the paper's). */
   temperature?: number;
-  /** Seed of the heads' initial weights; default 0. */
-  seed?: number;
 }
 
 /** NNCLR: a {@link VisionMethod} with its support set (checkpoint `queue.buffer` and `queue.state`). */
@@ -44,9 +36,9 @@ export interface NnclrMethod extends VisionMethod {
 }
 
 /**
- * Builds NNCLR around `encoder`: a projector g (Dense(hiddenDim)+BN+ReLU,
- * Dense(projectionDim)), a predictor q (Dense(hiddenDim)+ReLU,
- * Dense(projectionDim)), and, with z = normalise(g(f(view))),
+ * Builds NNCLR around `encoder`: a projector g (Dense+BN+ReLU per entry of
+ * `hidden`, Dense(projectionDim)), a predictor q (Dense+ReLU per entry of
+ * `predictorHidden`, Dense(projectionDim)), and, with z = normalise(g(f(view))),
  * p = normalise(q(g(f(view)))) and NN(z) the row of the support set Q with
  * the largest cosine similarity to z, the symmetric loss (paper eq. 2 with
  * the prediction head of its Sec. 4)
@@ -55,11 +47,13 @@ export interface NnclrMethod extends VisionMethod {
  *   L(a, b) = 1/B sum_i -log( exp(a_i.b_i/tau) / sum_k exp(a_i.b_k/tau) ).
  *
  * NN(z) is a constant (no gradient reaches Q or flows through the search),
- * so gradients flow only through p. `afterStep` enqueues the step's z1. On
- * the first step the queue is empty and NN(z) = z (SimCLR with a
- * predictor). Batch size must not exceed `queueSize`.
+ * so gradients flow only through p. The two views go through the networks
+ * in one call of 2B rows. `afterStep` enqueues the step's z1. On the first
+ * step the queue is empty and NN(z) = z (SimCLR with a predictor). Batch
+ * size must not exceed `queueSize`. Metric `std`: {@link normalizedStd} of z1.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` -> scalar loss.
+ * Shapes: `batch.images` `[B, 28, 28, 1]` (2 <= B <= queueSize) -> encoder
+ * `[2B, encoderDim]` -> z, p `[2B, projectionDim]` -> scalar loss.
  *
  * @example
  * const method = createNnclr({ encoder: smallCnnEncoder({ seed: 1 }), encoderDim: 128, seed: 1 });
@@ -68,25 +62,21 @@ export interface NnclrMethod extends VisionMethod {
  */
 export function createNnclr(options: NnclrOptions): NnclrMethod {
   const fn = "createNnclr";
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options}`);
+  const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  if (!(encoder instanceof tf.LayersModel)) throw new Error(`${fn}: encoder must be a tf.LayersModel, got ${typeof encoder}`);
-  checkPositiveInteger("createNnclr", "encoderDim", encoderDim);
-  const hiddenDim = options.hiddenDim ?? encoderDim;
+  const hidden = options.hidden ?? [encoderDim];
+  checkHidden(fn, "options.hidden", hidden);
+  const predictorHidden = options.predictorHidden ?? [encoderDim];
+  checkHidden(fn, "options.predictorHidden", predictorHidden);
   const projectionDim = options.projectionDim ?? 64;
+  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
   const queueSize = options.queueSize ?? 4096;
-  checkPositiveInteger("createNnclr", "hiddenDim", hiddenDim);
-  checkPositiveInteger("createNnclr", "projectionDim", projectionDim);
-  checkPositiveInteger("createNnclr", "queueSize", queueSize);
+  checkPositiveInteger(fn, "options.queueSize", queueSize);
   const temperature = options.temperature ?? 0.1;
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`${fn}: temperature must be a finite number > 0, got ${temperature}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
-  const augmentation = options.augmentation ?? twoViews(simclrAugment());
-  if (typeof augmentation !== "function") throw new Error(`${fn}: augmentation must be a function (images, seed) => [view1, view2], got ${typeof augmentation}`);
+  checkPositiveNumber(fn, "options.temperature", temperature);
 
-  const projector = mlpHead({ inputDim: encoderDim, hidden: [hiddenDim], outputDim: projectionDim, batchNorm: true, seed, name: "nnclr_projector" });
-  const predictor = mlpHead({ inputDim: projectionDim, hidden: [hiddenDim], outputDim: projectionDim, seed: seed + 1, name: "nnclr_predictor" });
+  const projector = mlpHead({ inputDim: encoderDim, hidden, outputDim: projectionDim, batchNorm: true, seed, name: "nnclr_projector" });
+  const predictor = mlpHead({ inputDim: projectionDim, hidden: predictorHidden, outputDim: projectionDim, seed: seed + 1, name: "nnclr_predictor" });
   const queue = createKeyQueue({ size: queueSize, dim: projectionDim });
   // The step's z1, kept from the loss for afterStep's enqueue.
   let pending: tf.Tensor2D | undefined;
@@ -100,6 +90,7 @@ export function createNnclr(options: NnclrOptions): NnclrMethod {
     const detached = tf.tensor2d(z.dataSync(), z.shape);
     return tf.gather(support, tf.argMax(tf.matMul(detached, tf.transpose(support)), 1));
   };
+  const where = "NNCLR.loss";
 
   return {
     name: "NNCLR",
@@ -107,20 +98,16 @@ export function createNnclr(options: NnclrOptions): NnclrMethod {
     trainable: [encoder, projector, predictor],
     queue,
     loss(batch: VisionBatch, ctx: StepContext) {
-      const where = "NNCLR.loss";
-      const { images } = batch;
-      if (!(images instanceof tf.Tensor) || images.rank !== 4) {
-        throw new Error(`${where}: batch.images must be a tf.Tensor4D [B, 28, 28, 1], got ${images instanceof tf.Tensor ? `[${images.shape}]` : typeof images}`);
+      const images = checkVisionBatch(where, batch);
+      if (images.shape[0] > queueSize) {
+        throw new Error(`${where}: batch.images must have at most queueSize = ${queueSize} rows, got [${images.shape.join(", ")}]`);
       }
-      const b = images.shape[0];
-      if (b > queueSize) throw new Error(`${where}: the batch size must be at most queueSize ${queueSize}, got ${b}`);
       dropPending();
       const [v1, v2] = augmentation(images, ctx.seed);
-      const h = encoder.apply(tf.concat([v1, v2], 0), { training: true }) as tf.Tensor2D;
-      if (h.rank !== 2 || h.shape[1] !== encoderDim) throw new Error(`${where}: the encoder must output [${2 * b}, ${encoderDim}], got [${h.shape}]`);
-      const g = projector.apply(h, { training: true }) as tf.Tensor2D;
-      const p = l2NormalizeRows(predictor.apply(g, { training: true }) as tf.Tensor2D);
-      const z = l2NormalizeRows(g);
+      const h = applyChecked(where, "encoder", encoder, tf.concat([v1, v2], 0), encoderDim);
+      const g = applyChecked(where, "projector", projector, h, projectionDim);
+      const p = losses.l2NormalizeRows(applyChecked(where, "predictor", predictor, g, projectionDim));
+      const z = losses.l2NormalizeRows(g);
       const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       const [p1, p2] = tf.split(p, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       let nn1: tf.Tensor2D;
@@ -133,9 +120,9 @@ export function createNnclr(options: NnclrOptions): NnclrMethod {
         nn1 = nearest(z1, support);
         nn2 = nearest(z2, support);
       }
-      const loss = tf.mul(tf.add(infoNCE(nn1, p2, { temperature }), infoNCE(nn2, p1, { temperature })), 0.5) as tf.Scalar;
+      const loss = tf.mul(tf.add(losses.infoNCE(nn1, p2, { temperature }), losses.infoNCE(nn2, p1, { temperature })), 0.5) as tf.Scalar;
       pending = tf.keep(z1.clone());
-      return { loss };
+      return { loss, metrics: { std: normalizedStd(z1) } };
     },
     afterStep() {
       if (!pending) return;

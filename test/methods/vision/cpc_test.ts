@@ -31,6 +31,20 @@ const weightsOf = (m: tf.LayersModel) => m.trainableWeights.map((w) => Float64Ar
 const moved = (a: Float64Array[], b: Float64Array[]) => a.some((w, i) => w.some((v, j) => Math.abs(v - b[i][j]) > 1e-7));
 const ctxOf = (seed: number) => ({ step: 0, epoch: 0, stepInEpoch: 0, seed, rng: createRng(seed) });
 
+/** normalizedStd in float64: mean over dimensions of the batch std (population) of the L2-normalised rows. */
+function stdRef(z: Float64Array[]): number {
+  const n = z.map((r) => {
+    const norm = Math.hypot(...r);
+    return r.map((v) => v / norm);
+  });
+  let total = 0;
+  for (let j = 0; j < n[0].length; j++) {
+    const mean = n.reduce((s, r) => s + r[j], 0) / n.length;
+    total += Math.sqrt(n.reduce((s, r) => s + (r[j] - mean) ** 2, 0) / n.length);
+  }
+  return total / n[0].length;
+}
+
 /** Patch (r, c) of every image, cut in plain JS: pixels [6r, 6r + 10) x [6c, 6c + 10). */
 function patchesRef(images: tf.Tensor4D, r: number, c: number): tf.Tensor4D {
   const px = images.arraySync();
@@ -63,7 +77,7 @@ test("CPC loss matches a float64 reference; the grid encoder is the mean patch f
   const images = makeImages(b, 3);
   const out = tf.tidy(() => {
     const { loss, metrics } = method.loss({ images }, ctxOf(1));
-    return [loss, metrics!.loss_k1, metrics!.loss_k2, metrics!.loss_k3].map((t) => t.dataSync()[0]);
+    return [loss, metrics!.loss_k1, metrics!.loss_k2, metrics!.loss_k3, metrics!.std].map((t) => t.dataSync()[0]);
   });
 
   // z[r][c][image] from patches cut in JS.
@@ -112,6 +126,8 @@ test("CPC loss matches a float64 reference; the grid encoder is the mean patch f
     return total / queries.length;
   });
   const want = (perK[0] + perK[1] + perK[2]) / 3;
+  const wantStd = stdRef(z.flat().flat());
+  assert.ok(Math.abs(out[4] - wantStd) < 1e-5, `std of the patch representations ${out[4]} vs float64 ${wantStd}`);
   [want, ...perK].forEach((v, i) => assert.ok(Math.abs(out[i] - v) < 1e-4 * Math.max(1, Math.abs(v)), `term ${i}: ${out[i]} vs float64 ${v}`));
 
   const features = method.encoder.predict(images) as tf.Tensor;
@@ -160,14 +176,16 @@ test("CPC through training.train: finite loss, patch encoder, context network an
 test("CPC rejects bad options and batches", async () => {
   await tf.setBackend("cpu");
   const wrong = tinyPatchEncoder(5, [28, 28, 1]);
-  assert.throws(() => createCpc({ patchEncoder: wrong, encoderDim: 8 }), /createCpc: patchEncoder must take \[N, 10, 10, 1\], got \[,28,28,1\]/);
+  assert.throws(() => createCpc({ patchEncoder: wrong, encoderDim: 8 }), /createCpc: options.patchEncoder must take \[N, 10, 10, 1\], got \[null, 28, 28, 1\]/);
   wrong.dispose();
   const patchEncoder = tinyPatchEncoder(6);
-  assert.throws(() => createCpc({ patchEncoder, encoderDim: 8, steps: 4 }), /createCpc: steps must be an integer in \[1, 3\], got 4/);
-  assert.throws(() => createCpc({ patchEncoder, encoderDim: -1 }), /createCpc: encoderDim must be a positive integer, got -1/);
+  assert.throws(() => createCpc({ patchEncoder, encoderDim: 8, steps: 4 }), /createCpc: options.steps must be an integer in \[1, 3\], got 4/);
+  assert.throws(() => createCpc({ patchEncoder, encoderDim: 8, temperature: 0 }), /createCpc: options.temperature must be a finite number > 0, got 0/);
+  assert.throws(() => createCpc({ patchEncoder, encoderDim: 8, hidden: [-3] }), /createCpc: options.hidden must be an array of positive integers, got \[-3\]/);
+  assert.throws(() => createCpc({ patchEncoder, encoderDim: -1 }), /createCpc: options.encoderDim must be a positive integer, got -1/);
   const method = createCpc({ patchEncoder, encoderDim: 8 });
   const images = tf.zeros([2, 14, 14, 1]) as tf.Tensor4D;
-  assert.throws(() => tf.tidy(() => method.loss({ images }, ctxOf(1)).loss), /CPC.loss: batch.images must be a tf.Tensor4D \[B, 28, 28, 1\], got \[2,14,14,1\]/);
+  assert.throws(() => tf.tidy(() => method.loss({ images }, ctxOf(1)).loss), /CPC.loss: batch.images must have shape \[B, 28, 28, 1\], got \[2, 14, 14, 1\]/);
   images.dispose();
   method.dispose();
   patchEncoder.dispose();

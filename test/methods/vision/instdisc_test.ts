@@ -43,6 +43,20 @@ function features(encoder: tf.LayersModel, head: tf.LayersModel, images: tf.Tens
   return f;
 }
 
+/** normalizedStd in float64: mean over dimensions of the batch std (population) of the L2-normalised rows. */
+function stdRef(z: Float64Array[]): number {
+  const n = z.map((r) => {
+    const norm = Math.hypot(...r);
+    return r.map((v) => v / norm);
+  });
+  let total = 0;
+  for (let j = 0; j < n[0].length; j++) {
+    const mean = n.reduce((s, r) => s + r[j], 0) / n.length;
+    total += Math.sqrt(n.reduce((s, r) => s + (r[j] - mean) ** 2, 0) / n.length);
+  }
+  return total / n[0].length;
+}
+
 test("InstDisc loss is the softmax over the batch's bank rows and K sampled rows (float64 reference)", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(1);
@@ -51,8 +65,12 @@ test("InstDisc loss is the softmax over the batch's bank rows and K sampled rows
   const head = method.trainable[1] as tf.LayersModel;
   const images = makeImages(5, 3);
   const indices = Int32Array.from([4, 17, 0, 39, 22]);
-  const got = tf.tidy(() => method.loss({ images, indices }, ctxOf(7)).loss.dataSync()[0]);
+  const [got, gotStd] = tf.tidy(() => {
+    const { loss, metrics } = method.loss({ images, indices }, ctxOf(7));
+    return [loss.dataSync()[0], metrics!.std.dataSync()[0]];
+  });
   const f = features(encoder, head, images);
+  assert.ok(Math.abs(gotStd - stdRef(f)) < 1e-5, `std of f ${gotStd} vs float64 ${stdRef(f)}`);
   const bankRows = rows(method.bank.vectors);
   const sampled = method.bank.sampleNegatives(12, createRng(7), indices);
   const candidates = [...Array.from(indices, (i) => bankRows[i]), ...rows(sampled)];
@@ -125,9 +143,11 @@ test("InstDisc through training.train: bank rows move by the momentum rule, mode
 test("InstDisc rejects bad options and batches without distinct indices", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(4);
-  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 0 }), /createInstDisc: datasetSize must be a positive integer, got 0/);
-  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 10, bankMomentum: 1 }), /createInstDisc: bankMomentum must be a number in \[0, 1\), got 1/);
-  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 10, negatives: 2.5 }), /createInstDisc: negatives must be an integer >= 0, got 2.5/);
+  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 0 }), /createInstDisc: options.datasetSize must be a positive integer, got 0/);
+  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 10, bankMomentum: 1 }), /createInstDisc: options.bankMomentum must be a number in \[0, 1\), got 1/);
+  assert.throws(() => createInstDisc({ encoder, encoderDim: 16.5, datasetSize: 10 }), /createInstDisc: options.encoderDim must be a positive integer, got 16.5/);
+  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 10, seed: 0.5 }), /createInstDisc: options.seed must be an integer, got 0.5/);
+  assert.throws(() => createInstDisc({ encoder, encoderDim: 16, datasetSize: 10, negatives: 2.5 }), /createInstDisc: options.negatives must be an integer >= 0, got 2.5/);
   const method = createInstDisc({ encoder, encoderDim: 16, datasetSize: 10, featureDim: 4, negatives: 3, augmentation: identity });
   const images = makeImages(3, 1);
   const start = tf.memory().numTensors;

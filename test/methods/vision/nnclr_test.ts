@@ -49,6 +49,20 @@ function embed(method: ReturnType<typeof createNnclr>, images: tf.Tensor4D) {
   return { z1: z.slice(0, b), z2: z.slice(b), p1: p.slice(0, b), p2: p.slice(b) };
 }
 
+/** normalizedStd in float64: mean over dimensions of the batch std (population) of the L2-normalised rows. */
+function stdRef(z: Float64Array[]): number {
+  const n = z.map((r) => {
+    const norm = Math.hypot(...r);
+    return r.map((v) => v / norm);
+  });
+  let total = 0;
+  for (let j = 0; j < n[0].length; j++) {
+    const mean = n.reduce((s, r) => s + r[j], 0) / n.length;
+    total += Math.sqrt(n.reduce((s, r) => s + (r[j] - mean) ** 2, 0) / n.length);
+  }
+  return total / n[0].length;
+}
+
 const infoNceRef = (a: Float64Array[], b: Float64Array[], t: number) =>
   a.reduce((s, ai, i) => {
     const logits = b.map((bk) => dot(ai, bk) / t);
@@ -61,7 +75,7 @@ const nearestRef = (z: Float64Array[], support: Float64Array[]) =>
 test("NNCLR loss: nearest support-set neighbour of each view against the other view's prediction (float64 reference)", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(1);
-  const method = createNnclr({ encoder, encoderDim: 16, hiddenDim: 12, projectionDim: 6, queueSize: 20, temperature: 0.2, augmentation: fixedViews, seed: 2 });
+  const method = createNnclr({ encoder, encoderDim: 16, hidden: [12], predictorHidden: [12], projectionDim: 6, queueSize: 20, temperature: 0.2, augmentation: fixedViews, seed: 2 });
   assert.equal(method.name, "NNCLR");
   const images = makeImages(5, 3);
   const ctx = ctxOf(1);
@@ -78,7 +92,11 @@ test("NNCLR loss: nearest support-set neighbour of each view against the other v
   const support = rows(keys);
   keys.dispose();
   const e = embed(method, images);
-  const got = tf.tidy(() => method.loss({ images }, ctx).loss.dataSync()[0]);
+  const [got, gotStd] = tf.tidy(() => {
+    const { loss, metrics } = method.loss({ images }, ctx);
+    return [loss.dataSync()[0], metrics!.std.dataSync()[0]];
+  });
+  assert.ok(Math.abs(gotStd - stdRef(e.z1)) < 1e-5, `std of z1 ${gotStd} vs float64 ${stdRef(e.z1)}`);
   const want = 0.5 * (infoNceRef(nearestRef(e.z1, support), e.p2, 0.2) + infoNceRef(nearestRef(e.z2, support), e.p1, 0.2));
   assert.ok(Math.abs(got - want) < 1e-4, `loss ${got} vs float64 ${want}`);
   images.dispose();
@@ -89,7 +107,7 @@ test("NNCLR loss: nearest support-set neighbour of each view against the other v
 test("NNCLR through training.train: queue holds each step's z1, models move, no leak", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(3);
-  const method = createNnclr({ encoder, encoderDim: 16, hiddenDim: 12, projectionDim: 6, queueSize: 10, augmentation: fixedViews, seed: 5 });
+  const method = createNnclr({ encoder, encoderDim: 16, hidden: [12], predictorHidden: [12], projectionDim: 6, queueSize: 10, augmentation: fixedViews, seed: 5 });
   const [, projector, predictor] = method.trainable as tf.LayersModel[];
   const batchImages = [0, 1, 2, 3].map((k) => makeImages(4, 50 + k));
   const optimizer = tf.train.adam(1e-2);
@@ -131,12 +149,13 @@ test("NNCLR through training.train: queue holds each step's z1, models move, no 
 test("NNCLR rejects bad options and batches larger than the queue", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(4);
-  assert.throws(() => createNnclr({ encoder, encoderDim: 16, queueSize: 0 }), /createNnclr: queueSize must be a positive integer, got 0/);
-  assert.throws(() => createNnclr({ encoder, encoderDim: 16, temperature: 0 }), /createNnclr: temperature must be a finite number > 0, got 0/);
-  assert.throws(() => createNnclr({ encoder, encoderDim: 16, projectionDim: 1.5 }), /createNnclr: projectionDim must be a positive integer, got 1.5/);
+  assert.throws(() => createNnclr({ encoder, encoderDim: 16, queueSize: 0 }), /createNnclr: options.queueSize must be a positive integer, got 0/);
+  assert.throws(() => createNnclr({ encoder, encoderDim: 16, temperature: 0 }), /createNnclr: options.temperature must be a finite number > 0, got 0/);
+  assert.throws(() => createNnclr({ encoder, encoderDim: 16, predictorHidden: [2.5] }), /createNnclr: options.predictorHidden must be an array of positive integers, got \[2.5\]/);
+  assert.throws(() => createNnclr({ encoder, encoderDim: 16, projectionDim: 1.5 }), /createNnclr: options.projectionDim must be a positive integer, got 1.5/);
   const method = createNnclr({ encoder, encoderDim: 16, projectionDim: 4, queueSize: 2, augmentation: fixedViews });
   const images = makeImages(3, 1);
-  assert.throws(() => tf.tidy(() => method.loss({ images }, ctxOf(1)).loss), /NNCLR.loss: the batch size must be at most queueSize 2, got 3/);
+  assert.throws(() => tf.tidy(() => method.loss({ images }, ctxOf(1)).loss), /NNCLR.loss: batch.images must have at most queueSize = 2 rows, got \[3, 28, 28, 1\]/);
   images.dispose();
   method.dispose();
   encoder.dispose();
@@ -145,7 +164,7 @@ test("NNCLR rejects bad options and batches larger than the queue", async () => 
 test("NNCLR gives the cpu loss on wasm and trains there", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(7);
-  const method = createNnclr({ encoder, encoderDim: 16, hiddenDim: 12, projectionDim: 6, queueSize: 16, augmentation: fixedViews, seed: 8 });
+  const method = createNnclr({ encoder, encoderDim: 16, hidden: [12], predictorHidden: [12], projectionDim: 6, queueSize: 16, augmentation: fixedViews, seed: 8 });
   const rng = createRng(3);
   const keys = tf.tensor2d(Array.from({ length: 10 }, () => Array.from(normalise(Float64Array.from({ length: 6 }, () => rng.normal())))));
   method.queue.enqueue(keys);

@@ -29,6 +29,20 @@ const rows = (t: tf.Tensor) => (t.arraySync() as number[][]).map((r) => Float64A
 const weightsOf = (m: tf.LayersModel) => m.trainableWeights.map((w) => Float64Array.from(w.read().dataSync()));
 const moved = (a: Float64Array[], b: Float64Array[]) => a.some((w, i) => w.some((v, j) => Math.abs(v - b[i][j]) > 1e-7));
 
+/** normalizedStd in float64: mean over dimensions of the batch std (population) of the L2-normalised rows. */
+function stdRef(z: Float64Array[]): number {
+  const n = z.map((r) => {
+    const norm = Math.hypot(...r);
+    return r.map((v) => v / norm);
+  });
+  let total = 0;
+  for (let j = 0; j < n[0].length; j++) {
+    const mean = n.reduce((s, r) => s + r[j], 0) / n.length;
+    total += Math.sqrt(n.reduce((s, r) => s + (r[j] - mean) ** 2, 0) / n.length);
+  }
+  return total / n[0].length;
+}
+
 /** Khosla et al. eq. 2 in float64 loops. */
 function supConReference(z: Float64Array[], labels: number[], t: number): number {
   const n = z.map((r) => {
@@ -59,10 +73,15 @@ test("SupCon loss matches Khosla et al. eq. 2 over the 2B views with labels repe
   const labelList = [0, 1, 0, 2, 1, 3];
   const images = makeImages(6, 5);
   const labels = tf.tensor1d(labelList, "int32");
-  const got = tf.tidy(() => method.loss({ images, labels }, { step: 0, epoch: 0, stepInEpoch: 0, seed: 1, rng: createRng(1) }).loss.dataSync()[0]);
+  const [got, gotStd] = tf.tidy(() => {
+    const { loss, metrics } = method.loss({ images, labels }, { step: 0, epoch: 0, stepInEpoch: 0, seed: 1, rng: createRng(1) });
+    return [loss.dataSync()[0], metrics!.std.dataSync()[0]];
+  });
   const z = tf.tidy(() => projector.predict(encoder.predict(tf.concat(fixedViews(images, 0), 0))) as tf.Tensor);
   const want = supConReference(rows(z), [...labelList, ...labelList], 0.2);
   assert.ok(Math.abs(got - want) < 1e-4, `loss ${got} vs float64 ${want}`);
+  const wantStd = stdRef(rows(z).slice(0, 6));
+  assert.ok(Math.abs(gotStd - wantStd) < 1e-5, `std of the first views' projections ${gotStd} vs float64 ${wantStd}`);
   tf.dispose([z, images, labels]);
   method.dispose();
   encoder.dispose();
@@ -102,9 +121,10 @@ test("SupCon trains through training.train: finite loss, encoder and head move, 
 test("SupCon rejects bad options and batches without labels", async () => {
   await tf.setBackend("cpu");
   const encoder = tinyEncoder(3);
-  assert.throws(() => createSupCon({ encoder, encoderDim: 0 }), /createSupCon: encoderDim must be a positive integer, got 0/);
-  assert.throws(() => createSupCon({ encoder, encoderDim: 16, temperature: -1 }), /createSupCon: temperature must be a finite number > 0, got -1/);
-  assert.throws(() => createSupCon({ encoder: {} as tf.LayersModel, encoderDim: 16 }), /createSupCon: encoder must be a tf.LayersModel/);
+  assert.throws(() => createSupCon({ encoder, encoderDim: 0 }), /createSupCon: options.encoderDim must be a positive integer, got 0/);
+  assert.throws(() => createSupCon({ encoder, encoderDim: 16, temperature: -1 }), /createSupCon: options.temperature must be a finite number > 0, got -1/);
+  assert.throws(() => createSupCon({ encoder: {} as tf.LayersModel, encoderDim: 16 }), /createSupCon: options.encoder must be a tf.LayersModel/);
+  assert.throws(() => createSupCon({ encoder, encoderDim: 16, hidden: [8, 0] }), /createSupCon: options.hidden must be an array of positive integers, got \[8,0\]/);
   const method = createSupCon({ encoder, encoderDim: 16, projectionDim: 8, augmentation: fixedViews });
   const images = makeImages(4, 1);
   const ctx = { step: 0, epoch: 0, stepInEpoch: 0, seed: 1, rng: createRng(1) };

@@ -67,3 +67,7 @@ export { createMoco } from "./vision/moco";
 export type { Moco, MocoOptions } from "./vision/moco";
 export { visionBatches } from "./vision/batches";
 export type { VisionBatchesOptions } from "./vision/batches";
+export { createSwav } from "./vision/swav";
+export type { Swav, SwavOptions } from "./vision/swav";
+export { createDeepCluster, normalizedMutualInformation } from "./vision/deepcluster";
+export type { DeepClusterMethod, DeepClusterOptions, DeepClusterRecord } from "./vision/deepcluster";

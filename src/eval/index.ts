@@ -22,3 +22,4 @@ export { effectiveRank, featureSpectrum } from "./spectrum";
 export type { FeatureSpectrum, FeatureSpectrumOptions } from "./spectrum";
 export { representationDiagnostics } from "./diagnostics";
 export type { RepresentationDiagnostics, RepresentationDiagnosticsOptions } from "./diagnostics";
+export { normalizedMutualInformation } from "./mutual_information";

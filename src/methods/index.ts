@@ -69,5 +69,5 @@ export { visionBatches } from "./vision/batches";
 export type { VisionBatchesOptions } from "./vision/batches";
 export { createSwav } from "./vision/swav";
 export type { Swav, SwavOptions } from "./vision/swav";
-export { createDeepCluster, normalizedMutualInformation } from "./vision/deepcluster";
+export { createDeepCluster } from "./vision/deepcluster";
 export type { DeepClusterMethod, DeepClusterOptions, DeepClusterRecord } from "./vision/deepcluster";

@@ -30,9 +30,11 @@ def main():
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
     )
     failed = None
+    reason = ""
     try:
         client.execute()
-    except CellExecutionError:
+    except CellExecutionError as error:
+        reason = str(error)
         # The failing cell is the last one that has an execution count.
         executed = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
         failed = executed[-1] if executed else None
@@ -44,11 +46,15 @@ def main():
         return 0
     index = nb.cells.index(failed) + 1
     print(f"cell {index} failed:\n{text(failed.source)}\n", file=sys.stderr)
-    for out in failed.get("outputs", []):
+    outputs = failed.get("outputs", [])
+    for out in outputs:
         if out.get("output_type") == "error":
             print(f"{out.get('ename')}: {out.get('evalue')}", file=sys.stderr)
         elif out.get("output_type") == "stream" and out.get("name") == "stderr":
             print(text(out.get("text")), file=sys.stderr)
+    if not any(out.get("output_type") == "error" for out in outputs):
+        # The kernel reported an error without an error output: show what the executor was told.
+        print(f"executor: {reason[-3000:]}", file=sys.stderr)
     return 1
 
 

@@ -9,12 +9,11 @@ import { mlpHead } from "../../models/encoders";
 import type { VisionMethod } from "./method";
 import {
   applyChecked,
-  checkHidden,
-  checkPositiveInteger,
   checkPositiveNumber,
   checkVisionBatch,
   checkVisionMethodOptions,
   type VisionMethodOptions,
+  checkProjectorOptions,
 } from "./checks";
 import { normalizedStd } from "./collapse";
 
@@ -56,10 +55,7 @@ export function createBarlowTwins(options: BarlowTwinsMethodOptions): VisionMeth
   const fn = "createBarlowTwins";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 128;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim, 128);
   const lambda = options.lambda ?? 1 / projectionDim;
   checkPositiveNumber(fn, "options.lambda", lambda);
   const projector = mlpHead({ inputDim: encoderDim, hidden, outputDim: projectionDim, batchNorm: true, seed, name: "barlow_twins_projector" });

@@ -10,10 +10,10 @@ import type { VisionMethod } from "./method";
 import {
   applyChecked,
   checkHidden,
-  checkPositiveInteger,
   checkVisionBatch,
   checkVisionMethodOptions,
   type VisionMethodOptions,
+  checkProjectorOptions,
 } from "./checks";
 import { normalizedStd } from "./collapse";
 import { negativeCosine } from "./simsiam";
@@ -74,10 +74,7 @@ export function createByol(options: ByolOptions): Byol {
   const fn = "createByol";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const predictorHidden = options.predictorHidden ?? [encoderDim];
   checkHidden(fn, "options.predictorHidden", predictorHidden);
   const usePredictor = options.predictor ?? true;

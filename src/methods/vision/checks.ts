@@ -66,3 +66,25 @@ export function applyChecked(fn: string, what: string, model: tf.LayersModel, x:
   }
   return y as tf.Tensor2D;
 }
+
+/** Throws unless `v` is an integer >= 0. */
+export function checkNonNegativeInteger(fn: string, name: string, v: unknown): void {
+  if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+}
+
+/**
+ * The projection head's sizes every joint-embedding method takes, checked:
+ * `hidden` (default `[encoderDim]`) and `projectionDim` (default `defaultProjectionDim`).
+ */
+export function checkProjectorOptions(
+  fn: string,
+  options: { hidden?: number[]; projectionDim?: number },
+  encoderDim: number,
+  defaultProjectionDim = 64,
+): { hidden: number[]; projectionDim: number } {
+  const hidden = options.hidden ?? [encoderDim];
+  checkHidden(fn, "options.hidden", hidden);
+  const projectionDim = options.projectionDim ?? defaultProjectionDim;
+  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  return { hidden, projectionDim };
+}

@@ -13,12 +13,12 @@ import { createKeyQueue, type KeyQueue } from "../../models/queue";
 import type { VisionMethod } from "./method";
 import {
   applyChecked,
-  checkHidden,
   checkPositiveInteger,
   checkPositiveNumber,
   checkVisionBatch,
   checkVisionMethodOptions,
   type VisionMethodOptions,
+  checkProjectorOptions,
 } from "./checks";
 import { normalizedStd } from "./collapse";
 
@@ -80,10 +80,7 @@ export function createMoco(options: MocoOptions): Moco {
   const fn = "createMoco";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const queueSize = options.queueSize ?? 4096;
   checkPositiveInteger(fn, "options.queueSize", queueSize);
   const temperature = options.temperature ?? 0.2;

@@ -12,7 +12,7 @@ import { mlpHead } from "../../models/encoders";
 import { createKeyQueue, type KeyQueue } from "../../models/queue";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";
 
 /** Options of {@link createNnclr}. */
@@ -64,12 +64,9 @@ export function createNnclr(options: NnclrOptions): NnclrMethod {
   const fn = "createNnclr";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const predictorHidden = options.predictorHidden ?? [encoderDim];
   checkHidden(fn, "options.predictorHidden", predictorHidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
   const queueSize = options.queueSize ?? 4096;
   checkPositiveInteger(fn, "options.queueSize", queueSize);
   const temperature = options.temperature ?? 0.1;

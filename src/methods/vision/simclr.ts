@@ -6,7 +6,7 @@ import { tf } from "../../backend/tf";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
 import type { VisionMethod } from "./method";
-import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { applyChecked, checkPositiveNumber, checkVisionBatch, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";
 
 /** Options of {@link createSimclr}. */
@@ -47,10 +47,7 @@ export function createSimclr(options: SimclrOptions): VisionMethod {
   const fn = "createSimclr";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const temperature = options.temperature ?? 0.5;
   checkPositiveNumber(fn, "options.temperature", temperature);
   const projector = mlpHead({ inputDim: encoderDim, hidden, outputDim: projectionDim, batchNorm: options.batchNorm ?? true, seed, name: "simclr_projector" });

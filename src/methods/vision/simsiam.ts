@@ -11,10 +11,10 @@ import type { VisionMethod } from "./method";
 import {
   applyChecked,
   checkHidden,
-  checkPositiveInteger,
   checkVisionBatch,
   checkVisionMethodOptions,
   type VisionMethodOptions,
+  checkProjectorOptions,
 } from "./checks";
 import { normalizedStd } from "./collapse";
 
@@ -72,10 +72,7 @@ export function createSimsiam(options: SimsiamOptions): VisionMethod {
   const fn = "createSimsiam";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const predictorHidden = options.predictorHidden ?? [Math.ceil(projectionDim / 4)];
   checkHidden(fn, "options.predictorHidden", predictorHidden);
   const usePredictor = options.predictor ?? true;

@@ -12,7 +12,7 @@ import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
 import type { StepContext } from "../../train/loop";
 import type { VisionBatch, VisionMethod } from "./method";
-import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { applyChecked, checkPositiveNumber, checkVisionBatch, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";
 
 /** Options of {@link createSupCon}. */
@@ -50,10 +50,7 @@ export function createSupCon(options: SupConMethodOptions): VisionMethod {
   const fn = "createSupCon";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const temperature = options.temperature ?? 0.1;
   checkPositiveNumber(fn, "options.temperature", temperature);
 

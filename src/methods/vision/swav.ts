@@ -13,12 +13,13 @@ import { sinkhorn } from "../sinkhorn";
 import type { VisionMethod } from "./method";
 import {
   applyChecked,
-  checkHidden,
   checkPositiveInteger,
   checkPositiveNumber,
   checkVisionBatch,
   checkVisionMethodOptions,
   type VisionMethodOptions,
+  checkProjectorOptions,
+  checkNonNegativeInteger,
 } from "./checks";
 import { normalizedStd } from "./collapse";
 
@@ -109,10 +110,7 @@ export function createSwav(options: SwavOptions): Swav {
   const fn = "createSwav";
   const { augmentation, seed } = checkVisionMethodOptions(fn, options);
   const { encoder, encoderDim } = options;
-  const hidden = options.hidden ?? [encoderDim];
-  checkHidden(fn, "options.hidden", hidden);
-  const projectionDim = options.projectionDim ?? 64;
-  checkPositiveInteger(fn, "options.projectionDim", projectionDim);
+  const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const numPrototypes = options.numPrototypes ?? 30;
   checkPositiveInteger(fn, "options.numPrototypes", numPrototypes);
   if (numPrototypes < 2) throw new Error(`${fn}: options.numPrototypes must be at least 2, got ${numPrototypes}`);
@@ -197,9 +195,6 @@ export function createSwav(options: SwavOptions): Swav {
   };
 }
 
-function checkNonNegativeInteger(fn: string, name: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`${fn}: ${name} must be a non-negative integer, got ${v}`);
-}
 
 /** Collapse and usage signals of one view: entropy of the mean code, distinct argmax codes and distinct nearest prototypes. */
 function prototypeUsage(scores: tf.Tensor2D, codes: tf.Tensor2D): { codeEntropy: tf.Scalar; usedPrototypes: tf.Scalar; nearestPrototypes: tf.Scalar } {

@@ -9,7 +9,7 @@
  *
  * Flags: --only NAME, --steps N (base steps; sgns and linear-probe run 10x),
  * --threads N, --backend auto|tensorflow|wasm|cpu, --adam fused|stock
- * (the library's adam from src/train/adam.ts, the default, or tf.train.adam), --no-torch.
+ * (the library's adam from src/training/adam.ts, the default, or tf.train.adam), --no-torch.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

@@ -18,7 +18,7 @@ import { tf } from "../src/backend/tf";
 import { mlpHead, smallCnnEncoder, trainableVariables } from "../src/models/encoders";
 import { ntXentLoss } from "../src/losses/nt_xent";
 import { createRng } from "../src/data/random";
-import { adam as fusedAdam } from "../src/train/adam";
+import { adam as fusedAdam } from "../src/training/adam";
 
 /** Names of the workloads, in the reference's order. */
 export const WORKLOAD_NAMES = ["simclr-step", "sgns-step", "linear-probe"] as const;
@@ -57,7 +57,7 @@ export interface WorkloadOptions {
   seed?: number;
   /**
    * The Adam implementation: `"fused"` (default, the library's `adam` from
-   * src/train/adam.ts: one pass per variable on wasm) or `"stock"`
+   * src/training/adam.ts: one pass per variable on wasm) or `"stock"`
    * (tf.train.adam). Same arithmetic.
    */
   adam?: "fused" | "stock";

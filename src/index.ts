@@ -4,7 +4,7 @@
  * One import gives a notebook everything it shares with the others:
  *
  * ```ts
- * import { tf, setupBackend, data, augment, models, losses, methods, training, evaluation, plot, notebook } from "ssl-workbook";
+ * import { tf, setupBackend, data, augment, models, losses, methods, classical, training, evaluation, plot, notebook } from "ssl-workbook";
  * ```
  *
  * `tf` is the one TensorFlow.js instance the library itself uses; use it
@@ -26,10 +26,12 @@ export * as models from "./models";
 export * as losses from "./losses";
 /** Self-supervised methods as losses and batches for the training loop. */
 export * as methods from "./methods";
+/** Classical methods: PCA, MDS, LLE, k-means, Mahalanobis metric learning. */
+export * as classical from "./classical";
 /** The training loop, its progress bar, interrupts and checkpoints. */
-export * as training from "./train";
+export * as training from "./training";
 /** Linear probe, kNN and the baselines every result stands beside. */
-export * as evaluation from "./eval";
+export * as evaluation from "./evaluation";
 /** Figures and tables that render offline. */
 export * as plot from "./plot";
 /** What a notebook records for its tests. */

@@ -21,7 +21,7 @@ export { barChart } from "./barChart";
 export type { BarSeries, BarChartOptions } from "./barChart";
 export { encodePng, crc32 } from "./png";
 export { escapeHtml } from "./html";
-export { readValues, readVector, readLabels, shortestFloat32 } from "./values";
+export { readValues, readVector, readPlotLabels, shortestFloat32 } from "./values";
 export type { PlotValues, PlotLabels, NumericArray, DenseValues } from "./values";
 export { showTable, tableHtml, tableText, toDataFrame, loadDanfo, formatNumber } from "./table";
 export type { TableInput, TableRow, TableOptions, DataFrameLike } from "./table";

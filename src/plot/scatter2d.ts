@@ -4,7 +4,7 @@
  * classes can be hidden and compared.
  */
 import { axisTitle, figure, type Figure, type Trace } from "./figure";
-import { readLabels, readValues, requireFinite, type PlotLabels, type PlotValues } from "./values";
+import { readPlotLabels, readValues, requireFinite, type PlotLabels, type PlotValues } from "./values";
 
 /** Options of {@link scatter2d}. */
 export interface Scatter2dOptions {
@@ -67,7 +67,7 @@ export function scatter2d(points: PlotValues, options: Scatter2dOptions = {}): F
   if (options.labels === undefined) {
     groups.set("points", xs.map((_, i) => i));
   } else {
-    const labels = readLabels(options.labels, "scatter2d", "options.labels", n);
+    const labels = readPlotLabels(options.labels, "scatter2d", "options.labels", n);
     const keys = [...new Set(labels)];
     if (typeof labels[0] === "number") (keys as number[]).sort((a, b) => a - b);
     for (const key of keys) groups.set(key, []);

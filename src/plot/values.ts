@@ -167,7 +167,7 @@ export type PlotLabels = PlotValues | readonly string[];
  *
  * Shapes: `[n]` -> `n` labels.
  */
-export function readLabels(input: PlotLabels, fn: string, arg: string, n: number): (number | string)[] {
+export function readPlotLabels(input: PlotLabels, fn: string, arg: string, n: number): (number | string)[] {
   if (Array.isArray(input) && input.length > 0 && input.every((v) => typeof v === "string")) {
     if (input.length !== n) throw new Error(`${fn}: ${arg} must have shape [${n}], got [${input.length}]`);
     return (input as readonly string[]).slice();

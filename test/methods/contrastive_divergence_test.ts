@@ -4,7 +4,7 @@ import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { createRbm, Rbm, reconstructionError } from "../../src/models/rbm";
 import { contrastiveDivergenceLoss } from "../../src/methods/contrastive_divergence";
-import { train } from "../../src/train/loop";
+import { train } from "../../src/training/loop";
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 

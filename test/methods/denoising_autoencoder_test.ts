@@ -5,7 +5,7 @@ import { createRng } from "../../src/data/random";
 import { gaussianNoise, maskingNoise } from "../../src/augment/corruption";
 import { createAutoencoder } from "../../src/models/autoencoder";
 import { bernoulliCrossEntropy, denoisingErrors, denoisingLoss } from "../../src/methods/denoising_autoencoder";
-import { train } from "../../src/train/loop";
+import { train } from "../../src/training/loop";
 
 function randomRows(rows: number, d: number, seed: number): number[][] {
   const rng = createRng(seed);

@@ -4,7 +4,7 @@ import { tf } from "../../src/backend/tf";
 import { createEma } from "../../src/models/ema";
 import { smallResNetEncoder } from "../../src/models/resnet";
 import { mlpHead, trainableVariables } from "../../src/models/encoders";
-import { train } from "../../src/train/loop";
+import { train } from "../../src/training/loop";
 
 // Layer by layer: a frozen model lists `weights` in another order (trainable ones first).
 const weightsOf = (m: tf.LayersModel) => m.layers.flatMap((l) => l.weights);

@@ -10,7 +10,7 @@ import {
   Made,
   sampleMade,
 } from "../../src/models/made";
-import { train } from "../../src/train/loop";
+import { train } from "../../src/training/loop";
 
 /** float64 forward pass from the model's raw weights and masks rebuilt here from the degrees. */
 function referenceLogits(made: Made, x: number[][]): number[][] {

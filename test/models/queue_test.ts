@@ -5,7 +5,7 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createKeyQueue } from "../../src/models/queue";
-import { loadCheckpoint, saveCheckpoint } from "../../src/train/checkpoint";
+import { loadCheckpoint, saveCheckpoint } from "../../src/training/checkpoint";
 
 /** Rows whose every entry is the row's id, so order is readable. */
 const rowsOf = (ids: number[], dim: number) => tf.tensor2d(ids.flatMap((id) => new Array(dim).fill(id)), [ids.length, dim]);

@@ -11,7 +11,7 @@ import { tf } from "../../backend/tf";
 import type { Augmentation } from "../../augment/augmentation";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
-import type { StepContext } from "../../train/loop";
+import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch } from "./checks";
 import { normalizedStd } from "./collapse";

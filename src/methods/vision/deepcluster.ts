@@ -8,13 +8,13 @@ import { tf } from "../../backend/tf";
 import type { Augmentation } from "../../augment/augmentation";
 import { simclrAugment } from "../../augment/compose";
 import type { Rng } from "../../data/random";
-import { extractFeatures } from "../../eval/features";
-import { normalizedMutualInformation } from "../../eval/mutual_information";
+import { extractFeatures } from "../../evaluation/features";
+import { normalizedMutualInformation } from "../../evaluation/mutual_information";
 import * as losses from "../../losses";
 import { mlpHead, trainableVariables } from "../../models/encoders";
-import { deriveSeed } from "../../train/loop";
-import { kmeans } from "../kmeans";
-import { pca } from "../pca";
+import { deriveSeed } from "../../training/loop";
+import { kmeans } from "../../classical/kmeans";
+import { pca } from "../../classical/pca";
 import type { VisionBatch, VisionMethod } from "./method";
 import {
   applyChecked,

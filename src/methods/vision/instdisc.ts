@@ -12,7 +12,7 @@ import type { Augmentation } from "../../augment/augmentation";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
 import { createMemoryBank, type MemoryBank } from "../../models/memory_bank";
-import type { StepContext } from "../../train/loop";
+import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";

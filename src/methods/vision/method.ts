@@ -1,5 +1,5 @@
 import { tf } from "../../backend/tf";
-import type { StepContext, LossWithMetrics } from "../../train/loop";
+import type { StepContext, LossWithMetrics } from "../../training/loop";
 /** A self-supervised vision method ready for training.train: `train({ ...method, optimizer, batches, steps })`. */
 export interface VisionMethod<B = VisionBatch> {
   /** Method name, e.g. "SimCLR". */

@@ -10,7 +10,7 @@
 import { tf } from "../../backend/tf";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
-import type { StepContext } from "../../train/loop";
+import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkPositiveNumber, checkVisionBatch, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";

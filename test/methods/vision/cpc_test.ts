@@ -5,7 +5,7 @@ import { tf } from "../../../src/backend/tf";
 import { createRng } from "../../../src/data/random";
 import { createCpc, cpcPatches } from "../../../src/methods/vision/cpc";
 import type { VisionBatch } from "../../../src/methods/vision/method";
-import { train } from "../../../src/train/loop";
+import { train } from "../../../src/training/loop";
 
 const tinyPatchEncoder = (seed: number, inputShape: [number, number, number] = [10, 10, 1]) =>
   tf.sequential({

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { gaussianPixelNoise } from "../../../src/augment/photometric";
 import { createDeepCluster } from "../../../src/methods/vision/deepcluster";
-import { normalizedMutualInformation } from "../../../src/eval/mutual_information";
+import { normalizedMutualInformation } from "../../../src/evaluation/mutual_information";
 import type { VisionBatch } from "../../../src/methods/vision/method";
 import { mlpHead } from "../../../src/models/encoders";
 import { createRng } from "../../../src/data/random";
-import { deriveSeed, train, type StepContext } from "../../../src/train/loop";
+import { deriveSeed, train, type StepContext } from "../../../src/training/loop";
 
 const denseEncoder = (dim: number, seed: number) =>
   tf.sequential({

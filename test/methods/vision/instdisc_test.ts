@@ -5,7 +5,7 @@ import { tf } from "../../../src/backend/tf";
 import { createRng } from "../../../src/data/random";
 import { createInstDisc } from "../../../src/methods/vision/instdisc";
 import type { VisionBatch } from "../../../src/methods/vision/method";
-import { train } from "../../../src/train/loop";
+import { train } from "../../../src/training/loop";
 import type { Augmentation } from "../../../src/augment/augmentation";
 
 const tinyEncoder = (seed: number) =>

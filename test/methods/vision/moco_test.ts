@@ -6,7 +6,7 @@ import { gaussianPixelNoise } from "../../../src/augment/photometric";
 import { createMoco } from "../../../src/methods/vision/moco";
 import type { VisionBatch } from "../../../src/methods/vision/method";
 import { createRng } from "../../../src/data/random";
-import { train, type StepContext } from "../../../src/train/loop";
+import { train, type StepContext } from "../../../src/training/loop";
 
 const denseEncoder = (dim: number, seed: number) =>
   tf.sequential({

@@ -7,7 +7,7 @@ import { trainableVariables } from "../../../src/models/encoders";
 import { createSimsiam } from "../../../src/methods/vision/simsiam";
 import type { VisionBatch } from "../../../src/methods/vision/method";
 import { createRng } from "../../../src/data/random";
-import { train, type StepContext } from "../../../src/train/loop";
+import { train, type StepContext } from "../../../src/training/loop";
 
 const denseEncoder = (dim: number, seed: number) =>
   tf.sequential({

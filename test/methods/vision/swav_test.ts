@@ -6,7 +6,7 @@ import { gaussianPixelNoise } from "../../../src/augment/photometric";
 import { createSwav } from "../../../src/methods/vision/swav";
 import type { VisionBatch } from "../../../src/methods/vision/method";
 import { createRng } from "../../../src/data/random";
-import { train, type StepContext } from "../../../src/train/loop";
+import { train, type StepContext } from "../../../src/training/loop";
 
 // A dense encoder over flattened digits keeps the cpu backend fast.
 const denseEncoder = (dim: number, seed: number) =>

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { train, StepContext } from "../../src/train/loop";
-import { ProgressReporter, ProgressState } from "../../src/train/progress";
+import { train, StepContext } from "../../src/training/loop";
+import { ProgressReporter, ProgressState } from "../../src/training/progress";
 
 const DIM = 3;
 const BATCH = 4;

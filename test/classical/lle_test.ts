@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { lle, lleWeights } from "../../src/methods/lle";
+import { lle, lleWeights } from "../../src/classical/lle";
 
 function ranks(v: number[]): number[] {
   const order = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import "../../src/backend/select"; // registers the wasm backend
 import { tf } from "../../src/backend/tf";
 import { disableWasmThreads, enableWasmThreads } from "../../src/backend/wasm_threads";
-import { FUSED_ADAM_KERNEL, adam, adamUpdatePath } from "../../src/train/adam";
+import { FUSED_ADAM_KERNEL, adam, adamUpdatePath } from "../../src/training/adam";
 import { createRng } from "../../src/data/random";
 
 /**

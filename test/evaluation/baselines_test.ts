@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { evaluateRepresentation } from "../../src/eval/baselines";
-import { extractFeatures, flattenInputs } from "../../src/eval/features";
-import { knnClassify } from "../../src/eval/knn";
-import { linearProbe } from "../../src/eval/linear_probe";
+import { evaluateRepresentation } from "../../src/evaluation/baselines";
+import { extractFeatures, flattenInputs } from "../../src/evaluation/features";
+import { knnClassify } from "../../src/evaluation/knn";
+import { linearProbe } from "../../src/evaluation/linear_probe";
 
 /** 4x4 one-channel images: class c has a bright pixel at position c, plus noise. */
 function images(n: number, seed: number) {

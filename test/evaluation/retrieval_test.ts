@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
-import { recallAtK } from "../../src/eval/retrieval";
+import { recallAtK } from "../../src/evaluation/retrieval";
 import { createRng } from "../../src/data/random";
 
 // Brute force in float64: rank every other row, ties broken by lower index (like tf.topk on cpu).

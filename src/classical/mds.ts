@@ -31,7 +31,7 @@ export interface ClassicalMdsResult {
  * Euclidean configuration reproduces) is an error, never clipped silently.
  *
  * @example
- * const { coordinates } = classicalMds(pairwiseDistances(points), 2);  // [n][2]
+ * const { coordinates } = classicalMds(distanceMatrix(points), 2);  // [n][2]
  */
 export function classicalMds(distances: RowsInput, k: number, options: ClassicalMdsOptions = {}): ClassicalMdsResult {
   const fn = "classicalMds";
@@ -77,10 +77,10 @@ export function classicalMds(distances: RowsInput, k: number, options: Classical
  * exactly symmetric with a zero diagonal.
  *
  * @example
- * pairwiseDistances([[0, 0], [3, 4]]);  // [[0, 5], [5, 0]]
+ * distanceMatrix([[0, 0], [3, 4]]);  // [[0, 5], [5, 0]]
  */
-export function pairwiseDistances(x: RowsInput): number[][] {
-  const { values, n, d } = readRows(x, "pairwiseDistances", "x");
+export function distanceMatrix(x: RowsInput): number[][] {
+  const { values, n, d } = readRows(x, "distanceMatrix", "x");
   const out: number[][] = [];
   for (let i = 0; i < n; i++) out.push(new Array<number>(n).fill(0));
   for (let i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
-import { extractFeatures, flattenInputs } from "../../src/eval/features";
+import { extractFeatures, flattenInputs } from "../../src/evaluation/features";
 
 function smallModel(batchNorm: boolean): tf.LayersModel {
   const layers: tf.layers.Layer[] = [

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { linearProbe } from "../../src/eval/linear_probe";
+import { linearProbe } from "../../src/evaluation/linear_probe";
 
 /** Gaussian blobs: class c centred at `separation` * e_c in `dim` dimensions. */
 function blobs(n: number, dim: number, classes: number, separation: number, seed: number) {

@@ -12,9 +12,9 @@ import {
   loadCheckpointModel,
   readCheckpointState,
   saveCheckpoint,
-} from "../../src/train/checkpoint";
-import { History, StepContext, train } from "../../src/train/loop";
-import { adam } from "../../src/train/adam";
+} from "../../src/training/checkpoint";
+import { History, StepContext, train } from "../../src/training/loop";
+import { adam } from "../../src/training/adam";
 import "../../src/backend/select"; // registers the wasm backend
 
 const N = 32;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { normalizedMutualInformation } from "../../src/eval/mutual_information";
+import { normalizedMutualInformation } from "../../src/evaluation/mutual_information";
 
 test("normalizedMutualInformation matches hand-computed values", () => {
   // a = [0,0,1,1], b = [0,0,0,1]: H(a) = ln 2, H(b) = -(3/4 ln 3/4 + 1/4 ln 1/4),

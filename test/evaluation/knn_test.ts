@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { knnClassify, knnPredict } from "../../src/eval/knn";
+import { knnClassify, knnPredict } from "../../src/evaluation/knn";
 
 const deg = (a: number, r = 1): number[] => [r * Math.cos((a * Math.PI) / 180), r * Math.sin((a * Math.PI) / 180)];
 

@@ -8,7 +8,7 @@ import {
   ProgressState,
   renderProgressHtml,
   renderProgressText,
-} from "../../src/train/progress";
+} from "../../src/training/progress";
 
 const running = (over: Partial<ProgressState> = {}): ProgressState => ({
   label: "simclr",

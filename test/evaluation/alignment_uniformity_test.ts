@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import "../../src/backend/select"; // registers the wasm backend
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { alignment, alignmentUniformity, uniformity } from "../../src/eval/alignment_uniformity";
+import { alignment, alignmentUniformity, uniformity } from "../../src/evaluation/alignment_uniformity";
 
 function randomRows(n: number, d: number, seed: number): number[][] {
   const rng = createRng(seed);

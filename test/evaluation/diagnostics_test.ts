@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { representationDiagnostics } from "../../src/eval/diagnostics";
-import { linearProbe } from "../../src/eval/linear_probe";
+import { representationDiagnostics } from "../../src/evaluation/diagnostics";
+import { linearProbe } from "../../src/evaluation/linear_probe";
 
 function blobs(n: number, seed: number): { x: number[][]; y: number[] } {
   const rng = createRng(seed);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { parseWordNetData } from "../../src/data/wordnet";
-import { nearestNeighbours, pairCosines, rocAuc, synonymAuc, synonymBenchmark } from "../../src/eval/word_similarity";
+import { nearestNeighbours, pairCosines, rocAuc, synonymAuc, synonymBenchmark } from "../../src/evaluation/word_similarity";
 
 /** Brute force: count every (positive, negative) pair, ties half. */
 function bruteAuc(pos: number[], neg: number[]): number {

@@ -3,15 +3,15 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { samplePairs } from "../../src/data/pairs";
-import { knnClassify } from "../../src/eval/knn";
-import { train } from "../../src/train/loop";
+import { knnClassify } from "../../src/evaluation/knn";
+import { train } from "../../src/training/loop";
 import {
   createMahalanobisMetric,
   mahalanobisLoss,
   mahalanobisMatrix,
   mahalanobisTransform,
   pairDifferences,
-} from "../../src/methods/mahalanobis";
+} from "../../src/classical/mahalanobis";
 
 /** Float64 reference of g(L) = sum_S |L d|^2 - log sum_D sqrt(|L d|^2 + 1e-12). */
 function referenceLoss(l: number[][], sim: number[][], dis: number[][]): number {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { effectiveRank, featureSpectrum } from "../../src/eval/spectrum";
+import { effectiveRank, featureSpectrum } from "../../src/evaluation/spectrum";
 
 /** Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (float64), descending: independent of ml-matrix. */
 function jacobiEigenvalues(a: number[][]): number[] {

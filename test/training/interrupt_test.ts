@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { watchInterrupt } from "../../src/train/interrupt";
+import { watchInterrupt } from "../../src/training/interrupt";
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -46,7 +46,7 @@ test("a real SIGINT reaches the watch once the event loop turns", async () => {
 test("as the only listener, a second SIGINT ends the process as Node would", () => {
   // In a child process: the first SIGINT is absorbed, the second kills it.
   const script = `
-    const { watchInterrupt } = require(${JSON.stringify(require.resolve("../../src/train/interrupt"))});
+    const { watchInterrupt } = require(${JSON.stringify(require.resolve("../../src/training/interrupt"))});
     const watch = watchInterrupt();
     setTimeout(() => { process.kill(process.pid, "SIGINT"); }, 20);
     setTimeout(() => { console.log("first:" + watch.requested); process.kill(process.pid, "SIGINT"); }, 60);
@@ -61,7 +61,7 @@ test("a watch started inside a breakOnSigint vm run (a tslab cell) survives the 
   // Registering the listener synchronously there made Node kill the process on the next SIGINT.
   const script = `
     const vm = require("vm");
-    const { watchInterrupt } = require(${JSON.stringify(require.resolve("../../src/train/interrupt"))});
+    const { watchInterrupt } = require(${JSON.stringify(require.resolve("../../src/training/interrupt"))});
     process.on("SIGINT", () => {}); // tslab's own listener
     globalThis.watchInterrupt = watchInterrupt;
     vm.runInThisContext("globalThis.watch = watchInterrupt()", { breakOnSigint: true });

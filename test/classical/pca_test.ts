@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { pca, pcaTransform } from "../../src/methods/pca";
+import { pca, pcaTransform } from "../../src/classical/pca";
 
 test("pca finds the hand-built principal axes and variances", async () => {
   await tf.setBackend("cpu");

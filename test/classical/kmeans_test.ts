@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import "../../src/backend/select"; // registers the wasm backend
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { kmeans } from "../../src/methods/kmeans";
+import { kmeans } from "../../src/classical/kmeans";
 
 /** `blobs` Gaussian blobs (sd 0.3) around centres 10 apart on the axes; rows ordered blob by blob. */
 function blobs(perBlob: number, count: number, d: number, seed: number): { rows: number[][]; labels: number[] } {

@@ -3,7 +3,8 @@
  *
  * The kernel is tslab (a TypeScript kernel for Jupyter) started from this
  * checkout's own node_modules, so notebooks import this checkout's library
- * and no global tslab is needed. Shared by `npm install` (kernel/install.ts),
+ * and no global tslab is needed. It starts through kernel/launch.ts, which
+ * fixes tslab's lost and failing outputs under bursts of output first. Shared by `npm install` (kernel/install.ts),
  * `npm start` (kernel/start.ts) and the notebook harness.
  */
 import { execFileSync } from "node:child_process";
@@ -83,13 +84,17 @@ export function jupyterDataDirs(jupyter: string): string[] {
   return paths.data;
 }
 
-/** The kernel spec (kernel.json) that starts tslab from this checkout. */
+/** The script that starts tslab with the workbook's fixes (kernel/launch.ts, compiled). */
+export function kernelLauncher(repoRoot: string = REPO_ROOT): string {
+  return path.join(repoRoot, "dist", "kernel", "launch.js");
+}
+
+/** The kernel spec (kernel.json) that starts tslab from this checkout, through its launcher. */
 export function kernelSpec(repoRoot: string = REPO_ROOT): Record<string, unknown> {
   return {
     argv: [
       process.execPath,
-      path.join(repoRoot, "node_modules", "tslab", "bin", "tslab"),
-      "kernel",
+      kernelLauncher(repoRoot),
       "--config-path",
       "{connection_file}",
     ],
@@ -128,6 +133,9 @@ export function installKernel(jupyter: string, scope: InstallScope, repoRoot: st
   if (!fs.existsSync(tslabBin)) {
     throw new Error(`installKernel: tslab is not installed at ${tslabBin}; run \`npm install\` first`);
   }
+  if (!fs.existsSync(kernelLauncher(repoRoot))) {
+    throw new Error(`installKernel: the kernel launcher ${kernelLauncher(repoRoot)} is not built; run \`npm run build\` first`);
+  }
   const dir = path.join(kernelsDir(jupyter, scope), KERNEL_NAME);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "kernel.json");
@@ -149,8 +157,8 @@ export function findInstalledKernel(jupyter: string): { file: string; spec: { ar
   return null;
 }
 
-/** True when the registered workbook kernel starts this checkout's tslab. */
+/** True when the registered workbook kernel starts this checkout's launcher. */
 export function kernelPointsHere(jupyter: string, repoRoot: string = REPO_ROOT): boolean {
   const found = findInstalledKernel(jupyter);
-  return found !== null && found.spec.argv[1] === path.join(repoRoot, "node_modules", "tslab", "bin", "tslab");
+  return found !== null && found.spec.argv[1] === kernelLauncher(repoRoot);
 }

@@ -41,8 +41,8 @@ test("the missing-Jupyter help names the install command for Debian, macOS and p
 test("the kernel spec starts this checkout's tslab with the connection file", () => {
   const spec = kernelSpec("/some/checkout") as { argv: string[]; display_name: string; language: string };
   assert.equal(spec.argv[0], process.execPath);
-  assert.equal(spec.argv[1], path.join("/some/checkout", "node_modules", "tslab", "bin", "tslab"));
-  assert.deepEqual(spec.argv.slice(2), ["kernel", "--config-path", "{connection_file}"]);
+  assert.equal(spec.argv[1], path.join("/some/checkout", "dist", "kernel", "launch.js"));
+  assert.deepEqual(spec.argv.slice(2), ["--config-path", "{connection_file}"]);
   assert.match(spec.display_name, /SSL Workbook/);
   assert.equal(spec.language, "typescript");
 });
@@ -58,7 +58,7 @@ test("installKernel writes kernel.json per user, system-wide or under a prefix",
   const file = installKernel(jupyter, { kind: "prefix", prefix });
   assert.equal(file, path.join(prefix, "share", "jupyter", "kernels", KERNEL_NAME, "kernel.json"));
   const spec = JSON.parse(fs.readFileSync(file, "utf8"));
-  assert.equal(spec.argv[1], path.join(REPO_ROOT, "node_modules", "tslab", "bin", "tslab"));
+  assert.equal(spec.argv[1], path.join(REPO_ROOT, "dist", "kernel", "launch.js"));
   const userFile = installKernel(jupyter, { kind: "user" });
   assert.ok(userFile.startsWith(userDir));
 });

@@ -61,3 +61,5 @@ export { createSwav } from "./vision/swav";
 export type { Swav, SwavOptions } from "./vision/swav";
 export { createDeepCluster } from "./vision/deepcluster";
 export type { DeepClusterMethod, DeepClusterOptions, DeepClusterRecord } from "./vision/deepcluster";
+export { visionComparison } from "./vision/comparison";
+export type { ComparisonRow, VisionComparison, VisionComparisonOptions, VisionRunOptions } from "./vision/comparison";

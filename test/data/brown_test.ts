@@ -169,3 +169,16 @@ test("a document file with the wrong checksum is named in the error", () => {
     fs.rmSync(dir, { recursive: true });
   }
 });
+
+test("the checksum table lists the files of cats.txt in corpus order and ships with the compiled loader", () => {
+  const ids = fs
+    .readFileSync(path.join(brownSourceDir(), "cats.txt"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/)[0]);
+  assert.deepEqual([...BROWN_SHA256.keys()], ids);
+  for (const [id, digest] of BROWN_SHA256) assert.match(digest, /^[0-9a-f]{64}$/, id);
+  // The loader reads the table beside its compiled module (dist/src/data), the folder the package ships.
+  const compiled = path.join(path.dirname(require.resolve("../../src/data/brown")), "brown-sha256.json");
+  assert.ok(fs.existsSync(compiled), `${compiled} exists`);
+});

@@ -1,30 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
-import { twoViews } from "../../../src/augment/compose";
-import { gaussianPixelNoise } from "../../../src/augment/photometric";
 import { createByol } from "../../../src/methods/vision/byol";
 import type { VisionBatch } from "../../../src/methods/vision/method";
-import { createRng } from "../../../src/data/random";
-import { train, type StepContext } from "../../../src/training/loop";
+import { train } from "../../../src/training/loop";
+import { assertSteadyTensors, ctxOf, denseEncoder, negCos, noiseViews as noise, randomImages as images, trainCounting } from "./helpers";
 
-const denseEncoder = (dim: number, seed: number) =>
-  tf.sequential({
-    name: "dense_encoder",
-    layers: [
-      tf.layers.flatten({ inputShape: [28, 28, 1] }),
-      tf.layers.dense({ units: dim, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-    ],
-  });
-const images = (b: number, seed: number) => tf.randomUniform([b, 28, 28, 1], 0, 1, "float32", seed) as tf.Tensor4D;
-const ctxOf = (seed: number): StepContext => ({ step: 0, epoch: 0, stepInEpoch: 0, seed, rng: createRng(seed) });
 // Layer by layer (a frozen model lists `weights` trainable-first), without BatchNorm's moving statistics:
 // the target's own forward passes move those (batch statistics), so only the rest follows the EMA rule exactly.
 const averaged = (m: tf.LayersModel) => m.layers.flatMap((l) => l.weights).filter((w) => !/moving_/.test(w.name));
 const values = (m: tf.LayersModel) => averaged(m).map((w) => Float64Array.from(w.read().dataSync()));
-const noise = twoViews(gaussianPixelNoise({ std: 0.1 }));
-const negCos = (p: tf.Tensor, z: tf.Tensor) =>
-  tf.neg(tf.mean(tf.div(tf.sum(tf.mul(p, z), 1), tf.sqrt(tf.mul(tf.sum(tf.square(p), 1), tf.sum(tf.square(z), 1))))));
 
 test("createByol: the target changes only by the EMA rule (float64 reference), online weights move, no leak", async () => {
   await tf.setBackend("cpu");
@@ -43,14 +28,12 @@ test("createByol: the target changes only by the EMA rule (float64 reference), o
   const online0 = [values(encoder), values(projector), values(predictor)];
   const ema = (t: Float64Array[], o: Float64Array[]) => t.map((w, i) => w.map((v, j) => m * v + (1 - m) * o[i][j]));
   const x = images(8, 6);
-  const counts: number[] = [];
   const optimizer = tf.train.adam(1e-2);
-  const history = await train<VisionBatch>({
+  const { history, counts } = await trainCounting<VisionBatch>({
     ...byol, optimizer, batches: () => [{ images: x }, { images: x }, { images: x }, { images: x }],
-    disposeBatches: false, steps: 4, seed: 7, progress: false,
+    disposeBatches: false, steps: 4, seed: 7,
     callbacks: {
       onStep: () => {
-        counts.push(tf.memory().numTensors);
         wantEncoder = ema(wantEncoder, values(encoder));
         wantProjector = ema(wantProjector, values(projector));
       },
@@ -63,7 +46,7 @@ test("createByol: the target changes only by the EMA rule (float64 reference), o
   [encoder, projector, predictor].forEach((model, k) =>
     values(model).forEach((w, i) => assert.ok(w.some((v, j) => Math.abs(v - online0[k][i][j]) > 1e-7), `${model.name} weight ${i} moves`)));
   assert.ok(values(target.encoder).some((w, i) => w.some((v, j) => Math.abs(v - values(encoder)[i][j]) > 1e-6)), "the target lags the online encoder");
-  assert.deepEqual(counts.slice(1), [counts[1], counts[1], counts[1]], `tensors per step ${counts}`);
+  assertSteadyTensors(counts, 4);
   optimizer.dispose();
   x.dispose();
   byol.dispose();

@@ -130,8 +130,7 @@ export function labelSubsets(labels: Labels, labelsPerClass: readonly LabelBudge
   if (!Number.isInteger(draws) || draws <= 0) throw new Error(`${fn}: draws must be a positive integer, got ${draws}`);
   if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
   const y = readAnyLabels(labels, fn, "labels");
-  const seedStream = createRng(seed);
-  const drawSeeds = Array.from({ length: draws }, () => seedStream.fork());
+  const drawSeeds = labelDrawSeeds(seed, draws);
   return labelsPerClass.map((budget) => {
     if (budget === "all") {
       const every = new Int32Array(y.length);
@@ -222,6 +221,12 @@ export function labelEfficiency(options: LabelEfficiencyOptions): LabelEfficienc
       knn: { ...spread(knnValues), k: kUsed },
     };
   });
+}
+
+/** The seeds of draws 0..draws-1: the stream of `createRng(seed).fork()`. @internal */
+export function labelDrawSeeds(seed: number, draws: number): number[] {
+  const stream = createRng(seed);
+  return Array.from({ length: draws }, () => stream.fork());
 }
 
 /** Mean, sample std and values; used by the few-label evaluations. @internal */

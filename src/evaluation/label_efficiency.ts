@@ -253,6 +253,12 @@ export function checkBudgets(budgets: readonly LabelBudget[], fn: string, arg: s
 
 /** {@link labelSubsets} on labels already read, with errors naming `fn`. @internal */
 export function labelSubsetsChecked(y: Int32Array, budgets: readonly LabelBudget[], draws: number, seed: number, fn: string): LabelSubsets[] {
+  checkBudgetCounts(y, budgets, fn);
+  return labelSubsets(y, budgets, draws, seed);
+}
+
+/** Throws, naming `fn`, when a class of `y` has fewer examples than a count budget. @internal */
+export function checkBudgetCounts(y: Int32Array, budgets: readonly LabelBudget[], fn: string): void {
   const counts = groupByClass(y);
   for (const b of budgets) {
     if (b === "all") continue;
@@ -262,7 +268,6 @@ export function labelSubsetsChecked(y: Int32Array, budgets: readonly LabelBudget
       }
     }
   }
-  return labelSubsets(y, budgets, draws, seed);
 }
 
 /** The labels at `rows`. @internal */

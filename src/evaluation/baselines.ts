@@ -10,7 +10,8 @@
 import { tf } from "../backend/tf";
 import { extractFeatures, FeatureExtractor, flattenInputs } from "./features";
 import { knnClassify, KnnOptions } from "./knn";
-import { Labels } from "./labels";
+import { checkBudgetCounts, checkBudgets, LabelBudget, labelEfficiency, LabelEfficiencyPoint } from "./label_efficiency";
+import { Labels, readLabels } from "./labels";
 import { linearProbe, LinearProbeOptions } from "./linear_probe";
 
 /** A labelled split: inputs `[n, ...inputShape]` and labels `[n]`. */
@@ -43,6 +44,16 @@ export interface EvaluateRepresentationOptions {
   knn?: KnnOptions;
   /** Batch size of feature extraction; default 256. */
   batchSize?: number;
+  /**
+   * Few-label budgets (labelled examples per class, or "all"): when given,
+   * every row also gets `fewLabels`, `labelEfficiency` on that row's
+   * features with the same probe and kNN options.
+   */
+  labelsPerClass?: LabelBudget[];
+  /** Seeded draws per budget of `labelsPerClass`; default 5. */
+  labelDraws?: number;
+  /** Seed of the draws; default 0: every row, and every call with this seed, uses the same labelled examples. */
+  labelSeed?: number;
 }
 
 /** One row of the comparison table. */
@@ -55,6 +66,8 @@ export interface EvaluationRow {
   linearProbe: number;
   /** kNN test accuracy. */
   knn: number;
+  /** Probe and kNN with few labels, per budget (only when `labelsPerClass` is given). */
+  fewLabels?: LabelEfficiencyPoint[];
   /** Seconds spent on this row (features, probe and kNN). */
   seconds: number;
 }
@@ -65,7 +78,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * Reports probe and kNN accuracy for raw inputs (flattened), the encoder's
  * architecture at random initialisation, and the encoder, in that order:
  * rows ready for a table. All three use the same splits, probe recipe and
- * kNN options. Tensors are left as found.
+ * kNN options. With `labelsPerClass`, each row also carries `fewLabels`
+ * (`labelEfficiency` on its features), every row on the same labelled
+ * subsets. Tensors are left as found.
  *
  * @example
  * const rows = await evaluateRepresentation({
@@ -97,15 +112,20 @@ export async function evaluateRepresentation(options: EvaluateRepresentationOpti
     makeRandom = () => tf.models.modelFromJSON({ modelTopology: encoder.toJSON(null, false) as tf.io.ModelJSON["modelTopology"] });
   }
   const batchSize = options.batchSize;
+  const fewLabels = checkFewLabelOptions(options, train.y, train.x.shape[0], fn);
 
   const score = (representation: string, trainF: tf.Tensor2D, testF: tf.Tensor2D, started: number): EvaluationRow => {
     const probe = linearProbe(trainF, train.y, testF, test.y, options.probe);
     const knn = knnClassify(trainF, train.y, testF, test.y, options.knn);
+    const few = fewLabels === undefined ? undefined : labelEfficiency({
+      train: { x: trainF, y: train.y }, test: { x: testF, y: test.y }, ...fewLabels, probe: options.probe, knn: options.knn,
+    });
     return {
       representation,
       dim: trainF.shape[1],
       linearProbe: probe.accuracy,
       knn: knn.accuracy,
+      ...(few === undefined ? {} : { fewLabels: few }),
       seconds: (performance.now() - started) / 1000,
     };
   };
@@ -145,4 +165,32 @@ export async function evaluateRepresentation(options: EvaluateRepresentationOpti
   await yieldToEventLoop();
   rows.push(scoreEncoder(options.name ?? "encoder", options.encoder));
   return rows;
+}
+
+/**
+ * Reads `labelsPerClass`, `labelDraws` and `labelSeed` of an evaluation's
+ * options and checks every class of the `n` train labels has enough
+ * examples, before any features are computed: undefined when no few-label
+ * budgets are asked for.
+ * @internal
+ */
+export function checkFewLabelOptions(
+  options: { labelsPerClass?: LabelBudget[]; labelDraws?: number; labelSeed?: number },
+  trainLabels: Labels,
+  n: number,
+  fn: string,
+): { labelsPerClass: LabelBudget[]; draws: number; seed: number } | undefined {
+  if (options.labelsPerClass === undefined) {
+    for (const key of ["labelDraws", "labelSeed"] as const) {
+      if (options[key] !== undefined) throw new Error(`${fn}: options.${key} needs options.labelsPerClass, got ${key} ${options[key]} without it`);
+    }
+    return undefined;
+  }
+  checkBudgets(options.labelsPerClass, fn, "options.labelsPerClass");
+  const draws = options.labelDraws ?? 5;
+  if (!Number.isInteger(draws) || draws <= 0) throw new Error(`${fn}: options.labelDraws must be a positive integer, got ${draws}`);
+  const seed = options.labelSeed ?? 0;
+  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.labelSeed must be an integer, got ${seed}`);
+  checkBudgetCounts(readLabels(trainLabels, n, fn, "options.train.y"), options.labelsPerClass, fn);
+  return { labelsPerClass: options.labelsPerClass, draws, seed };
 }

@@ -8,9 +8,10 @@
 import { tf } from "../backend/tf";
 import type { TwoViewAugment } from "../augment/augmentation";
 import { alignmentUniformity } from "./alignment_uniformity";
-import type { LabelledSplit } from "./baselines";
+import { checkFewLabelOptions, type LabelledSplit } from "./baselines";
 import { extractFeatures, FeatureExtractor } from "./features";
 import { knnClassify, KnnOptions } from "./knn";
+import { LabelBudget, labelEfficiency, LabelEfficiencyPoint } from "./label_efficiency";
 import { linearProbe, LinearProbeOptions } from "./linear_probe";
 import { featureSpectrum } from "./spectrum";
 
@@ -32,6 +33,16 @@ export interface RepresentationDiagnosticsOptions {
   knn?: KnnOptions;
   /** Batch size of feature extraction; default 256. */
   batchSize?: number;
+  /**
+   * Few-label budgets (labelled examples per class, or "all"): when given,
+   * the result also has `fewLabels`, `labelEfficiency` on the same features
+   * with the same probe and kNN options.
+   */
+  labelsPerClass?: LabelBudget[];
+  /** Seeded draws per budget of `labelsPerClass`; default 5. */
+  labelDraws?: number;
+  /** Seed of the draws; default 0 (not `seed`, so the views can change while the labelled examples stay the same). */
+  labelSeed?: number;
 }
 
 /** What {@link representationDiagnostics} returns: numbers, no tensors. */
@@ -50,6 +61,8 @@ export interface RepresentationDiagnostics {
   effectiveRank: number;
   /** Singular values of the centred test features, descending `[min(n, dim)]`. */
   singularValues: Float64Array;
+  /** Probe and kNN with few labels, per budget (only when `labelsPerClass` is given). */
+  fewLabels?: LabelEfficiencyPoint[];
   /** Seconds spent. */
   seconds: number;
 }
@@ -58,8 +71,10 @@ export interface RepresentationDiagnostics {
  * Probes, kNN, alignment, uniformity and spectrum of `encoder`'s features.
  * Features of the test images (clean) give the spectrum; features of two
  * augmented views of the test images give alignment and uniformity (the
- * uniformity of the two views averaged, as in the paper's code). Leaves
- * `tf.memory()` as it found it.
+ * uniformity of the two views averaged, as in the paper's code). With
+ * `labelsPerClass`, also `fewLabels`: `labelEfficiency` on the same
+ * features, on subsets fixed by `labelSeed`. Leaves `tf.memory()` as it
+ * found it.
  *
  * Shapes: `train.x` `[n, ...]`, `test.x` `[m, ...]` -> numbers.
  *
@@ -81,6 +96,7 @@ export function representationDiagnostics(options: RepresentationDiagnosticsOpti
   if (typeof options.views !== "function") throw new Error(`${fn}: options.views must be a function (images, seed) => [view1, view2], got ${typeof options.views}`);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
+  const fewLabels = checkFewLabelOptions(options, options.train.y, options.train.x.shape[0], fn);
   const { encoder, train, test, batchSize } = options;
   const started = performance.now();
   const trainF = extractFeatures(encoder, train.x, { batchSize });
@@ -88,6 +104,9 @@ export function representationDiagnostics(options: RepresentationDiagnosticsOpti
   try {
     const probe = linearProbe(trainF, train.y, testF, test.y, options.probe);
     const knn = knnClassify(trainF, train.y, testF, test.y, options.knn);
+    const few = fewLabels === undefined ? undefined : labelEfficiency({
+      train: { x: trainF, y: train.y }, test: { x: testF, y: test.y }, ...fewLabels, probe: options.probe, knn: options.knn,
+    });
     const spectrum = featureSpectrum(testF);
     const [view1, view2] = options.views(test.x as tf.Tensor4D, seed);
     let geometry;
@@ -107,6 +126,7 @@ export function representationDiagnostics(options: RepresentationDiagnosticsOpti
       uniformity: geometry.uniformity,
       effectiveRank: spectrum.effectiveRank,
       singularValues: spectrum.singularValues,
+      ...(few === undefined ? {} : { fewLabels: few }),
       seconds: (performance.now() - started) / 1000,
     };
   } finally {

@@ -23,3 +23,7 @@ export type { FeatureSpectrum, FeatureSpectrumOptions } from "./spectrum";
 export { representationDiagnostics } from "./diagnostics";
 export type { RepresentationDiagnostics, RepresentationDiagnosticsOptions } from "./diagnostics";
 export { normalizedMutualInformation } from "./mutual_information";
+export { DEFAULT_LABELS_PER_CLASS, labelEfficiency, labelSubsets, sampleLabelsPerClass } from "./label_efficiency";
+export type { DrawSpread, FeatureSplit, LabelBudget, LabelEfficiencyOptions, LabelEfficiencyPoint, LabelSubsets } from "./label_efficiency";
+export { supervisedFewLabels } from "./supervised_few_labels";
+export type { SupervisedFewLabelsOptions, SupervisedFewLabelsPoint } from "./supervised_few_labels";

@@ -18,6 +18,8 @@ export type { ImageGridOptions } from "./imageGrid";
 export { heatmap } from "./heatmap";
 export type { HeatmapOptions } from "./heatmap";
 export { barChart } from "./barChart";
+export { labelEfficiencyChart } from "./label_efficiency_chart";
+export type { LabelEfficiencyChartOptions, LabelEfficiencyChartPoint, LabelEfficiencySeries } from "./label_efficiency_chart";
 export type { BarSeries, BarChartOptions } from "./barChart";
 export { encodePng, crc32 } from "./png";
 export { escapeHtml } from "./html";

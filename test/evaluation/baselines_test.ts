@@ -5,6 +5,7 @@ import { createRng } from "../../src/data/random";
 import { evaluateRepresentation } from "../../src/evaluation/baselines";
 import { extractFeatures, flattenInputs } from "../../src/evaluation/features";
 import { knnClassify } from "../../src/evaluation/knn";
+import { labelEfficiency } from "../../src/evaluation/label_efficiency";
 import { linearProbe } from "../../src/evaluation/linear_probe";
 
 /** 4x4 one-channel images: class c has a bright pixel at position c, plus noise. */
@@ -90,4 +91,35 @@ test("function encoders need makeRandomEncoder; mismatched splits are rejected",
     evaluateRepresentation({ encoder: fn, train, test: { x: tf.zeros([5, 2, 2, 1]), y: [0, 1, 2, 0, 1] } }),
     /evaluateRepresentation: test.x must have shape \[n, 4,4,1\] like train.x, got \[5,2,2,1\]/,
   );
+});
+
+test("labelsPerClass: every row gains fewLabels, labelEfficiency on its own features with the same subsets", async () => {
+  await tf.setBackend("cpu");
+  const train = images(60, 5);
+  const testSet = images(30, 6);
+  const encoder = encoderModel(4);
+  const before = tf.memory().numTensors;
+  const rows = await evaluateRepresentation({ encoder, train, test: testSet, probe, knn, labelsPerClass: [2, "all"], labelDraws: 3, labelSeed: 7 });
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  const few = (trainF: tf.Tensor2D, testF: tf.Tensor2D) => {
+    const points = labelEfficiency({ train: { x: trainF, y: train.y }, test: { x: testF, y: testSet.y }, labelsPerClass: [2, "all"], draws: 3, seed: 7, probe, knn });
+    tf.dispose([trainF, testF]);
+    return points;
+  };
+  assert.deepEqual(rows[0].fewLabels, few(flattenInputs(train.x), flattenInputs(testSet.x)));
+  assert.deepEqual(rows[2].fewLabels, few(extractFeatures(encoder, train.x), extractFeatures(encoder, testSet.x)));
+  rows.forEach((r) => {
+    assert.deepEqual(r.fewLabels?.map((p) => [p.labelsPerClass, p.labelled, p.draws, p.knn.k]), [[2, 6, 3, 2], ["all", 60, 1, 5]]);
+    // The "all" budget is the row's own full-label probe and kNN.
+    assert.equal(r.fewLabels?.[1].linearProbe.mean, r.linearProbe);
+    assert.equal(r.fewLabels?.[1].knn.mean, r.knn);
+  });
+  const plain = await evaluateRepresentation({ encoder, train, test: testSet, probe, knn });
+  assert.ok(plain.every((r) => !("fewLabels" in r)), "no fewLabels unless asked");
+  await assert.rejects(evaluateRepresentation({ encoder, train, test: testSet, labelDraws: 2 }), /evaluateRepresentation: options.labelDraws needs options.labelsPerClass, got labelDraws 2 without it/);
+  await assert.rejects(evaluateRepresentation({ encoder, train, test: testSet, labelsPerClass: [1], labelDraws: 0 }), /evaluateRepresentation: options.labelDraws must be a positive integer, got 0/);
+  await assert.rejects(evaluateRepresentation({ encoder, train, test: testSet, labelsPerClass: [-3] }), /evaluateRepresentation: options.labelsPerClass\[0\] must be a positive integer or "all", got -3/);
+  await assert.rejects(evaluateRepresentation({ encoder, train, test: testSet, labelsPerClass: [21] }), /evaluateRepresentation: labelsPerClass 21 needs 21 training examples of every class, but class 0 has 20/);
+  assert.equal(tf.memory().numTensors, before, "failed calls leave no tensors");
+  tf.dispose([train.x, testSet.x]);
 });

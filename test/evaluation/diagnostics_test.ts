@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { representationDiagnostics } from "../../src/evaluation/diagnostics";
+import { labelEfficiency } from "../../src/evaluation/label_efficiency";
 import { linearProbe } from "../../src/evaluation/linear_probe";
 
 function blobs(n: number, seed: number): { x: number[][]; y: number[] } {
@@ -59,4 +60,25 @@ test("representationDiagnostics: rejects missing splits and views", async () => 
   assert.throws(() => representationDiagnostics({ encoder: enc, train: { x: undefined as unknown as tf.Tensor, y: [0] }, test: { x, y: [0, 1, 0, 1] }, views: (v) => [v, v] }), /representationDiagnostics: options.train.x must be a tf.Tensor/);
   assert.throws(() => representationDiagnostics({ encoder: enc, train: { x, y: [0, 1, 0, 1] }, test: { x, y: [0, 1, 0, 1] }, views: undefined as never }), /options.views must be a function/);
   x.dispose();
+});
+
+test("representationDiagnostics: labelsPerClass adds fewLabels, labelEfficiency on the same features", async () => {
+  await tf.setBackend("cpu");
+  const tr = blobs(60, 3), te = blobs(30, 4);
+  const train = { x: tf.tensor4d(tr.x.flat(), [60, 2, 2, 1]), y: tr.y };
+  const test_ = { x: tf.tensor4d(te.x.flat(), [30, 2, 2, 1]), y: te.y };
+  const flatten = (x: tf.Tensor) => tf.reshape(x, [x.shape[0], 4]);
+  const views = (x: tf.Tensor4D) => [x.clone(), x.clone()] as [tf.Tensor4D, tf.Tensor4D];
+  const probe = { minSteps: 50, epochs: 5 };
+  const before = tf.memory().numTensors;
+  const d = representationDiagnostics({ encoder: flatten, train, test: test_, views, probe, labelsPerClass: [1, 5], labelDraws: 2, seed: 3 });
+  assert.equal(tf.memory().numTensors, before);
+  const trF = flatten(train.x) as tf.Tensor2D, teF = flatten(test_.x) as tf.Tensor2D;
+  // Default labelSeed 0, whatever the views' seed.
+  assert.deepEqual(d.fewLabels, labelEfficiency({ train: { x: trF, y: tr.y }, test: { x: teF, y: te.y }, labelsPerClass: [1, 5], draws: 2, seed: 0, probe }));
+  tf.dispose([trF, teF]);
+  assert.equal(representationDiagnostics({ encoder: flatten, train, test: test_, views, probe }).fewLabels, undefined);
+  assert.throws(() => representationDiagnostics({ encoder: flatten, train, test: test_, views, labelSeed: 1 }), /representationDiagnostics: options.labelSeed needs options.labelsPerClass, got labelSeed 1 without it/);
+  assert.throws(() => representationDiagnostics({ encoder: flatten, train, test: test_, views, labelsPerClass: [1], labelSeed: 0.5 }), /representationDiagnostics: options.labelSeed must be an integer, got 0.5/);
+  tf.dispose([train.x, test_.x]);
 });

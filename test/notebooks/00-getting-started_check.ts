@@ -2,6 +2,8 @@
  * Checks the numbers 00-getting-started reports (run by `npm run test:notebooks`
  * after the harness executed it).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { notebookDisplays, notebookResults, num } from "./results";
@@ -36,4 +38,21 @@ test("the figures and tables are in the executed notebook", () => {
     assert.ok(shown.figureTitles.includes(title), `figure "${title}" missing; found ${JSON.stringify(shown.figureTitles)}`);
   }
   assert.ok(shown.tableCaptions.some((c) => c.startsWith("Brown corpus")), JSON.stringify(shown.tableCaptions));
+});
+
+test("the opening: title first, a self-contained diagram of the two families, the map of every notebook", () => {
+  const file = path.resolve(__dirname, "..", "..", "..", "notebooks", "00-getting-started.ipynb");
+  const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { cell_type: string; source: string[] }[] };
+  const markdown = nb.cells.filter((c) => c.cell_type === "markdown").map((c) => c.source.join(""));
+  assert.ok(markdown[0].startsWith("# Getting started: the kernel, the data, a first model\n"), markdown[0].slice(0, 80));
+  const svg = /src="data:image\/svg\+xml,(<svg[\s\S]*?<\/svg>)"/.exec(markdown[0]);
+  assert.ok(svg, "the diagram is an SVG in a data URI");
+  // Nothing loaded from elsewhere, and nothing a data URI cannot hold unescaped.
+  assert.deepEqual(svg[1].match(/https?:\/\/[^'"\s]*/g), ["http://www.w3.org/2000/svg"]);
+  assert.ok(!/href|url\(|[#%"]|\n\s*\n/.test(svg[1]), "no links, fragments, escapes, quotes or blank lines in the SVG");
+  for (const family of ["Self-prediction", "Contrastive learning"]) assert.ok(svg[1].includes(family), family);
+  const map = markdown.find((m) => m.startsWith("## The map of the workbook"));
+  assert.ok(map, "the map of the workbook");
+  for (const n of ["00", "01", "02", "03", "04", "05", "06", "07", "08"]) assert.match(map, new RegExp("\\| `" + n + "-"), `notebook ${n} in the map`);
+  assert.match(map, /`07-theory` \*\(coming\)\* \|[^\n]*mutual information/);
 });

@@ -37,6 +37,14 @@ test("InfoNCE of unrelated queries and keys is near log N", () => {
   assert.ok(Math.abs(loss - num(results, "infoNceLogN")) < 0.1, `InfoNCE ${loss}`);
 });
 
+test("NCE: the library's loss is the equation the notebook shows, written out", () => {
+  // The same logits through losses.nceLoss (softplus form) and through log(sigmoid) and log(1 - sigmoid).
+  const library = num(results, "nceLibrary");
+  const written = num(results, "nceWritten");
+  assert.ok(Math.abs(library - written) < 1e-3 * Math.max(1, Math.abs(written)), `nceLoss ${library} vs written out ${written}`);
+  assert.ok(num(results, "nceNoisePairs") > num(results, "nceDataPairs"), "more noise pairs than data pairs");
+});
+
 test("the label-aware losses separate the toy classes completely", () => {
   // Measured 1.0 for each on every seed; the toy points do not depend on RANK_SEED.
   for (const name of ["lifted structured loss", "soft nearest neighbours", "SupCon"]) {

@@ -7,6 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng, Rng } from "../data/random";
+import { checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMemoryBank}. */
 export interface MemoryBankOptions {
@@ -56,14 +57,6 @@ export interface MemoryBank {
 // F.normalize's floor: a zero row stays zero instead of becoming NaN.
 const NORM_EPSILON = 1e-12;
 
-function checkPositiveInteger(fn: string, arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
-}
-
-function checkMomentum(fn: string, m: unknown): void {
-  if (typeof m !== "number" || !(m >= 0 && m < 1)) throw new Error(`${fn}: momentum must be a number in [0, 1), got ${m}`);
-}
-
 /** The indices as numbers, each checked to be an integer in [0, size). */
 function indexList(fn: string, arg: string, indices: BankIndices, size: number): Int32Array {
   let list: Int32Array;
@@ -107,7 +100,7 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
   const { size, dim, momentum } = options;
   checkPositiveInteger(fn, "size", size);
   checkPositiveInteger(fn, "dim", dim);
-  checkMomentum(fn, momentum);
+  checkNumberInRange(fn, "momentum", momentum, 0, 1, { maxExclusive: true });
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
 
@@ -154,7 +147,7 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
         throw new Error(`${where}: features must have shape [${list.length}, ${dim}], got ${got}`);
       }
       if (features.dtype !== "float32") throw new Error(`${where}: features must be float32, got ${features.dtype}`);
-      checkMomentum(where, m);
+      checkNumberInRange(where, "momentum", m, 0, 1, { maxExclusive: true });
       if (list.length === 0) return;
       tf.tidy(() => {
         const idx = tf.tensor1d(list, "int32");

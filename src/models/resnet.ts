@@ -6,6 +6,7 @@
  * around, where BatchNorm is part of what makes them work.
  */
 import { tf } from "../backend/tf";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallResNetEncoder}. */
 export interface SmallResNetOptions {
@@ -29,10 +30,6 @@ export interface SmallResNetOptions {
   seed?: number;
   /** Model name, also the prefix of its layer names; default `"small_resnet"`. */
   name?: string;
-}
-
-function checkPositiveInteger(fn: string, arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
 }
 
 /**

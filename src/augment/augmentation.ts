@@ -8,6 +8,7 @@
  * every backend.
  */
 import { tf } from "../backend/tf";
+import { checkInteger } from "../validation/arguments";
 
 /**
  * A seeded, batched image augmentation.
@@ -30,7 +31,7 @@ export function checkImages(fn: string, images: tf.Tensor, seed: number): void {
   if (!(images instanceof tf.Tensor)) throw new Error(`${fn}: images must be a tf.Tensor, got ${typeof images}`);
   if (images.rank !== 4) throw new Error(`${fn}: images must have shape [batch, height, width, channels], got [${images.shape}]`);
   if (images.dtype !== "float32") throw new Error(`${fn}: images must be float32, got ${images.dtype}`);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
 }
 
 /** Rejects a probability outside [0, 1]. */

@@ -8,6 +8,7 @@
  * plain autoencoder is the same code with `maskingNoise(0)`.
  */
 import { tf } from "../backend/tf";
+import { checkInteger } from "../validation/arguments";
 
 /** A seeded corruption of a batch. */
 export interface Corruption {
@@ -24,7 +25,7 @@ export interface Corruption {
 
 function checkArgs(fn: string, x: tf.Tensor, seed: number): void {
   if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
 }
 
 function checkFraction(fn: string, fraction: number): void {

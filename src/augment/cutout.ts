@@ -5,6 +5,7 @@
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
 import { type Augmentation, checkImages, checkProbability } from "./augmentation";
+import { checkInteger } from "../validation/arguments";
 
 /** Options of {@link cutout}. */
 export interface CutoutOptions {
@@ -27,7 +28,7 @@ export interface CutoutOptions {
  */
 export function cutoutMasks(batch: number, height: number, width: number, options: CutoutOptions, seed: number): Float32Array {
   const { size, p } = resolve("cutoutMasks", options);
-  if (!Number.isInteger(seed)) throw new Error(`cutoutMasks: seed must be an integer, got ${seed}`);
+  checkInteger("cutoutMasks", "seed", seed);
   const rng = createRng(seed);
   const mask = new Float32Array(batch * height * width).fill(1);
   const half = Math.floor(size / 2);

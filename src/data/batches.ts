@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { checkImageSet, ImageSet } from "./mnist";
 import { createRng } from "./random";
+import { checkInteger, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link batches}. */
 export interface BatchOptions {
@@ -29,17 +30,13 @@ function fmix32(h: number): number {
 }
 
 function checkSeedEpoch(caller: string, seed: number, epoch: number): void {
-  if (!Number.isInteger(seed)) throw new Error(`${caller}: seed must be an integer, got ${seed}`);
-  if (!Number.isInteger(epoch) || epoch < 0) {
-    throw new Error(`${caller}: epoch must be a non-negative integer, got ${epoch}`);
-  }
+  checkInteger(caller, "seed", seed);
+  checkNonNegativeInteger(caller, "epoch", epoch);
 }
 
 function checkCounts(caller: string, n: number, batchSize: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${caller}: n must be a non-negative integer, got ${n}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`${caller}: batchSize must be a positive integer, got ${batchSize}`);
-  }
+  checkNonNegativeInteger(caller, "n", n);
+  checkPositiveInteger(caller, "batchSize", batchSize);
 }
 
 /**

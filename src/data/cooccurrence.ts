@@ -12,6 +12,7 @@
  * pair weighted by 1/distance).
  */
 import type { Vocab } from "./vocab";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link encodeSentences}. */
 export interface EncodeSentencesOptions {
@@ -45,9 +46,7 @@ export function encodeSentences(
   if (!Array.isArray(sentences)) {
     throw new Error(`encodeSentences: sentences must be an array of word arrays, got ${typeof sentences}`);
   }
-  if (!Number.isInteger(minLength) || minLength < 1) {
-    throw new Error(`encodeSentences: options.minLength must be a positive integer, got ${minLength}`);
-  }
+  checkPositiveInteger("encodeSentences", "options.minLength", minLength);
   const out: Int32Array[] = [];
   for (let s = 0; s < sentences.length; s++) {
     if (!Array.isArray(sentences[s])) {
@@ -103,12 +102,8 @@ export function cooccurrenceCounts(corpus: readonly Int32Array[], options: Coocc
   const { vocabSize } = options;
   const window = options.window ?? 10;
   const weighting = options.weighting ?? "harmonic";
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) {
-    throw new Error(`cooccurrenceCounts: options.vocabSize must be a positive integer, got ${vocabSize}`);
-  }
-  if (!Number.isInteger(window) || window < 1) {
-    throw new Error(`cooccurrenceCounts: options.window must be a positive integer, got ${window}`);
-  }
+  checkPositiveInteger("cooccurrenceCounts", "options.vocabSize", vocabSize);
+  checkPositiveInteger("cooccurrenceCounts", "options.window", window);
   if (weighting !== "harmonic" && weighting !== "uniform") {
     throw new Error(`cooccurrenceCounts: options.weighting must be "harmonic" or "uniform", got ${JSON.stringify(weighting)}`);
   }

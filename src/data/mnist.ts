@@ -18,6 +18,7 @@ import * as path from "path";
 import { tf } from "../backend/tf";
 import { readVerifiedFile } from "./checksum";
 import { createRng } from "./random";
+import { checkNonNegativeInteger } from "../validation/arguments";
 
 /** A set of images with integer labels, stored on the JS heap. */
 export interface ImageSet {
@@ -261,9 +262,7 @@ export function loadMnist(options: MnistOptions = {}): { train: MnistSet; test: 
  */
 export function checkImageSet(caller: string, set: ImageSet): void {
   const [h, w, c] = set.shape;
-  if (!Number.isInteger(set.n) || set.n < 0) {
-    throw new Error(`${caller}: set.n must be a non-negative integer, got ${set.n}`);
-  }
+  checkNonNegativeInteger(caller, "set.n", set.n);
   if (set.images.length !== set.n * h * w * c) {
     throw new Error(
       `${caller}: set.images must have length n*h*w*c = ${set.n}*${h}*${w}*${c} = ${set.n * h * w * c}, ` +

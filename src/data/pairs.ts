@@ -4,6 +4,7 @@
  * LeCun 2005) or the triplet loss (Schroff, Kalenichenko, Philbin 2015).
  */
 import { Rng } from "./random";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link samplePairs}. */
 export interface PairOptions {
@@ -57,7 +58,7 @@ function indexLabels(fn: string, labels: ArrayLike<number>): LabelIndex {
 }
 
 function checkCount(fn: string, count: number): void {
-  if (!Number.isInteger(count) || count <= 0) throw new Error(`${fn}: count must be a positive integer, got ${count}`);
+  checkPositiveInteger(fn, "count", count);
 }
 
 /** Another example with the label of `i`, uniformly. */

@@ -14,6 +14,7 @@ import { l2NormalizeRows } from "../losses/ops/similarity";
 import { createRng } from "../data/random";
 import type { Synset } from "../data/wordnet";
 import { synonymPairs } from "../data/wordnet";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Word pairs by id: pair k is `(a[k], b[k])`. */
 export interface WordPairs {
@@ -58,9 +59,7 @@ export function synonymBenchmark(
   const perPositive = options.negativesPerPositive ?? 1;
   const seed = options.seed ?? 0;
   if (!Array.isArray(words)) throw new Error(`synonymBenchmark: words must be the vocabulary's word list, got ${typeof words}`);
-  if (!Number.isInteger(perPositive) || perPositive < 1) {
-    throw new Error(`synonymBenchmark: options.negativesPerPositive must be a positive integer, got ${perPositive}`);
-  }
+  checkPositiveInteger("synonymBenchmark", "options.negativesPerPositive", perPositive);
   const excluded = new Set(options.exclude ?? [0]);
   const ids = new Map<string, number>();
   words.forEach((w, i) => {

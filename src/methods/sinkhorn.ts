@@ -7,6 +7,7 @@
  * collapsed solution where all images pick one prototype.
  */
 import { tf } from "../backend/tf";
+import { checkNonNegativeInteger } from "../validation/arguments";
 
 /** Options of {@link sinkhorn}. */
 export interface SinkhornOptions {
@@ -56,7 +57,7 @@ export function sinkhorn(scores: tf.Tensor2D, options: SinkhornOptions = {}): tf
     throw new Error(`${fn}: options.epsilon must be a positive finite number, got ${epsilon}`);
   }
   const iterations = options.iterations ?? 3;
-  if (!Number.isInteger(iterations) || iterations < 0) throw new Error(`${fn}: options.iterations must be a non-negative integer, got ${iterations}`);
+  checkNonNegativeInteger(fn, "options.iterations", iterations);
   const logK = Math.log(prototypes);
   const logB = Math.log(batch);
   // customGrad: the iteration is not recorded for backprop, and the gradient to scores is zero.

@@ -23,6 +23,7 @@
 import { tf } from "../backend/tf";
 import { checkCorpus } from "../data/cooccurrence";
 import type { Rng } from "../data/random";
+import { checkInteger } from "../validation/arguments";
 
 /** The two embedding tables of word2vec. */
 export interface Word2VecModel {
@@ -59,7 +60,7 @@ export function createWord2Vec(options: Word2VecOptions): Word2VecModel {
   const seed = options.seed ?? 0;
   checkPositiveInt("createWord2Vec", "options.vocabSize", vocabSize);
   checkPositiveInt("createWord2Vec", "options.dim", dim);
-  if (!Number.isInteger(seed)) throw new Error(`createWord2Vec: options.seed must be an integer, got ${seed}`);
+  checkInteger("createWord2Vec", "options.seed", seed);
   const input = tf.tidy(() => tf.variable(tf.randomUniform([vocabSize, dim], -0.5 / dim, 0.5 / dim, "float32", seed) as tf.Tensor2D));
   const output = tf.tidy(() => tf.variable(tf.zeros([vocabSize, dim]) as tf.Tensor2D));
   return {

@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createAutoencoder}. */
 export interface AutoencoderOptions {
@@ -68,7 +68,7 @@ export function createAutoencoder(options: AutoencoderOptions = {}): Autoencoder
   checkPositiveInteger(fn, "hiddenUnits", hidden);
   checkPositiveInteger(fn, "codeDim", codeDim);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const rng = createRng(seed);
   const sizes: Array<[number, number]> = [[d, hidden], [hidden, codeDim], [codeDim, hidden], [hidden, d]];
   const weights: tf.Variable[] = [];

@@ -9,7 +9,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMade}. */
 export interface MadeOptions {
@@ -115,7 +115,7 @@ export function createMade(options: MadeOptions): Made {
     throw new Error(`${fn}: inputDim must be at least 2 with hidden layers, got ${d}`);
   }
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const rng = createRng(seed);
   const orderOption = options.order ?? "natural";
   let order: Int32Array;
@@ -228,7 +228,7 @@ export function bernoulliNll(logits: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor1D {
 export function sampleMade(made: Made, count: number, seed: number): tf.Tensor2D {
   const fn = "sampleMade";
   checkPositiveInteger(fn, "count", count);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const d = made.inputDim;
   const rng = createRng(seed);
   const x = new Float32Array(count * d);

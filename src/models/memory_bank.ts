@@ -7,7 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng, Rng } from "../data/random";
-import { checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkNonNegativeInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMemoryBank}. */
 export interface MemoryBankOptions {
@@ -102,7 +102,7 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
   checkPositiveInteger(fn, "dim", dim);
   checkNumberInRange(fn, "momentum", momentum, 0, 1, { maxExclusive: true });
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
 
   const rng = createRng(seed);
   const init = new Float32Array(size * dim);
@@ -160,7 +160,7 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
     sampleNegatives(count: number, sampler: Rng, exclude?: BankIndices) {
       const where = "MemoryBank.sampleNegatives";
       alive(where);
-      if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: count must be a non-negative integer, got ${count}`);
+      checkNonNegativeInteger(where, "count", count);
       if (sampler === null || typeof sampler !== "object" || typeof sampler.int !== "function") {
         throw new Error(`${where}: rng must be an Rng (createRng), got ${sampler}`);
       }

@@ -14,7 +14,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createRbm}. */
 export interface RbmOptions {
@@ -115,7 +115,7 @@ export function createRbm(options: RbmOptions): Rbm {
   checkPositiveInteger(fn, "visibleUnits", v);
   checkPositiveInteger(fn, "hiddenUnits", h);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const initStd = options.initStd ?? 0.01;
   if (!(initStd >= 0) || !Number.isFinite(initStd)) throw new Error(`${fn}: initStd must be a finite number >= 0, got ${initStd}`);
   if (options.visibleBias !== undefined && options.visibleBias.length !== v) {
@@ -153,7 +153,7 @@ export function createRbm(options: RbmOptions): Rbm {
     },
     gibbsStep(x: tf.Tensor2D, stepSeed: number): GibbsStep {
       checkMatrix("Rbm.gibbsStep", "v", x, undefined, v, "float32");
-      if (!Number.isInteger(stepSeed)) throw new Error(`Rbm.gibbsStep: seed must be an integer, got ${stepSeed}`);
+      checkInteger("Rbm.gibbsStep", "seed", stepSeed);
       return tf.tidy(() => {
         const batch = x.shape[0];
         const hp = hiddenProbs(x);
@@ -181,7 +181,7 @@ export function createRbm(options: RbmOptions): Rbm {
  */
 export function gibbsChain(rbm: Rbm, v: tf.Tensor2D, steps: number, seed: number): GibbsStep {
   checkPositiveInteger("gibbsChain", "steps", steps);
-  if (!Number.isInteger(seed)) throw new Error(`gibbsChain: seed must be an integer, got ${seed}`);
+  checkInteger("gibbsChain", "seed", seed);
   checkMatrix("gibbsChain", "v", v, undefined, rbm.visibleUnits, "float32");
   let current: GibbsStep | undefined;
   let x = v;
@@ -222,7 +222,7 @@ export function reconstructionError(rbm: Rbm, v: tf.Tensor2D): tf.Tensor1D {
  */
 export function pseudoLikelihood(rbm: Rbm, v: tf.Tensor2D, seed: number): tf.Tensor1D {
   checkMatrix("pseudoLikelihood", "v", v, undefined, rbm.visibleUnits, "float32");
-  if (!Number.isInteger(seed)) throw new Error(`pseudoLikelihood: seed must be an integer, got ${seed}`);
+  checkInteger("pseudoLikelihood", "seed", seed);
   const batch = v.shape[0];
   const d = rbm.visibleUnits;
   const rng = createRng(seed);

@@ -6,7 +6,7 @@
  * around, where BatchNorm is part of what makes them work.
  */
 import { tf } from "../backend/tf";
-import { checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallResNetEncoder}. */
 export interface SmallResNetOptions {
@@ -84,7 +84,7 @@ export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersM
   const bnMomentum = options.bnMomentum ?? 0.9;
   if (!(bnMomentum >= 0 && bnMomentum < 1)) throw new Error(`${fn}: bnMomentum must be in [0, 1), got ${bnMomentum}`);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const name = options.name ?? "small_resnet";
 
   let layerIndex = 0;

@@ -15,6 +15,7 @@ import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch } from "./checks";
 import { normalizedStd } from "./collapse";
+import { checkInteger } from "../../validation/arguments";
 
 /** The patch grid: 4 x 4 overlapping 10 x 10 patches at stride 6 cover a 28 x 28 image exactly (18 + 10 = 28). */
 export const CPC_GRID = 4;
@@ -147,7 +148,7 @@ export function createCpc(options: CpcOptions): CpcMethod {
   const temperature = options.temperature ?? 1;
   checkPositiveNumber(fn, "options.temperature", temperature);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
+  checkInteger(fn, "options.seed", seed);
   const augmentation = options.augmentation;
   if (augmentation !== undefined && typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
 

@@ -7,7 +7,7 @@
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
 import { type Augmentation, checkImages, checkInterval, uniform } from "./augmentation";
-import { checkInteger, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link randomResizedCrop}. */
 export interface RandomResizedCropOptions {
@@ -51,7 +51,7 @@ export function randomResizedCropBoxes(
   seed: number,
 ): Float32Array {
   const fn = "randomResizedCropBoxes";
-  if (!Number.isInteger(batch) || batch < 0) throw new Error(`${fn}: batch must be an integer >= 0, got ${batch}`);
+  checkNonNegativeInteger(fn, "batch", batch);
   checkPositiveInteger(fn, "height", height);
   checkPositiveInteger(fn, "width", width);
   checkInteger(fn, "seed", seed);

@@ -7,7 +7,7 @@
 import { tf } from "../backend/tf";
 import { checkImageSet, ImageSet } from "./mnist";
 import { createRng } from "./random";
-import { checkInteger, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkIntegerInRange, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link batches}. */
 export interface BatchOptions {
@@ -116,10 +116,7 @@ function slices(order: Int32Array, batchSize: number, dropLast: boolean): Int32A
 
 function checkIndices(caller: string, n: number, indices: ArrayLike<number>): void {
   for (let i = 0; i < indices.length; i++) {
-    const k = indices[i];
-    if (!Number.isInteger(k) || k < 0 || k >= n) {
-      throw new Error(`${caller}: indices[${i}] must be an integer in [0, ${n}), got ${k}`);
-    }
+    checkIntegerInRange(caller, `indices[${i}]`, indices[i], 0, n, { maxExclusive: true });
   }
 }
 

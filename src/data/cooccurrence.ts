@@ -12,7 +12,7 @@
  * pair weighted by 1/distance).
  */
 import type { Vocab } from "./vocab";
-import { checkPositiveInteger } from "../validation/arguments";
+import { checkIntegerInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link encodeSentences}. */
 export interface EncodeSentencesOptions {
@@ -150,8 +150,8 @@ export function cooccurrenceCounts(corpus: readonly Int32Array[], options: Coocc
  * data.cooccurrenceValue(counts, 3, 7); // 2.5
  */
 export function cooccurrenceValue(matrix: CooccurrenceMatrix, i: number, j: number): number {
-  checkId("cooccurrenceValue", "i", i, matrix.vocabSize);
-  checkId("cooccurrenceValue", "j", j, matrix.vocabSize);
+  checkIntegerInRange("cooccurrenceValue", "i", i, 0, matrix.vocabSize, { maxExclusive: true });
+  checkIntegerInRange("cooccurrenceValue", "j", j, 0, matrix.vocabSize, { maxExclusive: true });
   let lo = matrix.rowStart[i];
   let hi = matrix.rowStart[i + 1] - 1;
   while (lo <= hi) {
@@ -193,8 +193,8 @@ export function cooccurrenceCosine(
   for (let p = 0; p < a.length; p++) {
     const i = a[p];
     const j = b[p];
-    checkId("cooccurrenceCosine", `a[${p}]`, i, matrix.vocabSize);
-    checkId("cooccurrenceCosine", `b[${p}]`, j, matrix.vocabSize);
+    checkIntegerInRange("cooccurrenceCosine", `a[${p}]`, i, 0, matrix.vocabSize, { maxExclusive: true });
+    checkIntegerInRange("cooccurrenceCosine", `b[${p}]`, j, 0, matrix.vocabSize, { maxExclusive: true });
     if (norms[i] === 0 || norms[j] === 0) continue;
     // Merge of two sorted rows.
     let x = rowStart[i];
@@ -212,12 +212,6 @@ export function cooccurrenceCosine(
     out[p] = dot / (norms[i] * norms[j]);
   }
   return out;
-}
-
-function checkId(fn: string, name: string, id: number, size: number): void {
-  if (!Number.isInteger(id) || id < 0 || id >= size) {
-    throw new Error(`${fn}: ${name} must be an integer id in [0, ${size}), got ${id}`);
-  }
 }
 
 /** Throws unless `corpus` is an array of Int32Array with every id in `[0, vocabSize)`. */

@@ -18,7 +18,7 @@ import * as path from "path";
 import { tf } from "../backend/tf";
 import { readVerifiedFile } from "./checksum";
 import { createRng } from "./random";
-import { checkNonNegativeInteger } from "../validation/arguments";
+import { checkNonNegativeInteger, checkNumberInRange } from "../validation/arguments";
 
 /** A set of images with integer labels, stored on the JS heap. */
 export interface ImageSet {
@@ -303,9 +303,7 @@ export function toTensors(set: ImageSet): { x: tf.Tensor4D; y: tf.Tensor1D } {
  */
 export function binarize<T extends ImageSet>(set: T, threshold = 0.5): T {
   checkImageSet("binarize", set);
-  if (!(threshold >= 0 && threshold < 1)) {
-    throw new Error(`binarize: threshold must be in [0, 1), got ${threshold}`);
-  }
+  checkNumberInRange("binarize", "threshold", threshold, 0, 1, { maxExclusive: true });
   const images = new Float32Array(set.images.length);
   for (let i = 0; i < images.length; i++) images[i] = set.images[i] > threshold ? 1 : 0;
   return { ...set, images, labels: set.labels.slice() };

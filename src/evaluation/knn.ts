@@ -8,7 +8,7 @@
 import { tf } from "../backend/tf";
 import { l2NormalizeRows } from "../losses/ops/similarity";
 import { Labels, readLabels, scorePredictions } from "./labels";
-import { checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import { checkMatrix, checkPositiveInteger, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link knnClassify} and {@link knnPredict}. */
 export interface KnnOptions {
@@ -123,7 +123,7 @@ function runKnn(
   if (vote === "weighted" && metric !== "cosine") {
     throw new Error(`${fn}: vote "weighted" needs metric "cosine", got "${metric}"`);
   }
-  if (!(temperature > 0)) throw new Error(`${fn}: temperature must be > 0, got ${temperature}`);
+  checkPositiveNumber(fn, "temperature", temperature);
   const labels = readLabels(trainLabels, n, fn, "trainLabels", options.numClasses);
   let numClasses = options.numClasses ?? 0;
   if (options.numClasses === undefined) for (const y of labels) numClasses = Math.max(numClasses, y + 1);

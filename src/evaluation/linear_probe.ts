@@ -11,7 +11,7 @@
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
 import { Labels, readLabels, scorePredictions } from "./labels";
-import { checkInteger, checkMatrix } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkNonNegativeNumber, checkPositiveInteger, checkPositiveNumber } from "../validation/arguments";
 
 /** The probe's recipe; every field has a fixed default. */
 export interface LinearProbeOptions {
@@ -118,12 +118,10 @@ export function linearProbe(
     standardise: "train mean and std",
   };
   for (const key of ["epochs", "batchSize", "minSteps"] as const) {
-    if (!Number.isInteger(recipe[key]) || recipe[key] <= 0) {
-      throw new Error(`${fn}: ${key} must be a positive integer, got ${recipe[key]}`);
-    }
+    checkPositiveInteger(fn, key, recipe[key]);
   }
-  if (!(recipe.learningRate > 0)) throw new Error(`${fn}: learningRate must be > 0, got ${recipe.learningRate}`);
-  if (!(recipe.weightDecay >= 0)) throw new Error(`${fn}: weightDecay must be >= 0, got ${recipe.weightDecay}`);
+  checkPositiveNumber(fn, "learningRate", recipe.learningRate);
+  checkNonNegativeNumber(fn, "weightDecay", recipe.weightDecay);
   checkInteger(fn, "seed", recipe.seed);
   if (options.numClasses !== undefined && (!Number.isInteger(options.numClasses) || options.numClasses < 2)) {
     throw new Error(`${fn}: numClasses must be an integer >= 2, got ${options.numClasses}`);

@@ -56,9 +56,8 @@ export interface GloveOptions {
 export function createGlove(options: GloveOptions): GloveModel {
   const { vocabSize, dim } = options;
   const seed = options.seed ?? 0;
-  for (const [name, v] of [["vocabSize", vocabSize], ["dim", dim]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`createGlove: options.${name} must be a positive integer, got ${v}`);
-  }
+  checkPositiveInteger("createGlove", "options.vocabSize", vocabSize);
+  checkPositiveInteger("createGlove", "options.dim", dim);
   checkInteger("createGlove", "options.seed", seed);
   const r = 0.5 / dim;
   const init = (shape: number[], s: number) => tf.tidy(() => tf.variable(tf.randomUniform(shape, -r, r, "float32", s)));

@@ -7,7 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng, Rng } from "../data/random";
-import { checkInteger, checkNonNegativeInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkIntegerInRange, checkNonNegativeInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMemoryBank}. */
 export interface MemoryBankOptions {
@@ -68,14 +68,14 @@ function indexList(fn: string, arg: string, indices: BankIndices, size: number):
   } else if (Array.isArray(indices) || indices instanceof Int32Array) {
     for (let i = 0; i < indices.length; i++) {
       const v = indices[i];
-      if (!Number.isInteger(v)) throw new Error(`${fn}: ${arg}[${i}] must be an integer, got ${v}`);
+      checkInteger(fn, `${arg}[${i}]`, v);
     }
     list = Int32Array.from(indices);
   } else {
     throw new Error(`${fn}: ${arg} must be a number[], Int32Array or int32 tf.Tensor1D, got ${indices}`);
   }
   for (let i = 0; i < list.length; i++) {
-    if (list[i] < 0 || list[i] >= size) throw new Error(`${fn}: ${arg}[${i}] must be in [0, ${size}), got ${list[i]}`);
+    checkIntegerInRange(fn, `${arg}[${i}]`, list[i], 0, size, { maxExclusive: true });
   }
   return list;
 }

@@ -14,7 +14,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkNonNegativeNumber, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createRbm}. */
 export interface RbmOptions {
@@ -117,7 +117,7 @@ export function createRbm(options: RbmOptions): Rbm {
   const seed = options.seed ?? 0;
   checkInteger(fn, "seed", seed);
   const initStd = options.initStd ?? 0.01;
-  if (!(initStd >= 0) || !Number.isFinite(initStd)) throw new Error(`${fn}: initStd must be a finite number >= 0, got ${initStd}`);
+  checkNonNegativeNumber(fn, "initStd", initStd);
   if (options.visibleBias !== undefined && options.visibleBias.length !== v) {
     throw new Error(`${fn}: visibleBias must have length ${v}, got ${options.visibleBias.length}`);
   }

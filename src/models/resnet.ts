@@ -6,7 +6,7 @@
  * around, where BatchNorm is part of what makes them work.
  */
 import { tf } from "../backend/tf";
-import { checkInteger, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallResNetEncoder}. */
 export interface SmallResNetOptions {
@@ -82,7 +82,7 @@ export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersM
   }
   blocks.forEach((v, i) => checkPositiveInteger(fn, `blocks[${i}]`, v));
   const bnMomentum = options.bnMomentum ?? 0.9;
-  if (!(bnMomentum >= 0 && bnMomentum < 1)) throw new Error(`${fn}: bnMomentum must be in [0, 1), got ${bnMomentum}`);
+  checkNumberInRange(fn, "bnMomentum", bnMomentum, 0, 1, { maxExclusive: true });
   const seed = options.seed ?? 0;
   checkInteger(fn, "seed", seed);
   const name = options.name ?? "small_resnet";

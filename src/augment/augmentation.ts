@@ -8,6 +8,7 @@
  * every backend.
  */
 import { tf } from "../backend/tf";
+import { checkInteger, checkRank, describe } from "../validation/arguments";
 
 /**
  * A seeded, batched image augmentation.
@@ -27,15 +28,8 @@ export type TwoViewAugment = (images: tf.Tensor4D, seed: number) => [tf.Tensor4D
 
 /** Rejects anything but a float32 `[batch, height, width, channels]` tensor and an integer seed. */
 export function checkImages(fn: string, images: tf.Tensor, seed: number): void {
-  if (!(images instanceof tf.Tensor)) throw new Error(`${fn}: images must be a tf.Tensor, got ${typeof images}`);
-  if (images.rank !== 4) throw new Error(`${fn}: images must have shape [batch, height, width, channels], got [${images.shape}]`);
-  if (images.dtype !== "float32") throw new Error(`${fn}: images must be float32, got ${images.dtype}`);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
-}
-
-/** Rejects a probability outside [0, 1]. */
-export function checkProbability(fn: string, name: string, p: number): void {
-  if (!(p >= 0 && p <= 1)) throw new Error(`${fn}: ${name} must be a probability in [0, 1], got ${p}`);
+  checkRank(fn, "images", images, 4, "float32");
+  checkInteger(fn, "seed", seed);
 }
 
 /** Rejects anything but `[low, high]` with `min <= low <= high <= max`, all finite. */
@@ -48,12 +42,7 @@ export function checkInterval(fn: string, name: string, value: readonly [number,
     value[0] <= value[1] &&
     value[0] >= min &&
     value[1] <= max;
-  if (!ok) throw new Error(`${fn}: ${name} must be [low, high] with ${min} <= low <= high <= ${max}, got ${JSON.stringify(value)}`);
-}
-
-/** Rejects a number that is not finite and >= 0. */
-export function checkNonNegative(fn: string, name: string, value: number): void {
-  if (!(Number.isFinite(value) && value >= 0)) throw new Error(`${fn}: ${name} must be a finite number >= 0, got ${value}`);
+  if (!ok) throw new Error(`${fn}: ${name} must be [low, high] with ${min} <= low <= high <= ${max}, got ${describe(value)}`);
 }
 
 /** A uniform draw from `[low, high]`. */

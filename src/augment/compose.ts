@@ -8,6 +8,7 @@ import { type Augmentation, type TwoViewAugment, checkImages } from "./augmentat
 import { randomResizedCrop } from "./crop";
 import { randomRotation } from "./geometric";
 import { gaussianBlur, gaussianPixelNoise, intensityJitter } from "./photometric";
+import { checkNonNegativeNumber } from "../validation/arguments";
 
 /**
  * One augmentation applying `augmentations` in order, each with its own seed
@@ -86,7 +87,7 @@ export interface SimclrAugmentOptions {
  */
 export function simclrAugment(options: SimclrAugmentOptions = {}): Augmentation {
   const s = options.strength ?? 1;
-  if (!(Number.isFinite(s) && s >= 0)) throw new Error(`simclrAugment: options.strength must be a finite number >= 0, got ${s}`);
+  checkNonNegativeNumber("simclrAugment", "options.strength", s);
   return compose([
     randomResizedCrop({ scale: [Math.max(0.08, 1 - 0.6 * s), 1], ratio: [(3 / 4) ** s, (4 / 3) ** s] }),
     randomRotation({ degrees: [-Math.min(180, 15 * s), Math.min(180, 15 * s)] }),

@@ -8,6 +8,7 @@
  * plain autoencoder is the same code with `maskingNoise(0)`.
  */
 import { tf } from "../backend/tf";
+import { checkInteger, checkNonNegativeNumber, checkNumberInRange, checkTensor } from "../validation/arguments";
 
 /** A seeded corruption of a batch. */
 export interface Corruption {
@@ -23,12 +24,8 @@ export interface Corruption {
 }
 
 function checkArgs(fn: string, x: tf.Tensor, seed: number): void {
-  if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
-}
-
-function checkFraction(fn: string, fraction: number): void {
-  if (!(fraction >= 0 && fraction < 1)) throw new Error(`${fn}: fraction must be in [0, 1), got ${fraction}`);
+  checkTensor(fn, "x", x, "float32");
+  checkInteger(fn, "seed", seed);
 }
 
 /**
@@ -43,7 +40,7 @@ function checkFraction(fn: string, fraction: number): void {
  */
 export function maskingNoise(fraction: number): Corruption {
   const fn = "maskingNoise";
-  checkFraction(fn, fraction);
+  checkNumberInRange(fn, "fraction", fraction, 0, 1, { maxExclusive: true });
   return {
     name: `masking ${fraction}`,
     strength: fraction,
@@ -69,7 +66,7 @@ export function maskingNoise(fraction: number): Corruption {
  */
 export function gaussianNoise(std: number): Corruption {
   const fn = "gaussianNoise";
-  if (!(std >= 0) || !Number.isFinite(std)) throw new Error(`${fn}: std must be a finite number >= 0, got ${std}`);
+  checkNonNegativeNumber(fn, "std", std);
   return {
     name: `Gaussian ${std}`,
     strength: std,
@@ -92,7 +89,7 @@ export function gaussianNoise(std: number): Corruption {
  */
 export function saltAndPepperNoise(fraction: number, low = 0, high = 1): Corruption {
   const fn = "saltAndPepperNoise";
-  checkFraction(fn, fraction);
+  checkNumberInRange(fn, "fraction", fraction, 0, 1, { maxExclusive: true });
   if (!Number.isFinite(low) || !Number.isFinite(high)) throw new Error(`${fn}: low and high must be finite, got ${low}, ${high}`);
   return {
     name: `salt-and-pepper ${fraction}`,

@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
 import { type Augmentation, checkImages, checkInterval, uniform } from "./augmentation";
+import { checkInteger, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link randomResizedCrop}. */
 export interface RandomResizedCropOptions {
@@ -50,10 +51,10 @@ export function randomResizedCropBoxes(
   seed: number,
 ): Float32Array {
   const fn = "randomResizedCropBoxes";
-  if (!Number.isInteger(batch) || batch < 0) throw new Error(`${fn}: batch must be an integer >= 0, got ${batch}`);
-  if (!Number.isInteger(height) || height < 1) throw new Error(`${fn}: height must be a positive integer, got ${height}`);
-  if (!Number.isInteger(width) || width < 1) throw new Error(`${fn}: width must be a positive integer, got ${width}`);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkNonNegativeInteger(fn, "batch", batch);
+  checkPositiveInteger(fn, "height", height);
+  checkPositiveInteger(fn, "width", width);
+  checkInteger(fn, "seed", seed);
   const { scale, ratio } = resolve(fn, options);
   const rng = createRng(seed);
   const logRatio: [number, number] = [Math.log(ratio[0]), Math.log(ratio[1])];

@@ -4,7 +4,8 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { type Augmentation, checkImages, checkProbability } from "./augmentation";
+import { type Augmentation, checkImages } from "./augmentation";
+import { checkInteger, checkNonNegativeInteger, checkProbability } from "../validation/arguments";
 
 /** Options of {@link cutout}. */
 export interface CutoutOptions {
@@ -27,7 +28,7 @@ export interface CutoutOptions {
  */
 export function cutoutMasks(batch: number, height: number, width: number, options: CutoutOptions, seed: number): Float32Array {
   const { size, p } = resolve("cutoutMasks", options);
-  if (!Number.isInteger(seed)) throw new Error(`cutoutMasks: seed must be an integer, got ${seed}`);
+  checkInteger("cutoutMasks", "seed", seed);
   const rng = createRng(seed);
   const mask = new Float32Array(batch * height * width).fill(1);
   const half = Math.floor(size / 2);
@@ -44,7 +45,7 @@ export function cutoutMasks(batch: number, height: number, width: number, option
 
 function resolve(fn: string, options: CutoutOptions): { size: number; p: number } {
   const size = options.size ?? 8;
-  if (!Number.isInteger(size) || size < 0) throw new Error(`${fn}: options.size must be an integer >= 0, got ${size}`);
+  checkNonNegativeInteger(fn, "options.size", size);
   const p = options.p ?? 1;
   checkProbability(fn, "options.p", p);
   return { size, p };

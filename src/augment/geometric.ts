@@ -7,7 +7,8 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { type Augmentation, checkImages, checkInterval, checkProbability, uniform } from "./augmentation";
+import { type Augmentation, checkImages, checkInterval, uniform } from "./augmentation";
+import { checkFiniteNumber, checkProbability } from "../validation/arguments";
 
 /** Options of {@link horizontalFlip}. */
 export interface HorizontalFlipOptions {
@@ -89,7 +90,7 @@ export function randomRotation(options: RandomRotationOptions = {}): Augmentatio
   const degrees = options.degrees ?? [-15, 15];
   checkInterval(fn, "options.degrees", degrees, -180, 180);
   const fill = options.fill ?? 0;
-  if (!Number.isFinite(fill)) throw new Error(`${fn}: options.fill must be finite, got ${fill}`);
+  checkFiniteNumber(fn, "options.fill", fill);
   return (images, seed) => {
     checkImages(fn, images, seed);
     if (degrees[0] === 0 && degrees[1] === 0) return images.clone();

@@ -6,7 +6,8 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { type Augmentation, checkImages, checkInterval, checkNonNegative, checkProbability, uniform } from "./augmentation";
+import { type Augmentation, checkImages, checkInterval, uniform } from "./augmentation";
+import { checkNonNegativeNumber, checkNumberInRange, checkProbability } from "../validation/arguments";
 
 /** Options of {@link intensityJitter}. */
 export interface IntensityJitterOptions {
@@ -32,8 +33,8 @@ export function intensityJitter(options: IntensityJitterOptions = {}): Augmentat
   const fn = "intensityJitter";
   const brightness = options.brightness ?? 0.4;
   const contrast = options.contrast ?? 0.4;
-  if (!(brightness >= 0 && brightness <= 1)) throw new Error(`${fn}: options.brightness must be in [0, 1], got ${brightness}`);
-  if (!(contrast >= 0 && contrast <= 1)) throw new Error(`${fn}: options.contrast must be in [0, 1], got ${contrast}`);
+  checkNumberInRange(fn, "options.brightness", brightness, 0, 1);
+  checkNumberInRange(fn, "options.contrast", contrast, 0, 1);
   return (images, seed) => {
     checkImages(fn, images, seed);
     if (brightness === 0 && contrast === 0) return images.clone();
@@ -158,7 +159,7 @@ export interface GaussianPixelNoiseOptions {
 export function gaussianPixelNoise(options: GaussianPixelNoiseOptions = {}): Augmentation {
   const fn = "gaussianPixelNoise";
   const std = options.std ?? 0.05;
-  checkNonNegative(fn, "options.std", std);
+  checkNonNegativeNumber(fn, "options.std", std);
   return (images, seed) => {
     checkImages(fn, images, seed);
     if (std === 0) return images.clone();

@@ -15,6 +15,7 @@ import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf";
 import { enableWasmThreads, MAX_WASM_THREADS } from "./wasm_threads";
 import { CudaReport, probeCuda } from "./cuda";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** A backend the workbook can run on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -497,9 +498,7 @@ export async function setupBackend(
   options: SetupBackendOptions = {},
 ): Promise<BackendReport> {
   const threads = options.threads ?? wasmThreadsFromEnv(process.env);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
-    throw new Error(`setupBackend: options.threads must be a positive integer, got ${threads}`);
-  }
+  if (threads !== undefined) checkPositiveInteger("setupBackend", "options.threads", threads);
   // Only swaps the registered wasm factory; no worker starts unless wasm is chosen.
   if (threads !== 1) enableWasmThreads(threads === undefined ? undefined : Math.min(threads, MAX_WASM_THREADS));
   const choice = await chooseBackend(preference, systemProbes());

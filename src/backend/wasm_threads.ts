@@ -27,6 +27,7 @@ import * as os from "os";
 // Registers the stock wasm backend and its kernels; BackendWasm runs them on our module.
 import { BackendWasm, setThreadsCount, getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf";
+import { checkIntegerInRange } from "../validation/arguments";
 
 /** What {@link enableWasmThreads} did. */
 export interface WasmThreadsResult {
@@ -309,11 +310,7 @@ let threadsEnabled = 0;
 export function enableWasmThreads(threads?: number): WasmThreadsResult {
   const cores = os.availableParallelism();
   const count = threads ?? Math.min(cores, MAX_WASM_THREADS);
-  if (!Number.isInteger(count) || count < 1 || count > MAX_WASM_THREADS) {
-    throw new Error(
-      `enableWasmThreads: threads must be an integer in [1, ${MAX_WASM_THREADS}], got ${threads}`,
-    );
-  }
+  checkIntegerInRange("enableWasmThreads", "threads", count, 1, MAX_WASM_THREADS);
   const problem = runtimeProblem();
   if (problem) return { enabled: false, threads: 1, reason: problem };
 

@@ -7,6 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng, Rng } from "../data/random";
+import { checkInteger, checkNonNegativeInteger } from "../validation/arguments";
 
 /** Options of {@link kmeans}. */
 export interface KmeansOptions {
@@ -89,9 +90,9 @@ export function kmeans(features: tf.Tensor2D, options: KmeansOptions): KmeansRes
   const { k } = options;
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`${fn}: options.k must be an integer in [1, ${n}] (the rows), got ${k}`);
   const iterations = options.iterations ?? 20;
-  if (!Number.isInteger(iterations) || iterations < 0) throw new Error(`${fn}: options.iterations must be a non-negative integer, got ${iterations}`);
+  checkNonNegativeInteger(fn, "options.iterations", iterations);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
+  checkInteger(fn, "options.seed", seed);
   const init = options.init ?? "k-means++";
   const x = Float64Array.from(features.dataSync() as ArrayLike<number>);
   for (let i = 0; i < x.length; i++) {

@@ -4,7 +4,8 @@
  * neighbours with weights that sum to one; the embedding keeps those weights.
  */
 import { solve, Matrix } from "ml-matrix";
-import { checkCount, readRows, RowsInput, symmetricEigen } from "./pca";
+import { readRows, RowsInput, symmetricEigen } from "./pca";
+import { checkIntegerInRange, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link lleWeights} and {@link lle}. */
 export interface LleOptions {
@@ -66,7 +67,7 @@ export function lle(x: RowsInput, dim: number, options: LleOptions = {}): LleRes
   const fn = "lle";
   const w = computeWeights(fn, x, options);
   const n = w.neighbours.length;
-  checkCount(fn, "dim", dim, n - 1);
+  checkIntegerInRange(fn, "dim", dim, 1, n - 1);
   // M = (I - W)^T (I - W), accumulated row by row of (I - W).
   const m = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -90,9 +91,9 @@ export function lle(x: RowsInput, dim: number, options: LleOptions = {}): LleRes
 function computeWeights(fn: string, x: RowsInput, options: LleOptions): LleWeights {
   const { values, n, d } = readRows(x, fn, "x");
   const k = options.neighbours ?? 10;
-  checkCount(fn, "options.neighbours", k, n - 1);
+  checkIntegerInRange(fn, "options.neighbours", k, 1, n - 1);
   const reg = options.reg ?? 1e-3;
-  if (!(reg > 0) || !Number.isFinite(reg)) throw new Error(`${fn}: options.reg must be a finite number > 0, got ${reg}`);
+  checkPositiveNumber(fn, "options.reg", reg);
   const neighbours: Int32Array[] = [];
   const weights: Float64Array[] = [];
   const dist = new Float64Array(n);

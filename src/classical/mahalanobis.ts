@@ -18,6 +18,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMahalanobisMetric}. */
 export interface MahalanobisMetricOptions {
@@ -41,9 +42,9 @@ export interface MahalanobisMetricOptions {
 export function createMahalanobisMetric(options: MahalanobisMetricOptions): tf.Variable {
   const fn = "createMahalanobisMetric";
   const { dim } = options;
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`${fn}: options.dim must be a positive integer, got ${dim}`);
+  checkPositiveInteger(fn, "options.dim", dim);
   const rank = options.rank ?? dim;
-  if (!Number.isInteger(rank) || rank < 1) throw new Error(`${fn}: options.rank must be a positive integer, got ${rank}`);
+  checkPositiveInteger(fn, "options.rank", rank);
   const init = options.init ?? "identity";
   const values = new Float32Array(rank * dim);
   if (init === "identity") {

@@ -2,7 +2,8 @@
  * Classical multidimensional scaling (Torgerson 1952; Gower 1966): points in
  * k dimensions whose Euclidean distances best match a given distance matrix.
  */
-import { checkCount, readRows, RowsInput, symmetricEigen } from "./pca";
+import { readRows, RowsInput, symmetricEigen } from "./pca";
+import { checkIntegerInRange } from "../validation/arguments";
 
 /** Options of {@link classicalMds}. */
 export interface ClassicalMdsOptions {
@@ -37,7 +38,7 @@ export function classicalMds(distances: RowsInput, k: number, options: Classical
   const fn = "classicalMds";
   const { values, n, d } = readRows(distances, fn, "distances");
   if (n !== d) throw new Error(`${fn}: distances must be square [n, n], got [${n}, ${d}]`);
-  checkCount(fn, "k", k, n);
+  checkIntegerInRange(fn, "k", k, 1, n);
   const b = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {

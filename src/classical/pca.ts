@@ -6,6 +6,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { tf } from "../backend/tf";
+import { checkIntegerInRange } from "../validation/arguments";
 
 /**
  * Rows of a data matrix `[n, d]`: a tensor, nested arrays, or a flat
@@ -63,11 +64,6 @@ export function readRows(x: RowsInput, fn: string, arg: string): DenseRows {
     }
   }
   return { values, n, d };
-}
-
-/** Checks that `k` is an integer in [1, max]. */
-export function checkCount(fn: string, arg: string, k: number, max: number): void {
-  if (!Number.isInteger(k) || k < 1 || k > max) throw new Error(`${fn}: ${arg} must be an integer in [1, ${max}], got ${k}`);
 }
 
 /**
@@ -131,7 +127,7 @@ export function pca(x: RowsInput, k: number): PcaResult {
   const fn = "pca";
   const { values, n, d } = readRows(x, fn, "x");
   if (n < 2) throw new Error(`${fn}: x must have at least 2 rows, got ${n}`);
-  checkCount(fn, "k", k, d);
+  checkIntegerInRange(fn, "k", k, 1, d);
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += values[i * d + j] / n;
   const centred = new Float64Array(n * d);

@@ -5,6 +5,7 @@
  * (Sohn 2016) have one pair per class.
  */
 import { Rng } from "./random";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link classBalancedBatch}. */
 export interface ClassBalancedOptions {
@@ -37,9 +38,7 @@ export function classBalancedBatch(labels: ArrayLike<number>, options: ClassBala
     members.push(i);
   }
   const { perClass } = options;
-  if (!Number.isInteger(perClass) || perClass < 1) {
-    throw new Error(`${fn}: options.perClass must be a positive integer, got ${perClass}`);
-  }
+  checkPositiveInteger(fn, "options.perClass", perClass);
   const eligible = [...byClass.keys()].filter((c) => byClass.get(c)!.length >= perClass).sort((a, b) => a - b);
   const classes = options.classes ?? eligible.length;
   if (!Number.isInteger(classes) || classes < 1 || classes > eligible.length) {
@@ -80,7 +79,7 @@ export interface ClassBlockPairs {
  */
 export function classBlockPairs(classes: number, perClass: number): ClassBlockPairs {
   const fn = "classBlockPairs";
-  if (!Number.isInteger(classes) || classes < 1) throw new Error(`${fn}: classes must be a positive integer, got ${classes}`);
+  checkPositiveInteger(fn, "classes", classes);
   if (!Number.isInteger(perClass) || perClass < 2 || perClass % 2 !== 0) {
     throw new Error(`${fn}: perClass must be an even integer >= 2, got ${perClass}`);
   }

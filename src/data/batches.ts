@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { checkImageSet, ImageSet } from "./mnist";
 import { createRng } from "./random";
+import { checkInteger, checkIntegerInRange, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link batches}. */
 export interface BatchOptions {
@@ -29,17 +30,13 @@ function fmix32(h: number): number {
 }
 
 function checkSeedEpoch(caller: string, seed: number, epoch: number): void {
-  if (!Number.isInteger(seed)) throw new Error(`${caller}: seed must be an integer, got ${seed}`);
-  if (!Number.isInteger(epoch) || epoch < 0) {
-    throw new Error(`${caller}: epoch must be a non-negative integer, got ${epoch}`);
-  }
+  checkInteger(caller, "seed", seed);
+  checkNonNegativeInteger(caller, "epoch", epoch);
 }
 
 function checkCounts(caller: string, n: number, batchSize: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${caller}: n must be a non-negative integer, got ${n}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`${caller}: batchSize must be a positive integer, got ${batchSize}`);
-  }
+  checkNonNegativeInteger(caller, "n", n);
+  checkPositiveInteger(caller, "batchSize", batchSize);
 }
 
 /**
@@ -119,10 +116,7 @@ function slices(order: Int32Array, batchSize: number, dropLast: boolean): Int32A
 
 function checkIndices(caller: string, n: number, indices: ArrayLike<number>): void {
   for (let i = 0; i < indices.length; i++) {
-    const k = indices[i];
-    if (!Number.isInteger(k) || k < 0 || k >= n) {
-      throw new Error(`${caller}: indices[${i}] must be an integer in [0, ${n}), got ${k}`);
-    }
+    checkIntegerInRange(caller, `indices[${i}]`, indices[i], 0, n, { maxExclusive: true });
   }
 }
 

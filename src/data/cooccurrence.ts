@@ -12,6 +12,7 @@
  * pair weighted by 1/distance).
  */
 import type { Vocab } from "./vocab";
+import { checkIntegerInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link encodeSentences}. */
 export interface EncodeSentencesOptions {
@@ -45,9 +46,7 @@ export function encodeSentences(
   if (!Array.isArray(sentences)) {
     throw new Error(`encodeSentences: sentences must be an array of word arrays, got ${typeof sentences}`);
   }
-  if (!Number.isInteger(minLength) || minLength < 1) {
-    throw new Error(`encodeSentences: options.minLength must be a positive integer, got ${minLength}`);
-  }
+  checkPositiveInteger("encodeSentences", "options.minLength", minLength);
   const out: Int32Array[] = [];
   for (let s = 0; s < sentences.length; s++) {
     if (!Array.isArray(sentences[s])) {
@@ -103,12 +102,8 @@ export function cooccurrenceCounts(corpus: readonly Int32Array[], options: Coocc
   const { vocabSize } = options;
   const window = options.window ?? 10;
   const weighting = options.weighting ?? "harmonic";
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) {
-    throw new Error(`cooccurrenceCounts: options.vocabSize must be a positive integer, got ${vocabSize}`);
-  }
-  if (!Number.isInteger(window) || window < 1) {
-    throw new Error(`cooccurrenceCounts: options.window must be a positive integer, got ${window}`);
-  }
+  checkPositiveInteger("cooccurrenceCounts", "options.vocabSize", vocabSize);
+  checkPositiveInteger("cooccurrenceCounts", "options.window", window);
   if (weighting !== "harmonic" && weighting !== "uniform") {
     throw new Error(`cooccurrenceCounts: options.weighting must be "harmonic" or "uniform", got ${JSON.stringify(weighting)}`);
   }
@@ -155,8 +150,8 @@ export function cooccurrenceCounts(corpus: readonly Int32Array[], options: Coocc
  * data.cooccurrenceValue(counts, 3, 7); // 2.5
  */
 export function cooccurrenceValue(matrix: CooccurrenceMatrix, i: number, j: number): number {
-  checkId("cooccurrenceValue", "i", i, matrix.vocabSize);
-  checkId("cooccurrenceValue", "j", j, matrix.vocabSize);
+  checkIntegerInRange("cooccurrenceValue", "i", i, 0, matrix.vocabSize, { maxExclusive: true });
+  checkIntegerInRange("cooccurrenceValue", "j", j, 0, matrix.vocabSize, { maxExclusive: true });
   let lo = matrix.rowStart[i];
   let hi = matrix.rowStart[i + 1] - 1;
   while (lo <= hi) {
@@ -198,8 +193,8 @@ export function cooccurrenceCosine(
   for (let p = 0; p < a.length; p++) {
     const i = a[p];
     const j = b[p];
-    checkId("cooccurrenceCosine", `a[${p}]`, i, matrix.vocabSize);
-    checkId("cooccurrenceCosine", `b[${p}]`, j, matrix.vocabSize);
+    checkIntegerInRange("cooccurrenceCosine", `a[${p}]`, i, 0, matrix.vocabSize, { maxExclusive: true });
+    checkIntegerInRange("cooccurrenceCosine", `b[${p}]`, j, 0, matrix.vocabSize, { maxExclusive: true });
     if (norms[i] === 0 || norms[j] === 0) continue;
     // Merge of two sorted rows.
     let x = rowStart[i];
@@ -217,12 +212,6 @@ export function cooccurrenceCosine(
     out[p] = dot / (norms[i] * norms[j]);
   }
   return out;
-}
-
-function checkId(fn: string, name: string, id: number, size: number): void {
-  if (!Number.isInteger(id) || id < 0 || id >= size) {
-    throw new Error(`${fn}: ${name} must be an integer id in [0, ${size}), got ${id}`);
-  }
 }
 
 /** Throws unless `corpus` is an array of Int32Array with every id in `[0, vocabSize)`. */

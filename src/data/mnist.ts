@@ -18,6 +18,7 @@ import * as path from "path";
 import { tf } from "../backend/tf";
 import { readVerifiedFile } from "./checksum";
 import { createRng } from "./random";
+import { checkNonNegativeInteger, checkNumberInRange } from "../validation/arguments";
 
 /** A set of images with integer labels, stored on the JS heap. */
 export interface ImageSet {
@@ -261,9 +262,7 @@ export function loadMnist(options: MnistOptions = {}): { train: MnistSet; test: 
  */
 export function checkImageSet(caller: string, set: ImageSet): void {
   const [h, w, c] = set.shape;
-  if (!Number.isInteger(set.n) || set.n < 0) {
-    throw new Error(`${caller}: set.n must be a non-negative integer, got ${set.n}`);
-  }
+  checkNonNegativeInteger(caller, "set.n", set.n);
   if (set.images.length !== set.n * h * w * c) {
     throw new Error(
       `${caller}: set.images must have length n*h*w*c = ${set.n}*${h}*${w}*${c} = ${set.n * h * w * c}, ` +
@@ -304,9 +303,7 @@ export function toTensors(set: ImageSet): { x: tf.Tensor4D; y: tf.Tensor1D } {
  */
 export function binarize<T extends ImageSet>(set: T, threshold = 0.5): T {
   checkImageSet("binarize", set);
-  if (!(threshold >= 0 && threshold < 1)) {
-    throw new Error(`binarize: threshold must be in [0, 1), got ${threshold}`);
-  }
+  checkNumberInRange("binarize", "threshold", threshold, 0, 1, { maxExclusive: true });
   const images = new Float32Array(set.images.length);
   for (let i = 0; i < images.length; i++) images[i] = set.images[i] > threshold ? 1 : 0;
   return { ...set, images, labels: set.labels.slice() };

@@ -4,6 +4,7 @@
  * LeCun 2005) or the triplet loss (Schroff, Kalenichenko, Philbin 2015).
  */
 import { Rng } from "./random";
+import { checkInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link samplePairs}. */
 export interface PairOptions {
@@ -46,7 +47,7 @@ function indexLabels(fn: string, labels: ArrayLike<number>): LabelIndex {
   const members = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (!Number.isInteger(y)) throw new Error(`${fn}: labels[${i}] must be an integer, got ${y}`);
+    checkInteger(fn, `labels[${i}]`, y);
     const list = members.get(y);
     if (list) list.push(i);
     else members.set(y, [i]);
@@ -54,10 +55,6 @@ function indexLabels(fn: string, labels: ArrayLike<number>): LabelIndex {
   const pairable: number[] = [];
   for (let i = 0; i < n; i++) if (members.get(labels[i])!.length >= 2) pairable.push(i);
   return { members, pairable, n };
-}
-
-function checkCount(fn: string, count: number): void {
-  if (!Number.isInteger(count) || count <= 0) throw new Error(`${fn}: count must be a positive integer, got ${count}`);
 }
 
 /** Another example with the label of `i`, uniformly. */
@@ -96,11 +93,9 @@ function drawNegative(index: LabelIndex, labels: ArrayLike<number>, i: number, r
  */
 export function samplePairs(labels: ArrayLike<number>, options: PairOptions, rng: Rng): PairSample {
   const fn = "samplePairs";
-  checkCount(fn, options.count);
+  checkPositiveInteger(fn, "options.count", options.count);
   const sameFraction = options.sameFraction ?? 0.5;
-  if (!(sameFraction >= 0 && sameFraction <= 1)) {
-    throw new Error(`${fn}: sameFraction must be in [0, 1], got ${sameFraction}`);
-  }
+  checkNumberInRange(fn, "options.sameFraction", sameFraction, 0, 1);
   const index = indexLabels(fn, labels);
   const sameCount = Math.round(options.count * sameFraction);
   if (sameCount > 0 && index.pairable.length === 0) {
@@ -146,7 +141,7 @@ export function samplePairs(labels: ArrayLike<number>, options: PairOptions, rng
  */
 export function sampleTriplets(labels: ArrayLike<number>, count: number, rng: Rng): TripletSample {
   const fn = "sampleTriplets";
-  checkCount(fn, count);
+  checkPositiveInteger(fn, "count", count);
   const index = indexLabels(fn, labels);
   if (index.pairable.length === 0) {
     throw new Error(`${fn}: labels must have a class with at least 2 examples, got none`);

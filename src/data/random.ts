@@ -5,6 +5,7 @@
  * mulberry32: a 32-bit generator, small and fast, with a full 2^32 period;
  * plenty for shuffling tens of thousands of items. Not cryptographic.
  */
+import { checkInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** A seeded stream of random numbers. */
 export interface Rng {
@@ -33,9 +34,7 @@ export interface Rng {
  * rng.shuffle([1, 2, 3, 4]);
  */
 export function createRng(seed: number): Rng {
-  if (!Number.isInteger(seed)) {
-    throw new Error(`createRng: seed must be an integer, got ${seed}`);
-  }
+  checkInteger("createRng", "seed", seed);
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -45,9 +44,7 @@ export function createRng(seed: number): Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number): number => {
-    if (!Number.isInteger(n) || n <= 0) {
-      throw new Error(`Rng.int: n must be a positive integer, got ${n}`);
-    }
+    checkPositiveInteger("Rng.int", "n", n);
     return Math.floor(next() * n);
   };
   const shuffle = <T>(items: T[]): T[] => {

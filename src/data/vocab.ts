@@ -7,6 +7,7 @@
  * windows (word2vec, GloVe) and autoregressive models rely on. Callers that
  * want them gone filter `id !== vocab.unkId` themselves.
  */
+import { checkIntegerInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** A frozen vocabulary built by {@link buildVocab}. */
 export interface Vocab {
@@ -57,9 +58,7 @@ export interface VocabOptions {
 export function buildVocab(tokens: Iterable<string>, options: VocabOptions = {}): Vocab {
   const minCount = options.minCount ?? 1;
   const unkToken = options.unkToken ?? "<unk>";
-  if (!Number.isInteger(minCount) || minCount < 1) {
-    throw new Error(`buildVocab: minCount must be a positive integer, got ${minCount}`);
-  }
+  checkPositiveInteger("buildVocab", "minCount", minCount);
   if (options.maxSize !== undefined && (!Number.isInteger(options.maxSize) || options.maxSize < 1)) {
     throw new Error(`buildVocab: maxSize must be a positive integer (it includes ${unkToken}), got ${options.maxSize}`);
   }
@@ -110,9 +109,7 @@ export function buildVocab(tokens: Iterable<string>, options: VocabOptions = {})
       const out: string[] = new Array(input.length);
       for (let i = 0; i < input.length; i++) {
         const id = input[i];
-        if (!Number.isInteger(id) || id < 0 || id >= words.length) {
-          throw new Error(`Vocab.decode: ids[${i}] must be an integer in [0, ${words.length}), got ${id}`);
-        }
+        checkIntegerInRange("Vocab.decode", `ids[${i}]`, id, 0, words.length, { maxExclusive: true });
         out[i] = words[id];
       }
       return out;

@@ -9,7 +9,7 @@
  */
 import { tf } from "../backend/tf";
 import { l2NormalizeRows } from "../losses/ops/similarity";
-import { checkMatrix } from "./labels";
+import { checkMatrix, checkPositiveInteger, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link alignment}. */
 export interface AlignmentOptions {
@@ -45,10 +45,6 @@ export interface AlignmentUniformityResult {
   uniformity: number;
 }
 
-function checkPositive(fn: string, arg: string, v: number): void {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`${fn}: ${arg} must be a positive finite number, got ${v}`);
-}
-
 /**
  * Alignment loss `E_i ||x_i - y_i||_2^alpha` of positive pairs: row i of `x`
  * `[n, d]` with row i of `y` `[n, d]` (two views of one example). Rows are
@@ -62,12 +58,12 @@ function checkPositive(fn: string, arg: string, v: number): void {
  */
 export function alignment(x: tf.Tensor2D, y: tf.Tensor2D, options: AlignmentOptions = {}): tf.Scalar {
   const fn = "alignment";
-  const [n, d] = checkMatrix(x, fn, "x");
-  checkMatrix(y, fn, "y");
-  if (y.shape[0] !== n || y.shape[1] !== d) throw new Error(`${fn}: y must have the shape of x [${n}, ${d}], got [${y.shape}]`);
+  checkMatrix(fn, "x", x);
+  const [n, d] = x.shape;
+  checkMatrix(fn, "y", y, n, d);
   if (n < 1) throw new Error(`${fn}: x must have at least 1 row, got [${x.shape}]`);
   const alpha = options.alpha ?? 2;
-  checkPositive(fn, "options.alpha", alpha);
+  checkPositiveNumber(fn, "options.alpha", alpha);
   const normalize = options.normalize ?? true;
   return tf.tidy(() => {
     const a = normalize ? l2NormalizeRows(x) : x;
@@ -95,12 +91,13 @@ export function alignment(x: tf.Tensor2D, y: tf.Tensor2D, options: AlignmentOpti
  */
 export function uniformity(x: tf.Tensor2D, options: UniformityOptions = {}): tf.Scalar {
   const fn = "uniformity";
-  const [n] = checkMatrix(x, fn, "x");
+  checkMatrix(fn, "x", x);
+  const [n] = x.shape;
   if (n < 2) throw new Error(`${fn}: x must have at least 2 rows (pairs of distinct rows), got [${x.shape}]`);
   const t = options.t ?? 2;
-  checkPositive(fn, "options.t", t);
+  checkPositiveNumber(fn, "options.t", t);
   const chunkSize = options.chunkSize ?? Math.max(1, Math.floor(4194304 / n));
-  if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new Error(`${fn}: options.chunkSize must be a positive integer, got ${chunkSize}`);
+  checkPositiveInteger(fn, "options.chunkSize", chunkSize);
   const normalize = options.normalize ?? true;
   return tf.tidy(() => {
     const z = normalize ? l2NormalizeRows(x) : x;
@@ -138,9 +135,9 @@ export function uniformity(x: tf.Tensor2D, options: UniformityOptions = {}): tf.
  */
 export function alignmentUniformity(x: tf.Tensor2D, y: tf.Tensor2D, options: AlignmentUniformityOptions = {}): AlignmentUniformityResult {
   const fn = "alignmentUniformity";
-  const [n, d] = checkMatrix(x, fn, "x");
-  checkMatrix(y, fn, "y");
-  if (y.shape[0] !== n || y.shape[1] !== d) throw new Error(`${fn}: y must have the shape of x [${n}, ${d}], got [${y.shape}]`);
+  checkMatrix(fn, "x", x);
+  const [n, d] = x.shape;
+  checkMatrix(fn, "y", y, n, d);
   if (n < 2) throw new Error(`${fn}: x must have at least 2 rows, got [${x.shape}]`);
   const uOptions: UniformityOptions = { t: options.t, normalize: options.normalize, chunkSize: options.chunkSize };
   const [a, ux, uy] = tf.tidy(() => [

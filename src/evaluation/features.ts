@@ -3,6 +3,7 @@
  * mode, without gradients, and collect one `[n, dim]` matrix.
  */
 import { tf } from "../backend/tf";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** An encoder: a model, or a function from a batch of inputs to `[batch, dim]` features. */
 export type FeatureExtractor = tf.LayersModel | ((inputs: tf.Tensor) => tf.Tensor);
@@ -30,9 +31,7 @@ export function extractFeatures(
 ): tf.Tensor2D {
   const fn = "extractFeatures";
   const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new Error(`${fn}: batchSize must be a positive integer, got ${batchSize}`);
-  }
+  checkPositiveInteger(fn, "batchSize", batchSize);
   if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) {
     const got = inputs instanceof tf.Tensor ? `shape [${inputs.shape}]` : typeof inputs;
     throw new Error(`${fn}: inputs must be a tf.Tensor [n, ...inputShape], got ${got}`);

@@ -7,7 +7,8 @@
  */
 import { tf } from "../backend/tf";
 import { l2NormalizeRows } from "../losses/ops/similarity";
-import { checkMatrix, Labels, readLabels, scorePredictions } from "./labels";
+import { Labels, readLabels, scorePredictions } from "./labels";
+import { checkMatrix, checkPositiveInteger, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link knnClassify} and {@link knnPredict}. */
 export interface KnnOptions {
@@ -102,8 +103,10 @@ function runKnn(
   testFeatures: tf.Tensor2D,
   options: KnnOptions,
 ): { predictions: Int32Array; numClasses: number; k: number; metric: "cosine" | "euclidean"; vote: "majority" | "weighted" } {
-  const [n, dim] = checkMatrix(trainFeatures, fn, "trainFeatures");
-  const [m] = checkMatrix(testFeatures, fn, "testFeatures", dim);
+  checkMatrix(fn, "trainFeatures", trainFeatures);
+  const [n, dim] = trainFeatures.shape;
+  checkMatrix(fn, "testFeatures", testFeatures, undefined, dim);
+  const [m] = testFeatures.shape;
   const k = options.k ?? 20;
   const metric = options.metric ?? "cosine";
   const vote = options.vote ?? "majority";
@@ -120,14 +123,12 @@ function runKnn(
   if (vote === "weighted" && metric !== "cosine") {
     throw new Error(`${fn}: vote "weighted" needs metric "cosine", got "${metric}"`);
   }
-  if (!(temperature > 0)) throw new Error(`${fn}: temperature must be > 0, got ${temperature}`);
+  checkPositiveNumber(fn, "temperature", temperature);
   const labels = readLabels(trainLabels, n, fn, "trainLabels", options.numClasses);
   let numClasses = options.numClasses ?? 0;
   if (options.numClasses === undefined) for (const y of labels) numClasses = Math.max(numClasses, y + 1);
   const chunkSize = options.chunkSize ?? Math.max(1, Math.floor(4194304 / n));
-  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
-    throw new Error(`${fn}: chunkSize must be a positive integer, got ${chunkSize}`);
-  }
+  checkPositiveInteger(fn, "chunkSize", chunkSize);
 
   const prepare = (x: tf.Tensor2D): tf.Tensor2D =>
     metric === "cosine" ? (l2NormalizeRows(x) as tf.Tensor2D) : x;

@@ -63,15 +63,3 @@ export function scorePredictions(
     perClassAccuracy: counts.map((c, k) => (c === 0 ? NaN : hits[k] / c)),
   };
 }
-
-/** Checks that `t` is a finite-sized `[n, d]` float matrix; returns `[n, d]`. */
-export function checkMatrix(t: tf.Tensor, fn: string, arg: string, d?: number): [number, number] {
-  if (!(t instanceof tf.Tensor) || t.rank !== 2) {
-    const got = t instanceof tf.Tensor ? `shape [${t.shape}]` : typeof t;
-    throw new Error(`${fn}: ${arg} must be a tf.Tensor2D [n, ${d ?? "dim"}], got ${got}`);
-  }
-  if (d !== undefined && t.shape[1] !== d) {
-    throw new Error(`${fn}: ${arg} must have shape [${t.shape[0]}, ${d}], got [${t.shape}]`);
-  }
-  return [t.shape[0], t.shape[1] as number];
-}

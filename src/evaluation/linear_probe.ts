@@ -10,7 +10,8 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { checkMatrix, Labels, readLabels, scorePredictions } from "./labels";
+import { Labels, readLabels, scorePredictions } from "./labels";
+import { checkInteger, checkMatrix, checkNonNegativeNumber, checkPositiveInteger, checkPositiveNumber } from "../validation/arguments";
 
 /** The probe's recipe; every field has a fixed default. */
 export interface LinearProbeOptions {
@@ -103,8 +104,10 @@ export function linearProbe(
   options: LinearProbeOptions = {},
 ): LinearProbeResult {
   const fn = "linearProbe";
-  const [n, dim] = checkMatrix(trainFeatures, fn, "trainFeatures");
-  const [m] = checkMatrix(testFeatures, fn, "testFeatures", dim);
+  checkMatrix(fn, "trainFeatures", trainFeatures);
+  const [n, dim] = trainFeatures.shape;
+  checkMatrix(fn, "testFeatures", testFeatures, undefined, dim);
+  const [m] = testFeatures.shape;
   if (n === 0) throw new Error(`${fn}: trainFeatures must have at least one row, got shape [${trainFeatures.shape}]`);
   const recipe: LinearProbeRecipe = {
     ...DEFAULTS,
@@ -115,13 +118,11 @@ export function linearProbe(
     standardise: "train mean and std",
   };
   for (const key of ["epochs", "batchSize", "minSteps"] as const) {
-    if (!Number.isInteger(recipe[key]) || recipe[key] <= 0) {
-      throw new Error(`${fn}: ${key} must be a positive integer, got ${recipe[key]}`);
-    }
+    checkPositiveInteger(fn, key, recipe[key]);
   }
-  if (!(recipe.learningRate > 0)) throw new Error(`${fn}: learningRate must be > 0, got ${recipe.learningRate}`);
-  if (!(recipe.weightDecay >= 0)) throw new Error(`${fn}: weightDecay must be >= 0, got ${recipe.weightDecay}`);
-  if (!Number.isInteger(recipe.seed)) throw new Error(`${fn}: seed must be an integer, got ${recipe.seed}`);
+  checkPositiveNumber(fn, "learningRate", recipe.learningRate);
+  checkNonNegativeNumber(fn, "weightDecay", recipe.weightDecay);
+  checkInteger(fn, "seed", recipe.seed);
   if (options.numClasses !== undefined && (!Number.isInteger(options.numClasses) || options.numClasses < 2)) {
     throw new Error(`${fn}: numClasses must be an integer >= 2, got ${options.numClasses}`);
   }

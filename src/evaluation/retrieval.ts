@@ -6,7 +6,8 @@
  */
 import { tf } from "../backend/tf";
 import { l2NormalizeRows } from "../losses/ops/similarity";
-import { checkMatrix, Labels, readLabels } from "./labels";
+import { Labels, readLabels } from "./labels";
+import { checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link recallAtK}. */
 export interface RecallAtKOptions {
@@ -38,7 +39,8 @@ export interface RecallAtKResult {
  */
 export function recallAtK(features: tf.Tensor2D, labels: Labels, options: RecallAtKOptions = {}): RecallAtKResult {
   const fn = "recallAtK";
-  const [n] = checkMatrix(features, fn, "features");
+  checkMatrix(fn, "features", features);
+  const [n] = features.shape;
   if (n < 2) throw new Error(`${fn}: features must have at least 2 rows (each query needs another row), got ${n}`);
   const truth = readLabels(labels, n, fn, "labels");
   const ks = options.ks ?? [1];
@@ -55,9 +57,7 @@ export function recallAtK(features: tf.Tensor2D, labels: Labels, options: Recall
     throw new Error(`${fn}: options.metric must be "cosine" or "euclidean", got ${String(metric)}`);
   }
   const chunkSize = options.chunkSize ?? Math.max(1, Math.floor(4194304 / n));
-  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
-    throw new Error(`${fn}: options.chunkSize must be a positive integer, got ${chunkSize}`);
-  }
+  checkPositiveInteger(fn, "options.chunkSize", chunkSize);
   const maxK = Math.max(...ks);
   const prepared = tf.tidy(() => {
     const x = features.toFloat();

@@ -7,7 +7,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { tf } from "../backend/tf";
-import { checkMatrix } from "./labels";
+import { checkMatrix } from "../validation/arguments";
 
 const EPSILON64 = 2.220446049250313e-16;
 
@@ -90,7 +90,8 @@ export function effectiveRank(singularValues: ArrayLike<number>): number {
  */
 export function featureSpectrum(x: tf.Tensor2D, options: FeatureSpectrumOptions = {}): FeatureSpectrum {
   const fn = "featureSpectrum";
-  const [n, d] = checkMatrix(x, fn, "x");
+  checkMatrix(fn, "x", x);
+  const [n, d] = x.shape;
   const center = options.center ?? true;
   if (typeof center !== "boolean") throw new Error(`${fn}: options.center must be a boolean, got ${String(center)}`);
   if (d < 1 || n < (center ? 2 : 1)) throw new Error(`${fn}: x must have at least ${center ? 2 : 1} rows and 1 column, got [${n}, ${d}]`);

@@ -14,6 +14,7 @@ import { l2NormalizeRows } from "../losses/ops/similarity";
 import { createRng } from "../data/random";
 import type { Synset } from "../data/wordnet";
 import { synonymPairs } from "../data/wordnet";
+import { checkIntegerInRange, checkMatrix, checkPositiveInteger, describe } from "../validation/arguments";
 
 /** Word pairs by id: pair k is `(a[k], b[k])`. */
 export interface WordPairs {
@@ -58,9 +59,7 @@ export function synonymBenchmark(
   const perPositive = options.negativesPerPositive ?? 1;
   const seed = options.seed ?? 0;
   if (!Array.isArray(words)) throw new Error(`synonymBenchmark: words must be the vocabulary's word list, got ${typeof words}`);
-  if (!Number.isInteger(perPositive) || perPositive < 1) {
-    throw new Error(`synonymBenchmark: options.negativesPerPositive must be a positive integer, got ${perPositive}`);
-  }
+  checkPositiveInteger("synonymBenchmark", "options.negativesPerPositive", perPositive);
   const excluded = new Set(options.exclude ?? [0]);
   const ids = new Map<string, number>();
   words.forEach((w, i) => {
@@ -100,7 +99,7 @@ export function synonymBenchmark(
  * evaluation.pairCosines(vectors, bench.positives);
  */
 export function pairCosines(vectors: tf.Tensor2D, pairs: WordPairs): Float32Array {
-  checkVectors("pairCosines", vectors);
+  checkMatrix("pairCosines", "vectors", vectors);
   checkPairs("pairCosines", pairs, vectors.shape[0]);
   if (pairs.a.length === 0) return new Float32Array(0);
   const out = tf.tidy(() => {
@@ -211,7 +210,7 @@ export function nearestNeighbours(
   options: NearestNeighbourOptions = {},
 ): { ids: number[][]; similarities: number[][] } {
   const k = options.k ?? 5;
-  checkVectors("nearestNeighbours", vectors);
+  checkMatrix("nearestNeighbours", "vectors", vectors);
   const size = vectors.shape[0];
   if (!Number.isInteger(k) || k < 1 || k >= size) {
     throw new Error(`nearestNeighbours: options.k must be an integer in [1, ${size - 1}], got ${k}`);
@@ -252,22 +251,14 @@ export function nearestNeighbours(
   return { ids, similarities };
 }
 
-function checkVectors(fn: string, vectors: tf.Tensor): void {
-  if (!(vectors instanceof tf.Tensor) || vectors.rank !== 2) {
-    throw new Error(`${fn}: vectors must be a [vocabSize, dim] tensor, got ${vectors instanceof tf.Tensor ? `[${vectors.shape}]` : typeof vectors}`);
-  }
-}
-
 function checkPairs(fn: string, pairs: WordPairs, size: number): void {
   if (pairs.a.length !== pairs.b.length) {
-    throw new Error(`${fn}: pairs.b must have shape [${pairs.a.length}] like pairs.a, got [${pairs.b.length}]`);
+    throw new Error(`${fn}: pairs.b must have ${pairs.a.length} entries like pairs.a, got ${describe(pairs.b)}`);
   }
   for (const side of ["a", "b"] as const) {
     const ids = pairs[side];
     for (let i = 0; i < ids.length; i++) {
-      if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= size) {
-        throw new Error(`${fn}: pairs.${side}[${i}] must be an id in [0, ${size}), got ${ids[i]}`);
-      }
+      checkIntegerInRange(fn, `pairs.${side}[${i}]`, ids[i], 0, size, { maxExclusive: true });
     }
   }
 }

@@ -5,7 +5,7 @@
  * Learning via Redundancy Reduction", eq. 1 and 2.
  */
 import { tf } from "../backend/tf";
-import { checkMatrix, checkPositive } from "./ops/validate";
+import { checkMatrix, checkNonNegativeNumber } from "../validation/arguments";
 
 /** Options of {@link barlowTwinsLoss}. */
 export interface BarlowTwinsOptions {
@@ -37,13 +37,13 @@ function standardise(z: tf.Tensor2D): tf.Tensor2D {
  */
 export function barlowTwinsLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, options: BarlowTwinsOptions = {}): tf.Scalar {
   const fn = "barlowTwinsLoss";
-  checkMatrix(fn, "z1", z1);
-  checkMatrix(fn, "z2", z2, z1.shape[0], z1.shape[1]);
+  checkMatrix(fn, "z1", z1, undefined, undefined, "float32");
+  checkMatrix(fn, "z2", z2, z1.shape[0], z1.shape[1], "float32");
   if (z1.shape[0] < 2 || z1.shape[1] < 1) {
     throw new Error(`${fn}: z1 must have at least 2 rows and 1 column, got [${z1.shape.join(",")}]`);
   }
   const lambda = options.lambda ?? 5e-3;
-  checkPositive(fn, "lambda", lambda, true);
+  checkNonNegativeNumber(fn, "options.lambda", lambda);
   const b = z1.shape[0];
   return tf.tidy(() => {
     // Explicit transpose: matMul with a transposed operand is slow on wasm.

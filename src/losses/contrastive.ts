@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf";
 import { DISTANCE_EPSILON, rowSquaredDistances } from "./ops/distances";
-import { checkMatrix, checkPositive, checkVector } from "./ops/validate";
+import { checkMatrix, checkNonNegativeNumber, checkVector } from "../validation/arguments";
 
 /** Options of {@link contrastiveLoss}. */
 export interface ContrastiveOptions {
@@ -26,14 +26,14 @@ export function contrastiveLoss(
   options: ContrastiveOptions = {},
 ): tf.Scalar {
   const fn = "contrastiveLoss";
-  checkMatrix(fn, "x1", x1);
+  checkMatrix(fn, "x1", x1, undefined, undefined, "float32");
   const [b, d] = x1.shape;
-  checkMatrix(fn, "x2", x2, b, d);
+  checkMatrix(fn, "x2", x2, b, d, "float32");
   checkVector(fn, "same", same, b, "float32");
   const bad = Array.from(same.dataSync()).find((v) => v !== 0 && v !== 1);
   if (bad !== undefined) throw new Error(`${fn}: same must hold only 0 or 1, got ${bad}`);
   const margin = options.margin ?? 1;
-  checkPositive(fn, "margin", margin, true);
+  checkNonNegativeNumber(fn, "options.margin", margin);
   return tf.tidy(() => {
     const d2 = rowSquaredDistances(x1, x2);
     const dist = tf.sqrt(tf.maximum(d2, DISTANCE_EPSILON));

@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { rowLogSumExp } from "./ops/log_sum_exp";
-import { checkMatrix, checkPositive } from "./ops/validate";
+import { checkMatrix, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link softTargetCrossEntropy}. */
 export interface SoftTargetCrossEntropyOptions {
@@ -31,13 +31,13 @@ export interface SoftTargetCrossEntropyOptions {
  */
 export function softTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, options: SoftTargetCrossEntropyOptions = {}): tf.Scalar {
   const fn = "softTargetCrossEntropy";
-  checkMatrix(fn, "logits", logits);
-  checkMatrix(fn, "targets", targets, logits.shape[0], logits.shape[1]);
+  checkMatrix(fn, "logits", logits, undefined, undefined, "float32");
+  checkMatrix(fn, "targets", targets, logits.shape[0], logits.shape[1], "float32");
   if (logits.shape[0] < 1 || logits.shape[1] < 1) {
     throw new Error(`${fn}: logits must have at least one row and one column, got [${logits.shape.join(",")}]`);
   }
   const temperature = options.temperature ?? 1;
-  checkPositive(fn, "temperature", temperature);
+  checkPositiveNumber(fn, "options.temperature", temperature);
   return tf.tidy(() => {
     const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
     const logSoftmax = tf.sub(scaled, tf.expandDims(rowLogSumExp(scaled as tf.Tensor2D), 1));

@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { rowLogSumExp } from "./ops/log_sum_exp";
-import { checkMatrix, checkPositive } from "./ops/validate";
+import { checkMatrix, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link infoNCE}. */
 export interface InfoNceOptions {
@@ -32,17 +32,17 @@ export interface InfoNceOptions {
  */
 export function infoNCE(query: tf.Tensor2D, keys: tf.Tensor2D, options: InfoNceOptions): tf.Scalar {
   const fn = "infoNCE";
-  checkMatrix(fn, "query", query);
-  checkMatrix(fn, "keys", keys, query.shape[0], query.shape[1]);
+  checkMatrix(fn, "query", query, undefined, undefined, "float32");
+  checkMatrix(fn, "keys", keys, query.shape[0], query.shape[1], "float32");
   if (query.shape[0] < 1 || query.shape[1] < 1) {
     throw new Error(`${fn}: query must have at least one row and one column, got [${query.shape.join(",")}]`);
   }
   if (options === null || typeof options !== "object") {
     throw new Error(`${fn}: options must be an object {temperature, negatives?}, got ${options}`);
   }
-  checkPositive(fn, "temperature", options.temperature);
+  checkPositiveNumber(fn, "options.temperature", options.temperature);
   const negatives = options.negatives;
-  if (negatives !== undefined) checkMatrix(fn, "options.negatives", negatives, undefined, query.shape[1]);
+  if (negatives !== undefined) checkMatrix(fn, "options.negatives", negatives, undefined, query.shape[1], "float32");
   const b = query.shape[0];
   return tf.tidy(() => {
     const candidates = negatives === undefined ? keys : tf.concat([keys, negatives], 0);

@@ -1,7 +1,7 @@
 import { tf } from "../backend/tf";
 import { pairwiseDistances } from "./ops/distances";
 import { labelMasks } from "./ops/masks";
-import { checkMatrix, checkPositive, checkVector } from "./ops/validate";
+import { checkMatrix, checkNonNegativeNumber, checkVector } from "../validation/arguments";
 
 /** Options of {@link liftedStructuredLoss}. */
 export interface LiftedStructuredOptions {
@@ -30,10 +30,10 @@ export function liftedStructuredLoss(
   options: LiftedStructuredOptions = {},
 ): tf.Scalar {
   const fn = "liftedStructuredLoss";
-  checkMatrix(fn, "embeddings", embeddings);
+  checkMatrix(fn, "embeddings", embeddings, undefined, undefined, "float32");
   checkVector(fn, "labels", labels, embeddings.shape[0], "int32");
   const margin = options.margin ?? 1;
-  checkPositive(fn, "margin", margin, true);
+  checkNonNegativeNumber(fn, "options.margin", margin);
   const y = labels.dataSync();
   let pairs = 0;
   let distinct = false;

@@ -4,7 +4,7 @@
  * caller gathers the rows with `tf.gather` and the loss differentiates those.
  */
 import { tf } from "../backend/tf";
-import { checkMatrix, checkPositive, checkVector } from "./ops/validate";
+import { checkMatrix, checkNonNegativeNumber, checkOneOf, checkVector } from "../validation/arguments";
 
 /** Triplets as row indices into the batch, all of equal length. */
 export interface MinedTriplets {
@@ -48,13 +48,6 @@ const TRIPLET_STRATEGIES = ["all", "hardest", "semi-hard"] as const;
 const PAIR_STRATEGIES = ["all", "hardest"] as const;
 const DISTANCES = ["euclidean", "squared"] as const;
 
-function checkChoice(fn: string, option: string, value: unknown, allowed: readonly string[]): void {
-  if (typeof value !== "string" || !allowed.includes(value)) {
-    const got = typeof value === "string" ? `"${value}"` : String(value);
-    throw new Error(`${fn}: options.${option} must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${got}`);
-  }
-}
-
 /**
  * Float64 squared distances `[batch * batch]` (row-major) computed as differences, as
  * rowSquaredDistances (which tripletLoss uses) does: exact zeros for equal rows and no
@@ -79,7 +72,7 @@ function squaredDistances(embeddings: tf.Tensor2D): Float64Array {
 }
 
 function validateBatch(fn: string, embeddings: unknown, labels: unknown): Int32Array {
-  checkMatrix(fn, "embeddings", embeddings);
+  checkMatrix(fn, "embeddings", embeddings, undefined, undefined, "float32");
   checkVector(fn, "labels", labels, embeddings.shape[0], "int32");
   return labels.dataSync() as Int32Array;
 }
@@ -121,11 +114,11 @@ export function mineTriplets(
   if (options === null || typeof options !== "object") {
     throw new Error(`${fn}: options must be an object with a strategy, got ${String(options)}`);
   }
-  checkChoice(fn, "strategy", options.strategy, TRIPLET_STRATEGIES);
+  checkOneOf(fn, "options.strategy", options.strategy, TRIPLET_STRATEGIES);
   const distance = options.distance ?? "squared";
-  checkChoice(fn, "distance", distance, DISTANCES);
+  checkOneOf(fn, "options.distance", distance, DISTANCES);
   const margin = options.margin ?? 0.2;
-  checkPositive(fn, "margin", margin, true);
+  checkNonNegativeNumber(fn, "options.margin", margin);
   const y = validateBatch(fn, embeddings, labels);
   const b = y.length;
   const d2 = squaredDistances(embeddings);
@@ -208,8 +201,8 @@ export function minePairs(embeddings: tf.Tensor2D, labels: tf.Tensor1D, options:
   if (options === null || typeof options !== "object") {
     throw new Error(`${fn}: options must be an object with a strategy, got ${String(options)}`);
   }
-  checkChoice(fn, "strategy", options.strategy, PAIR_STRATEGIES);
-  if (options.margin !== undefined) checkPositive(fn, "margin", options.margin, true);
+  checkOneOf(fn, "options.strategy", options.strategy, PAIR_STRATEGIES);
+  if (options.margin !== undefined) checkNonNegativeNumber(fn, "options.margin", options.margin);
   const y = validateBatch(fn, embeddings, labels);
   const b = y.length;
 

@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf";
-import { checkMatrix } from "./ops/validate";
+import { checkMatrix } from "../validation/arguments";
 
 /**
  * Multi-class N-pair loss (Sohn 2016). Row i of `positives` is the positive of
@@ -14,9 +14,9 @@ import { checkMatrix } from "./ops/validate";
  * const loss = nPairLoss(anchorEmbeddings, positiveEmbeddings);
  */
 export function nPairLoss(anchors: tf.Tensor2D, positives: tf.Tensor2D): tf.Scalar {
-  checkMatrix("nPairLoss", "anchors", anchors);
+  checkMatrix("nPairLoss", "anchors", anchors, undefined, undefined, "float32");
   const [b, d] = anchors.shape;
-  checkMatrix("nPairLoss", "positives", positives, b, d);
+  checkMatrix("nPairLoss", "positives", positives, b, d, "float32");
   if (b < 2) throw new Error(`nPairLoss: anchors must have at least 2 rows (one negative each), got ${b}`);
   return tf.tidy(() => {
     // Explicit transpose: matMul with a transposed operand is slow on wasm.

@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf";
-import { checkVector } from "./ops/validate";
+import { checkVector } from "../validation/arguments";
 
 /**
  * Noise-contrastive estimation (Gutmann & Hyvarinen 2010). Logits are
@@ -13,8 +13,8 @@ import { checkVector } from "./ops/validate";
  * const loss = nceLoss(tf.tensor1d([2, 3]), tf.tensor1d([-1, 0, -2]));
  */
 export function nceLoss(dataLogits: tf.Tensor1D, noiseLogits: tf.Tensor1D): tf.Scalar {
-  checkVector("nceLoss", "dataLogits", dataLogits);
-  checkVector("nceLoss", "noiseLogits", noiseLogits);
+  checkVector("nceLoss", "dataLogits", dataLogits, undefined, "float32");
+  checkVector("nceLoss", "noiseLogits", noiseLogits, undefined, "float32");
   if (dataLogits.shape[0] === 0 || noiseLogits.shape[0] === 0) {
     throw new Error(`nceLoss: dataLogits and noiseLogits must be non-empty, got [${dataLogits.shape[0]}] and [${noiseLogits.shape[0]}]`);
   }

@@ -8,7 +8,7 @@
 import { tf } from "../backend/tf";
 import { l2NormalizeRows } from "./ops/similarity";
 import { stopGradient } from "./ops/stop_gradient";
-import { checkMatrix } from "./ops/validate";
+import { checkMatrix } from "../validation/arguments";
 
 /**
  * `-1/B sum_i cos(p_i, z_i)`, with no gradient through `z` (stop-gradient):
@@ -22,8 +22,8 @@ import { checkMatrix } from "./ops/validate";
  */
 export function negativeCosineSimilarity(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
   const fn = "negativeCosineSimilarity";
-  checkMatrix(fn, "p", p);
-  checkMatrix(fn, "z", z, p.shape[0], p.shape[1]);
+  checkMatrix(fn, "p", p, undefined, undefined, "float32");
+  checkMatrix(fn, "z", z, p.shape[0], p.shape[1], "float32");
   if (p.shape[0] < 1 || p.shape[1] < 1) {
     throw new Error(`${fn}: p must have at least one row and one column, got [${p.shape.join(",")}]`);
   }

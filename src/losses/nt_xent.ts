@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { rowLogSumExp } from "./ops/log_sum_exp";
 import { gram, l2NormalizeRows } from "./ops/similarity";
+import { checkMatrix, checkPositiveNumber, describe } from "../validation/arguments";
 
 /** Options of {@link ntXentLoss}. */
 export interface NtXentOptions {
@@ -60,31 +61,10 @@ export function ntXentLoss(
 }
 
 function validate(z1: tf.Tensor, z2: tf.Tensor, temperature: number): void {
-  for (const [name, z] of [["z1", z1], ["z2", z2]] as const) {
-    if (!(z instanceof tf.Tensor)) {
-      throw new Error(`ntXentLoss: ${name} must be a tf.Tensor2D, got ${typeof z}`);
-    }
-    if (z.rank !== 2) {
-      throw new Error(
-        `ntXentLoss: ${name} must have rank 2 [N, D], got rank ${z.rank} shape [${z.shape}]`,
-      );
-    }
-    if (z.dtype !== "float32") {
-      throw new Error(`ntXentLoss: ${name} must have dtype float32, got ${z.dtype}`);
-    }
-    const [rows, cols] = z.shape as number[];
-    if (rows < 1 || cols < 1) {
-      throw new Error(
-        `ntXentLoss: ${name} must have at least one row and one column, got shape [${z.shape}]`,
-      );
-    }
+  checkMatrix("ntXentLoss", "z1", z1, undefined, undefined, "float32");
+  if (z1.shape[0] < 1 || z1.shape[1] < 1) {
+    throw new Error(`ntXentLoss: z1 must have at least one row and one column, got ${describe(z1)}`);
   }
-  if (z1.shape[0] !== z2.shape[0] || z1.shape[1] !== z2.shape[1]) {
-    throw new Error(
-      `ntXentLoss: z2 must have the shape of z1 [${z1.shape}], got [${z2.shape}]`,
-    );
-  }
-  if (!(typeof temperature === "number" && Number.isFinite(temperature) && temperature > 0)) {
-    throw new Error(`ntXentLoss: temperature must be a positive finite number, got ${temperature}`);
-  }
+  checkMatrix("ntXentLoss", "z2", z2, z1.shape[0], z1.shape[1], "float32");
+  checkPositiveNumber("ntXentLoss", "options.temperature", temperature);
 }

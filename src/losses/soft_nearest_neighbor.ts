@@ -8,7 +8,7 @@ import { tf } from "../backend/tf";
 import { pairwiseSquaredDistances } from "./ops/distances";
 import { rowLogSumExp } from "./ops/log_sum_exp";
 import { labelMasks } from "./ops/masks";
-import { checkMatrix, checkPositive, checkVector } from "./ops/validate";
+import { checkMatrix, checkPositiveNumber, checkVector } from "../validation/arguments";
 
 /** Options of {@link softNearestNeighborLoss}. */
 export interface SoftNearestNeighborOptions {
@@ -38,10 +38,10 @@ export function softNearestNeighborLoss(
   options: SoftNearestNeighborOptions = {},
 ): tf.Scalar {
   const fn = "softNearestNeighborLoss";
-  checkMatrix(fn, "embeddings", embeddings);
+  checkMatrix(fn, "embeddings", embeddings, undefined, undefined, "float32");
   checkVector(fn, "labels", labels, embeddings.shape[0], "int32");
   const temperature = options.temperature ?? 1;
-  checkPositive(fn, "temperature", temperature);
+  checkPositiveNumber(fn, "options.temperature", temperature);
   const b = embeddings.shape[0];
   return tf.tidy(() => {
     const logits = tf.div(pairwiseSquaredDistances(embeddings, embeddings), -temperature);

@@ -7,7 +7,7 @@ import { tf } from "../backend/tf";
 import { rowLogSumExp } from "./ops/log_sum_exp";
 import { labelMasks } from "./ops/masks";
 import { gram, l2NormalizeRows } from "./ops/similarity";
-import { checkMatrix, checkPositive, checkVector } from "./ops/validate";
+import { checkMatrix, checkPositiveNumber, checkVector } from "../validation/arguments";
 
 /** Options of {@link supConLoss}. */
 export interface SupConOptions {
@@ -34,10 +34,10 @@ const SELF_MASK = -1e9;
  */
 export function supConLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, options: SupConOptions = {}): tf.Scalar {
   const fn = "supConLoss";
-  checkMatrix(fn, "embeddings", embeddings);
+  checkMatrix(fn, "embeddings", embeddings, undefined, undefined, "float32");
   checkVector(fn, "labels", labels, embeddings.shape[0], "int32");
   const temperature = options.temperature ?? 0.1;
-  checkPositive(fn, "temperature", temperature);
+  checkPositiveNumber(fn, "options.temperature", temperature);
   const b = embeddings.shape[0];
   return tf.tidy(() => {
     const z = l2NormalizeRows(embeddings);

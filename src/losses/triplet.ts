@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf";
 import { rowSquaredDistances } from "./ops/distances";
-import { checkMatrix, checkPositive } from "./ops/validate";
+import { checkMatrix, checkNonNegativeNumber } from "../validation/arguments";
 
 /** Options of {@link tripletLoss}. */
 export interface TripletOptions {
@@ -24,12 +24,12 @@ export function tripletLoss(
   options: TripletOptions = {},
 ): tf.Scalar {
   const fn = "tripletLoss";
-  checkMatrix(fn, "anchor", anchor);
+  checkMatrix(fn, "anchor", anchor, undefined, undefined, "float32");
   const [b, d] = anchor.shape;
-  checkMatrix(fn, "positive", positive, b, d);
-  checkMatrix(fn, "negative", negative, b, d);
+  checkMatrix(fn, "positive", positive, b, d, "float32");
+  checkMatrix(fn, "negative", negative, b, d, "float32");
   const margin = options.margin ?? 0.2;
-  checkPositive(fn, "margin", margin, true);
+  checkNonNegativeNumber(fn, "options.margin", margin);
   return tf.tidy(() =>
     tf.mean(tf.relu(tf.add(tf.sub(rowSquaredDistances(anchor, positive), rowSquaredDistances(anchor, negative)), margin))),
   ) as tf.Scalar;

@@ -19,8 +19,9 @@
  * pseudo-likelihood instead.
  */
 import { tf } from "../backend/tf";
-import { checkRbmRows, gibbsChain, Rbm } from "../models/rbm";
+import { gibbsChain, Rbm } from "../models/rbm";
 import { stopGradient } from "../losses/ops/stop_gradient";
+import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link contrastiveDivergenceLoss}. */
 export interface ContrastiveDivergenceOptions {
@@ -47,10 +48,10 @@ export interface ContrastiveDivergenceOptions {
  */
 export function contrastiveDivergenceLoss(rbm: Rbm, v: tf.Tensor2D, options: ContrastiveDivergenceOptions): tf.Scalar {
   const fn = "contrastiveDivergenceLoss";
-  checkRbmRows(fn, "v", v, rbm.visibleUnits);
+  checkMatrix(fn, "v", v, undefined, rbm.visibleUnits, "float32");
   const k = options.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: k must be a positive integer, got ${k}`);
-  if (!Number.isInteger(options.seed)) throw new Error(`${fn}: seed must be an integer, got ${options.seed}`);
+  checkPositiveInteger(fn, "k", k);
+  checkInteger(fn, "seed", options.seed);
   return tf.tidy(() => {
     const chain = gibbsChain(rbm, v, k, options.seed);
     const negative = stopGradient(chain.visible);

@@ -15,8 +15,9 @@
  */
 import { tf } from "../backend/tf";
 import { Corruption } from "../augment/corruption";
-import { Autoencoder, checkAutoencoderRows } from "../models/autoencoder";
+import { Autoencoder } from "../models/autoencoder";
 import { bernoulliNll } from "../models/made";
+import { checkInteger, checkMatrix } from "../validation/arguments";
 
 /**
  * Binary cross-entropy of targets `x` in [0, 1] under the sigmoid of
@@ -29,11 +30,8 @@ import { bernoulliNll } from "../models/made";
  */
 export function bernoulliCrossEntropy(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
   const fn = "bernoulliCrossEntropy";
-  if (x.rank !== 2) throw new Error(`${fn}: x must have shape [batch, D], got [${x.shape.join(", ")}]`);
-  checkAutoencoderRows(fn, "logits", logits, x.shape[1]);
-  if (logits.shape[0] !== x.shape[0]) {
-    throw new Error(`${fn}: logits must have shape [${x.shape.join(", ")}], got [${logits.shape.join(", ")}]`);
-  }
+  checkMatrix(fn, "x", x);
+  checkMatrix(fn, "logits", logits, x.shape[0], x.shape[1], "float32");
   // The same sum as MADE's likelihood, with targets in [0, 1] instead of {0, 1}.
   return bernoulliNll(logits, x);
 }
@@ -52,8 +50,8 @@ export function bernoulliCrossEntropy(x: tf.Tensor2D, logits: tf.Tensor2D): tf.T
  * });
  */
 export function denoisingLoss(ae: Autoencoder, x: tf.Tensor2D, corruption: Corruption, seed: number): tf.Scalar {
-  checkAutoencoderRows("denoisingLoss", "x", x, ae.inputDim);
-  if (!Number.isInteger(seed)) throw new Error(`denoisingLoss: seed must be an integer, got ${seed}`);
+  checkMatrix("denoisingLoss", "x", x, undefined, ae.inputDim, "float32");
+  checkInteger("denoisingLoss", "seed", seed);
   return tf.tidy(() => {
     const noisy = corruption.apply(x, seed);
     return tf.mean(bernoulliCrossEntropy(x, ae.decodeLogits(ae.encode(noisy)))) as tf.Scalar;
@@ -78,8 +76,8 @@ export interface DenoisingErrors {
  * const { noisy, denoised } = denoisingErrors(ae, testX, augment.gaussianNoise(0.5), 3);
  */
 export function denoisingErrors(ae: Autoencoder, x: tf.Tensor2D, corruption: Corruption, seed: number): DenoisingErrors {
-  checkAutoencoderRows("denoisingErrors", "x", x, ae.inputDim);
-  if (!Number.isInteger(seed)) throw new Error(`denoisingErrors: seed must be an integer, got ${seed}`);
+  checkMatrix("denoisingErrors", "x", x, undefined, ae.inputDim, "float32");
+  checkInteger("denoisingErrors", "seed", seed);
   const both = tf.tidy(() => {
     const noisy = corruption.apply(x, seed);
     return tf.stack([tf.mean(tf.squaredDifference(noisy, x)), tf.mean(tf.squaredDifference(ae.reconstruct(noisy), x))]);

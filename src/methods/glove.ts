@@ -16,6 +16,7 @@
 import { tf } from "../backend/tf";
 import type { CooccurrenceMatrix } from "../data/cooccurrence";
 import type { Rng } from "../data/random";
+import { checkInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** GloVe's parameters. */
 export interface GloveModel {
@@ -55,10 +56,9 @@ export interface GloveOptions {
 export function createGlove(options: GloveOptions): GloveModel {
   const { vocabSize, dim } = options;
   const seed = options.seed ?? 0;
-  for (const [name, v] of [["vocabSize", vocabSize], ["dim", dim]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`createGlove: options.${name} must be a positive integer, got ${v}`);
-  }
-  if (!Number.isInteger(seed)) throw new Error(`createGlove: options.seed must be an integer, got ${seed}`);
+  checkPositiveInteger("createGlove", "options.vocabSize", vocabSize);
+  checkPositiveInteger("createGlove", "options.dim", dim);
+  checkInteger("createGlove", "options.seed", seed);
   const r = 0.5 / dim;
   const init = (shape: number[], s: number) => tf.tidy(() => tf.variable(tf.randomUniform(shape, -r, r, "float32", s)));
   const words = init([vocabSize, dim], seed) as tf.Variable<tf.Rank.R2>;
@@ -132,9 +132,7 @@ export function gloveBatches(
   const { batchSize } = options;
   const xMax = options.xMax ?? 100;
   const alpha = options.alpha ?? 0.75;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`gloveBatches: options.batchSize must be a positive integer, got ${batchSize}`);
-  }
+  checkPositiveInteger("gloveBatches", "options.batchSize", batchSize);
   if (!(xMax > 0) || !(alpha > 0)) {
     throw new Error(`gloveBatches: options.xMax and options.alpha must be > 0, got ${xMax}, ${alpha}`);
   }

@@ -7,6 +7,7 @@
  * collapsed solution where all images pick one prototype.
  */
 import { tf } from "../backend/tf";
+import { checkNonNegativeInteger, checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link sinkhorn}. */
 export interface SinkhornOptions {
@@ -52,11 +53,9 @@ export function sinkhorn(scores: tf.Tensor2D, options: SinkhornOptions = {}): tf
   const [batch, prototypes] = scores.shape;
   if (batch < 1 || prototypes < 1) throw new Error(`${fn}: scores must have at least one row and one column, got [${batch}, ${prototypes}]`);
   const epsilon = options.epsilon ?? 0.05;
-  if (typeof epsilon !== "number" || !Number.isFinite(epsilon) || epsilon <= 0) {
-    throw new Error(`${fn}: options.epsilon must be a positive finite number, got ${epsilon}`);
-  }
+  checkPositiveNumber(fn, "options.epsilon", epsilon);
   const iterations = options.iterations ?? 3;
-  if (!Number.isInteger(iterations) || iterations < 0) throw new Error(`${fn}: options.iterations must be a non-negative integer, got ${iterations}`);
+  checkNonNegativeInteger(fn, "options.iterations", iterations);
   const logK = Math.log(prototypes);
   const logB = Math.log(batch);
   // customGrad: the iteration is not recorded for backprop, and the gradient to scores is zero.

@@ -23,6 +23,7 @@
 import { tf } from "../backend/tf";
 import { checkCorpus } from "../data/cooccurrence";
 import type { Rng } from "../data/random";
+import { checkInteger, checkPositiveInteger, checkTensor } from "../validation/arguments";
 
 /** The two embedding tables of word2vec. */
 export interface Word2VecModel {
@@ -57,9 +58,9 @@ export interface Word2VecOptions {
 export function createWord2Vec(options: Word2VecOptions): Word2VecModel {
   const { vocabSize, dim } = options;
   const seed = options.seed ?? 0;
-  checkPositiveInt("createWord2Vec", "options.vocabSize", vocabSize);
-  checkPositiveInt("createWord2Vec", "options.dim", dim);
-  if (!Number.isInteger(seed)) throw new Error(`createWord2Vec: options.seed must be an integer, got ${seed}`);
+  checkPositiveInteger("createWord2Vec", "options.vocabSize", vocabSize);
+  checkPositiveInteger("createWord2Vec", "options.dim", dim);
+  checkInteger("createWord2Vec", "options.seed", seed);
   const input = tf.tidy(() => tf.variable(tf.randomUniform([vocabSize, dim], -0.5 / dim, 0.5 / dim, "float32", seed) as tf.Tensor2D));
   const output = tf.tidy(() => tf.variable(tf.zeros([vocabSize, dim]) as tf.Tensor2D));
   return {
@@ -123,7 +124,7 @@ export function noiseDistribution(counts: ArrayLike<number>, options: NoiseOptio
  */
 export function noiseTable(counts: ArrayLike<number>, options: NoiseOptions & { size?: number } = {}): Int32Array {
   const size = options.size ?? 1_000_000;
-  checkPositiveInt("noiseTable", "options.size", size);
+  checkPositiveInteger("noiseTable", "options.size", size);
   const p = noiseDistribution(counts, options);
   const table = new Int32Array(size);
   let cumulative = 0;
@@ -224,7 +225,7 @@ export interface SkipGramPairs {
  */
 export function skipGramPairs(corpus: readonly Int32Array[], options: { window: number; rng: Rng }): SkipGramPairs {
   const { window, rng } = options;
-  checkPositiveInt("skipGramPairs", "options.window", window);
+  checkPositiveInteger("skipGramPairs", "options.window", window);
   let capacity = 0;
   for (const s of corpus) capacity += s.length * Math.min(2 * window, Math.max(0, s.length - 1));
   const centers = new Int32Array(capacity);
@@ -427,8 +428,8 @@ export function skipGramLoss(model: { readonly input: tf.Tensor; readonly output
       `skipGramLoss: batch.targets must have shape [${centers.shape[0]}, 1 + K] with K >= 1 for batch.centers [${centers.shape}], got [${targets.shape}]`,
     );
   }
-  checkInt32("skipGramLoss", "batch.centers", centers);
-  checkInt32("skipGramLoss", "batch.targets", targets);
+  checkTensor("skipGramLoss", "batch.centers", centers, "int32");
+  checkTensor("skipGramLoss", "batch.targets", targets, "int32");
   return tf.tidy(() => negativeSamplingLoss(tf.gather(input, centers) as tf.Tensor2D, output as tf.Tensor2D, targets));
 }
 
@@ -452,8 +453,8 @@ export function cbowLoss(model: { readonly input: tf.Tensor; readonly output: tf
   if (targets.rank !== 2 || targets.shape[0] !== contexts.shape[0] || targets.shape[1] < 2) {
     throw new Error(`cbowLoss: batch.targets must have shape [${contexts.shape[0]}, 1 + K] with K >= 1, got [${targets.shape}]`);
   }
-  checkInt32("cbowLoss", "batch.contexts", contexts);
-  checkInt32("cbowLoss", "batch.targets", targets);
+  checkTensor("cbowLoss", "batch.contexts", contexts, "int32");
+  checkTensor("cbowLoss", "batch.targets", targets, "int32");
   return tf.tidy(() => {
     const [batchSize, span] = contexts.shape;
     const dim = input.shape[1] as number;
@@ -481,9 +482,9 @@ function resolveBatchOptions(fn: string, corpus: readonly Int32Array[], options:
   if (counts === undefined || typeof counts.length !== "number") {
     throw new Error(`${fn}: options.counts must be the [vocabSize] word counts, got ${typeof counts}`);
   }
-  checkPositiveInt(fn, "options.batchSize", batchSize);
-  checkPositiveInt(fn, "options.window", window);
-  checkPositiveInt(fn, "options.negatives", negatives);
+  checkPositiveInteger(fn, "options.batchSize", batchSize);
+  checkPositiveInteger(fn, "options.window", window);
+  checkPositiveInteger(fn, "options.negatives", negatives);
   if (!(subsample === 0 || (subsample > 0 && subsample < 1))) {
     throw new Error(`${fn}: options.subsample must be 0 (off) or in (0, 1), got ${subsample}`);
   }
@@ -494,10 +495,6 @@ function resolveBatchOptions(fn: string, corpus: readonly Int32Array[], options:
       : subsampleKeepProbabilities(counts, { threshold: subsample, variant: options.subsampleVariant, exclude });
   const table = noiseTable(counts, { power: options.noisePower, exclude });
   return { batchSize, window, negatives, keep, table };
-}
-
-function checkPositiveInt(fn: string, name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
 }
 
 function checkCounts(fn: string, counts: ArrayLike<number>): void {
@@ -515,9 +512,5 @@ function checkTables(fn: string, input: tf.Tensor, output: tf.Tensor): void {
   if (input.rank !== 2 || output.rank !== 2 || input.shape[0] !== output.shape[0] || input.shape[1] !== output.shape[1]) {
     throw new Error(`${fn}: model.output must have shape [${input.shape}] like model.input, got [${output.shape}]`);
   }
-}
-
-function checkInt32(fn: string, name: string, t: tf.Tensor): void {
-  if (t.dtype !== "int32") throw new Error(`${fn}: ${name} must be int32, got ${t.dtype}`);
 }
 

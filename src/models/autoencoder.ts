@@ -6,6 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
+import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createAutoencoder}. */
 export interface AutoencoderOptions {
@@ -43,18 +44,6 @@ export interface Autoencoder {
   dispose(): void;
 }
 
-function checkPositiveInteger(fn: string, arg: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
-}
-
-/** Checks `[batch, d]` float32 (values are not read). */
-export function checkAutoencoderRows(fn: string, arg: string, x: tf.Tensor, d: number): void {
-  if (x.rank !== 2 || x.shape[1] !== d) {
-    throw new Error(`${fn}: ${arg} must have shape [batch, ${d}], got [${x.shape.join(", ")}]`);
-  }
-  if (x.dtype !== "float32") throw new Error(`${fn}: ${arg} must be float32, got ${x.dtype}`);
-}
-
 function variableFrom(t: tf.Tensor): tf.Variable {
   const v = tf.variable(t);
   t.dispose();
@@ -79,7 +68,7 @@ export function createAutoencoder(options: AutoencoderOptions = {}): Autoencoder
   checkPositiveInteger(fn, "hiddenUnits", hidden);
   checkPositiveInteger(fn, "codeDim", codeDim);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const rng = createRng(seed);
   const sizes: Array<[number, number]> = [[d, hidden], [hidden, codeDim], [codeDim, hidden], [hidden, d]];
   const weights: tf.Variable[] = [];
@@ -91,11 +80,11 @@ export function createAutoencoder(options: AutoencoderOptions = {}): Autoencoder
   }
   const layer = (x: tf.Tensor2D, l: number) => tf.add(tf.matMul(x, weights[l] as tf.Tensor2D), biases[l]) as tf.Tensor2D;
   const encode = (x: tf.Tensor2D): tf.Tensor2D => {
-    checkAutoencoderRows("Autoencoder.encode", "x", x, d);
+    checkMatrix("Autoencoder.encode", "x", x, undefined, d, "float32");
     return tf.tidy(() => layer(tf.relu(layer(x, 0)), 1));
   };
   const decodeLogits = (code: tf.Tensor2D): tf.Tensor2D => {
-    checkAutoencoderRows("Autoencoder.decodeLogits", "code", code, codeDim);
+    checkMatrix("Autoencoder.decodeLogits", "code", code, undefined, codeDim, "float32");
     return tf.tidy(() => layer(tf.relu(layer(code, 2)), 3));
   };
   return {
@@ -108,7 +97,7 @@ export function createAutoencoder(options: AutoencoderOptions = {}): Autoencoder
     encode,
     decodeLogits,
     reconstruct(x: tf.Tensor2D): tf.Tensor2D {
-      checkAutoencoderRows("Autoencoder.reconstruct", "x", x, d);
+      checkMatrix("Autoencoder.reconstruct", "x", x, undefined, d, "float32");
       return tf.tidy(() => tf.sigmoid(decodeLogits(encode(x))));
     },
     dispose() {

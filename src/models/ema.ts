@@ -5,6 +5,7 @@
  * target network (Grill et al. 2020, "Bootstrap Your Own Latent", Sec. 3.1).
  */
 import { tf } from "../backend/tf";
+import { checkNumberInRange } from "../validation/arguments";
 
 /** Options of {@link createEma}. */
 export interface EmaOptions {
@@ -40,10 +41,6 @@ export interface Ema {
   dispose(): void;
 }
 
-function checkMomentum(fn: string, arg: string, m: unknown): void {
-  if (typeof m !== "number" || !(m >= 0 && m <= 1)) throw new Error(`${fn}: ${arg} must be a number in [0, 1], got ${m}`);
-}
-
 /**
  * Makes the moving-average target of `online`: a new model of the same
  * architecture (rebuilt from `online.getConfig()`), its weights copied from
@@ -68,7 +65,7 @@ export function createEma(online: tf.LayersModel, options: EmaOptions): Ema {
   const fn = "createEma";
   if (!(online instanceof tf.LayersModel)) throw new Error(`${fn}: online must be a tf.LayersModel, got ${online}`);
   if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {momentum}, got ${options}`);
-  checkMomentum(fn, "momentum", options.momentum);
+  checkNumberInRange(fn, "momentum", options.momentum, 0, 1);
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[online.getClassName()];
   if (entry === undefined) throw new Error(`${fn}: online must be a registered model class, got ${online.getClassName()}`);
   const [cls, fromConfig] = entry;
@@ -104,7 +101,7 @@ export function createEma(online: tf.LayersModel, options: EmaOptions): Ema {
     momentum: options.momentum,
     update(momentum = options.momentum) {
       if (disposed) throw new Error("Ema.update: the Ema was disposed");
-      checkMomentum("Ema.update", "momentum", momentum);
+      checkNumberInRange("Ema.update", "momentum", momentum, 0, 1);
       mix(momentum);
     },
     dispose() {

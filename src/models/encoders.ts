@@ -7,6 +7,7 @@
  * same network on one backend.
  */
 import { tf } from "../backend/tf";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallCnnEncoder}. */
 export interface SmallCnnOptions {
@@ -85,11 +86,8 @@ export interface MlpHeadOptions {
  */
 export function mlpHead(options: MlpHeadOptions): tf.LayersModel {
   const { inputDim, outputDim } = options;
-  for (const [name, v] of [["inputDim", inputDim], ["outputDim", outputDim]] as const) {
-    if (!Number.isInteger(v) || v <= 0) {
-      throw new Error(`mlpHead: ${name} must be a positive integer, got ${v}`);
-    }
-  }
+  checkPositiveInteger("mlpHead", "inputDim", inputDim);
+  checkPositiveInteger("mlpHead", "outputDim", outputDim);
   const hidden = options.hidden ?? [inputDim];
   const seed = options.seed ?? 0;
   const layers: tf.layers.Layer[] = [];

@@ -9,6 +9,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
+import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMade}. */
 export interface MadeOptions {
@@ -73,10 +74,6 @@ export interface Made {
   dispose(): void;
 }
 
-function checkPositiveInteger(fn: string, arg: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
-}
-
 function checkPermutation(fn: string, order: ArrayLike<number>, d: number): Int32Array {
   if (order.length !== d) throw new Error(`${fn}: order must have length ${d}, got ${order.length}`);
   const seen = new Uint8Array(d);
@@ -95,14 +92,6 @@ function variableFrom(t: tf.Tensor): tf.Variable {
   const v = tf.variable(t);
   t.dispose();
   return v;
-}
-
-/** Checks `[batch, D]` float32; values are not read (that would stall every training step). */
-function checkRows(fn: string, arg: string, x: tf.Tensor, d: number): void {
-  if (x.rank !== 2 || x.shape[1] !== d) {
-    throw new Error(`${fn}: ${arg} must have shape [batch, ${d}], got [${x.shape.join(", ")}]`);
-  }
-  if (x.dtype !== "float32") throw new Error(`${fn}: ${arg} must be float32, got ${x.dtype}`);
 }
 
 /**
@@ -126,7 +115,7 @@ export function createMade(options: MadeOptions): Made {
     throw new Error(`${fn}: inputDim must be at least 2 with hidden layers, got ${d}`);
   }
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const rng = createRng(seed);
   const orderOption = options.order ?? "natural";
   let order: Int32Array;
@@ -178,7 +167,7 @@ export function createMade(options: MadeOptions): Made {
   }
 
   const logits = (x: tf.Tensor2D): tf.Tensor2D => {
-    checkRows("Made.logits", "x", x, d);
+    checkMatrix("Made.logits", "x", x, undefined, d, "float32");
     return tf.tidy(() => {
       let h: tf.Tensor2D = x;
       for (let l = 0; l < weights.length; l++) {
@@ -200,7 +189,7 @@ export function createMade(options: MadeOptions): Made {
     trainable: [...weights, ...biases],
     logits,
     nll: (x: tf.Tensor2D) => {
-      checkRows("Made.nll", "x", x, d);
+      checkMatrix("Made.nll", "x", x, undefined, d, "float32");
       return tf.tidy(() => bernoulliNll(logits(x), x));
     },
     dispose: () => tf.dispose([...masks, ...weights, ...biases]),
@@ -239,7 +228,7 @@ export function bernoulliNll(logits: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor1D {
 export function sampleMade(made: Made, count: number, seed: number): tf.Tensor2D {
   const fn = "sampleMade";
   checkPositiveInteger(fn, "count", count);
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const d = made.inputDim;
   const rng = createRng(seed);
   const x = new Float32Array(count * d);

@@ -7,6 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng, Rng } from "../data/random";
+import { checkInteger, checkIntegerInRange, checkNonNegativeInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createMemoryBank}. */
 export interface MemoryBankOptions {
@@ -56,14 +57,6 @@ export interface MemoryBank {
 // F.normalize's floor: a zero row stays zero instead of becoming NaN.
 const NORM_EPSILON = 1e-12;
 
-function checkPositiveInteger(fn: string, arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
-}
-
-function checkMomentum(fn: string, m: unknown): void {
-  if (typeof m !== "number" || !(m >= 0 && m < 1)) throw new Error(`${fn}: momentum must be a number in [0, 1), got ${m}`);
-}
-
 /** The indices as numbers, each checked to be an integer in [0, size). */
 function indexList(fn: string, arg: string, indices: BankIndices, size: number): Int32Array {
   let list: Int32Array;
@@ -75,14 +68,14 @@ function indexList(fn: string, arg: string, indices: BankIndices, size: number):
   } else if (Array.isArray(indices) || indices instanceof Int32Array) {
     for (let i = 0; i < indices.length; i++) {
       const v = indices[i];
-      if (!Number.isInteger(v)) throw new Error(`${fn}: ${arg}[${i}] must be an integer, got ${v}`);
+      checkInteger(fn, `${arg}[${i}]`, v);
     }
     list = Int32Array.from(indices);
   } else {
     throw new Error(`${fn}: ${arg} must be a number[], Int32Array or int32 tf.Tensor1D, got ${indices}`);
   }
   for (let i = 0; i < list.length; i++) {
-    if (list[i] < 0 || list[i] >= size) throw new Error(`${fn}: ${arg}[${i}] must be in [0, ${size}), got ${list[i]}`);
+    checkIntegerInRange(fn, `${arg}[${i}]`, list[i], 0, size, { maxExclusive: true });
   }
   return list;
 }
@@ -107,9 +100,9 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
   const { size, dim, momentum } = options;
   checkPositiveInteger(fn, "size", size);
   checkPositiveInteger(fn, "dim", dim);
-  checkMomentum(fn, momentum);
+  checkNumberInRange(fn, "momentum", momentum, 0, 1, { maxExclusive: true });
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
 
   const rng = createRng(seed);
   const init = new Float32Array(size * dim);
@@ -154,7 +147,7 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
         throw new Error(`${where}: features must have shape [${list.length}, ${dim}], got ${got}`);
       }
       if (features.dtype !== "float32") throw new Error(`${where}: features must be float32, got ${features.dtype}`);
-      checkMomentum(where, m);
+      checkNumberInRange(where, "momentum", m, 0, 1, { maxExclusive: true });
       if (list.length === 0) return;
       tf.tidy(() => {
         const idx = tf.tensor1d(list, "int32");
@@ -167,7 +160,7 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
     sampleNegatives(count: number, sampler: Rng, exclude?: BankIndices) {
       const where = "MemoryBank.sampleNegatives";
       alive(where);
-      if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: count must be a non-negative integer, got ${count}`);
+      checkNonNegativeInteger(where, "count", count);
       if (sampler === null || typeof sampler !== "object" || typeof sampler.int !== "function") {
         throw new Error(`${where}: rng must be an Rng (createRng), got ${sampler}`);
       }

@@ -5,6 +5,7 @@
  * negatives than one batch holds, each at most `size / batch` steps old.
  */
 import { tf } from "../backend/tf";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createKeyQueue}. */
 export interface KeyQueueOptions {
@@ -44,10 +45,6 @@ export interface KeyQueue {
   keys(): tf.Tensor2D;
   /** Frees the variables. */
   dispose(): void;
-}
-
-function checkPositiveInteger(fn: string, arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
 }
 
 /**

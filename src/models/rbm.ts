@@ -14,6 +14,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
+import { checkInteger, checkMatrix, checkNonNegativeNumber, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link createRbm}. */
 export interface RbmOptions {
@@ -74,23 +75,11 @@ export interface Rbm {
   dispose(): void;
 }
 
-function checkPositiveInteger(fn: string, arg: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
-}
-
 /** A variable holding `t`'s values; `t` is disposed (the variable keeps its own reference). */
 function variableFrom(t: tf.Tensor): tf.Variable {
   const v = tf.variable(t);
   t.dispose();
   return v;
-}
-
-/** Checks `[batch, d]` float32 (values are not read: that would stall a training step). */
-export function checkRbmRows(fn: string, arg: string, x: tf.Tensor, d: number): void {
-  if (x.rank !== 2 || x.shape[1] !== d) {
-    throw new Error(`${fn}: ${arg} must have shape [batch, ${d}], got [${x.shape.join(", ")}]`);
-  }
-  if (x.dtype !== "float32") throw new Error(`${fn}: ${arg} must be float32, got ${x.dtype}`);
 }
 
 /**
@@ -126,9 +115,9 @@ export function createRbm(options: RbmOptions): Rbm {
   checkPositiveInteger(fn, "visibleUnits", v);
   checkPositiveInteger(fn, "hiddenUnits", h);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const initStd = options.initStd ?? 0.01;
-  if (!(initStd >= 0) || !Number.isFinite(initStd)) throw new Error(`${fn}: initStd must be a finite number >= 0, got ${initStd}`);
+  checkNonNegativeNumber(fn, "initStd", initStd);
   if (options.visibleBias !== undefined && options.visibleBias.length !== v) {
     throw new Error(`${fn}: visibleBias must have length ${v}, got ${options.visibleBias.length}`);
   }
@@ -138,11 +127,11 @@ export function createRbm(options: RbmOptions): Rbm {
   const visibleBias = variableFrom(tf.tensor1d(options.visibleBias ? Float32Array.from(options.visibleBias) : new Float32Array(v)));
   const hiddenBias = variableFrom(tf.zeros([h]));
   const hiddenProbs = (x: tf.Tensor2D): tf.Tensor2D => {
-    checkRbmRows("Rbm.hiddenProbs", "v", x, v);
+    checkMatrix("Rbm.hiddenProbs", "v", x, undefined, v, "float32");
     return tf.tidy(() => tf.sigmoid(tf.add(tf.matMul(x, weights), hiddenBias)) as tf.Tensor2D);
   };
   const visibleProbs = (y: tf.Tensor2D): tf.Tensor2D => {
-    checkRbmRows("Rbm.visibleProbs", "h", y, h);
+    checkMatrix("Rbm.visibleProbs", "h", y, undefined, h, "float32");
     return tf.tidy(() => tf.sigmoid(tf.add(tf.matMul(y, weights, false, true), visibleBias)) as tf.Tensor2D);
   };
   return {
@@ -155,7 +144,7 @@ export function createRbm(options: RbmOptions): Rbm {
     hiddenProbs,
     visibleProbs,
     freeEnergy(x: tf.Tensor2D): tf.Tensor1D {
-      checkRbmRows("Rbm.freeEnergy", "v", x, v);
+      checkMatrix("Rbm.freeEnergy", "v", x, undefined, v, "float32");
       return tf.tidy(() => {
         const visibleTerm = tf.sum(tf.mul(x, visibleBias), 1);
         const hiddenTerm = tf.sum(tf.softplus(tf.add(tf.matMul(x, weights), hiddenBias)), 1);
@@ -163,8 +152,8 @@ export function createRbm(options: RbmOptions): Rbm {
       });
     },
     gibbsStep(x: tf.Tensor2D, stepSeed: number): GibbsStep {
-      checkRbmRows("Rbm.gibbsStep", "v", x, v);
-      if (!Number.isInteger(stepSeed)) throw new Error(`Rbm.gibbsStep: seed must be an integer, got ${stepSeed}`);
+      checkMatrix("Rbm.gibbsStep", "v", x, undefined, v, "float32");
+      checkInteger("Rbm.gibbsStep", "seed", stepSeed);
       return tf.tidy(() => {
         const batch = x.shape[0];
         const hp = hiddenProbs(x);
@@ -192,8 +181,8 @@ export function createRbm(options: RbmOptions): Rbm {
  */
 export function gibbsChain(rbm: Rbm, v: tf.Tensor2D, steps: number, seed: number): GibbsStep {
   checkPositiveInteger("gibbsChain", "steps", steps);
-  if (!Number.isInteger(seed)) throw new Error(`gibbsChain: seed must be an integer, got ${seed}`);
-  checkRbmRows("gibbsChain", "v", v, rbm.visibleUnits);
+  checkInteger("gibbsChain", "seed", seed);
+  checkMatrix("gibbsChain", "v", v, undefined, rbm.visibleUnits, "float32");
   let current: GibbsStep | undefined;
   let x = v;
   for (let t = 0; t < steps; t++) {
@@ -216,7 +205,7 @@ export function gibbsChain(rbm: Rbm, v: tf.Tensor2D, steps: number, seed: number
  * const err = reconstructionError(rbm, vBatch).mean();
  */
 export function reconstructionError(rbm: Rbm, v: tf.Tensor2D): tf.Tensor1D {
-  checkRbmRows("reconstructionError", "v", v, rbm.visibleUnits);
+  checkMatrix("reconstructionError", "v", v, undefined, rbm.visibleUnits, "float32");
   return tf.tidy(() => tf.mean(tf.square(tf.sub(v, rbm.visibleProbs(rbm.hiddenProbs(v)))), 1) as tf.Tensor1D);
 }
 
@@ -232,8 +221,8 @@ export function reconstructionError(rbm: Rbm, v: tf.Tensor2D): tf.Tensor1D {
  * const pl = pseudoLikelihood(rbm, vBatch, 0).mean();
  */
 export function pseudoLikelihood(rbm: Rbm, v: tf.Tensor2D, seed: number): tf.Tensor1D {
-  checkRbmRows("pseudoLikelihood", "v", v, rbm.visibleUnits);
-  if (!Number.isInteger(seed)) throw new Error(`pseudoLikelihood: seed must be an integer, got ${seed}`);
+  checkMatrix("pseudoLikelihood", "v", v, undefined, rbm.visibleUnits, "float32");
+  checkInteger("pseudoLikelihood", "seed", seed);
   const batch = v.shape[0];
   const d = rbm.visibleUnits;
   const rng = createRng(seed);
@@ -257,7 +246,7 @@ export function pseudoLikelihood(rbm: Rbm, v: tf.Tensor2D, seed: number): tf.Ten
  * const pl = exactPseudoLikelihood(rbm, tf.tensor2d([[1, 0, 1]]));
  */
 export function exactPseudoLikelihood(rbm: Rbm, v: tf.Tensor2D): tf.Tensor1D {
-  checkRbmRows("exactPseudoLikelihood", "v", v, rbm.visibleUnits);
+  checkMatrix("exactPseudoLikelihood", "v", v, undefined, rbm.visibleUnits, "float32");
   const [batch, d] = v.shape;
   return tf.tidy(() => {
     const base = rbm.freeEnergy(v);

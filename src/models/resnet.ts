@@ -6,6 +6,7 @@
  * around, where BatchNorm is part of what makes them work.
  */
 import { tf } from "../backend/tf";
+import { checkInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallResNetEncoder}. */
 export interface SmallResNetOptions {
@@ -29,10 +30,6 @@ export interface SmallResNetOptions {
   seed?: number;
   /** Model name, also the prefix of its layer names; default `"small_resnet"`. */
   name?: string;
-}
-
-function checkPositiveInteger(fn: string, arg: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -85,9 +82,9 @@ export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersM
   }
   blocks.forEach((v, i) => checkPositiveInteger(fn, `blocks[${i}]`, v));
   const bnMomentum = options.bnMomentum ?? 0.9;
-  if (!(bnMomentum >= 0 && bnMomentum < 1)) throw new Error(`${fn}: bnMomentum must be in [0, 1), got ${bnMomentum}`);
+  checkNumberInRange(fn, "bnMomentum", bnMomentum, 0, 1, { maxExclusive: true });
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
+  checkInteger(fn, "seed", seed);
   const name = options.name ?? "small_resnet";
 
   let layerIndex = 0;

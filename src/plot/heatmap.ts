@@ -5,6 +5,7 @@
  */
 import { axisTitle, figure, type Figure } from "./figure";
 import { readValues, requireFinite, type PlotValues } from "./values";
+import { checkFiniteNumber } from "../validation/arguments";
 
 /** Options of {@link heatmap}. */
 export interface HeatmapOptions {
@@ -63,7 +64,7 @@ export function heatmap(matrix: PlotValues, options: HeatmapOptions = {}): Figur
   }
   for (const key of ["zmin", "zmax", "zmid"] as const) {
     const v = options[key];
-    if (v !== undefined && !Number.isFinite(v)) throw new Error(`heatmap: options.${key} must be finite, got ${v}`);
+    if (v !== undefined) checkFiniteNumber("heatmap", `options.${key}`, v);
   }
   if (options.zmin !== undefined && options.zmax !== undefined && !(options.zmin < options.zmax)) {
     throw new Error(`heatmap: options.zmin must be < options.zmax, got ${options.zmin} and ${options.zmax}`);

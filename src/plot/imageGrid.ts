@@ -10,6 +10,7 @@
 import { figure, type Figure } from "./figure";
 import { encodePng } from "./png";
 import { readValues, type PlotValues } from "./values";
+import { checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link imageGrid}. */
 export interface ImageGridOptions {
@@ -57,14 +58,14 @@ export function imageGrid(images: PlotValues, options: ImageGridOptions = {}): F
   const [n, h, w, c] = shape;
   if (n === 0 || h === 0 || w === 0) throw new Error(`imageGrid: images must not be empty, got shape [${shape}]`);
   const columns = options.columns ?? Math.min(n, 10);
-  if (!Number.isInteger(columns) || columns < 1) throw new Error(`imageGrid: options.columns must be a positive integer, got ${columns}`);
+  checkPositiveInteger("imageGrid", "options.columns", columns);
   if (options.captions !== undefined && options.captions.length !== n) {
     throw new Error(`imageGrid: options.captions must have shape [${n}] (one per image), got [${options.captions.length}]`);
   }
   const scale = options.scale ?? Math.max(1, Math.round(84 / Math.max(h, w)));
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`imageGrid: options.scale must be a positive integer, got ${scale}`);
+  checkPositiveInteger("imageGrid", "options.scale", scale);
   const gap = options.gap ?? Math.max(1, Math.round(4 / scale));
-  if (!Number.isInteger(gap) || gap < 0) throw new Error(`imageGrid: options.gap must be a non-negative integer, got ${gap}`);
+  checkNonNegativeInteger("imageGrid", "options.gap", gap);
 
   const size = h * w * c;
   const bad = values.findIndex((v) => !Number.isFinite(v));

@@ -5,6 +5,7 @@
 import { tf } from "../backend/tf";
 import { axisTitle, COLORWAY, figure, type Figure, type Trace } from "./figure";
 import { readVector, requireFinite, type PlotValues } from "./values";
+import { checkNumberInRange } from "../validation/arguments";
 
 /** One curve of a {@link lineChart}. */
 export interface LineSeries {
@@ -45,7 +46,7 @@ export interface LineChartOptions {
  * emaSmooth([1, 0, 0], 0.5); // [1, 0.333.., 0.142..]
  */
 export function emaSmooth(values: readonly number[], weight: number): number[] {
-  if (!(weight >= 0 && weight < 1)) throw new Error(`emaSmooth: weight must be in [0, 1), got ${weight}`);
+  checkNumberInRange("emaSmooth", "weight", weight, 0, 1, { maxExclusive: true });
   let last = 0;
   let count = 0;
   return values.map((v) => {
@@ -81,7 +82,7 @@ export function lineChart(series: LineSeries | readonly LineSeries[] | PlotValue
   else list = [{ y: series as PlotValues }];
   if (list.length === 0) throw new Error("lineChart: series must not be empty");
   const smoothing = options.smoothing ?? 0;
-  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`lineChart: options.smoothing must be in [0, 1), got ${smoothing}`);
+  checkNumberInRange("lineChart", "options.smoothing", smoothing, 0, 1, { maxExclusive: true });
 
   const traces: Trace[] = [];
   list.forEach((s, i) => {

@@ -5,6 +5,7 @@
  */
 import { axisTitle, figure, type Figure, type Trace } from "./figure";
 import { readPlotLabels, readValues, requireFinite, type PlotLabels, type PlotValues } from "./values";
+import { checkPositiveNumber } from "../validation/arguments";
 
 /** Options of {@link scatter2d}. */
 export interface Scatter2dOptions {
@@ -60,7 +61,7 @@ export function scatter2d(points: PlotValues, options: Scatter2dOptions = {}): F
   const opacity = options.opacity ?? 0.8;
   if (!(opacity > 0 && opacity <= 1)) throw new Error(`scatter2d: options.opacity must be in (0, 1], got ${opacity}`);
   const markerSize = options.markerSize ?? (n > 2000 ? 4 : 6);
-  if (!(markerSize > 0)) throw new Error(`scatter2d: options.markerSize must be > 0, got ${markerSize}`);
+  checkPositiveNumber("scatter2d", "options.markerSize", markerSize);
 
   // Group point indices by class, classes in a stable order: ids ascending, names by first appearance.
   const groups = new Map<number | string, number[]>();

@@ -6,6 +6,7 @@
 import { COLORWAY, figure, type Figure, type Trace } from "./figure";
 import { scatter2d } from "./scatter2d";
 import type { PlotLabels, PlotValues } from "./values";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** One panel of {@link scatterPanels}. */
 export interface ScatterPanel {
@@ -50,9 +51,7 @@ export function scatterPanels(panels: readonly ScatterPanel[], options: ScatterP
     throw new Error(`scatterPanels: panels must be a non-empty array, got ${Array.isArray(panels) ? "[]" : typeof panels}`);
   }
   const columns = options.columns ?? Math.min(panels.length, 4);
-  if (!Number.isInteger(columns) || columns < 1) {
-    throw new Error(`scatterPanels: options.columns must be a positive integer, got ${columns}`);
-  }
+  checkPositiveInteger("scatterPanels", "options.columns", columns);
   const rows = Math.ceil(panels.length / columns);
   const traces: Trace[] = [];
   const layout: Record<string, unknown> = {};

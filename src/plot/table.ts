@@ -12,6 +12,7 @@ import type { DataFrame } from "danfojs-node";
 import { tf } from "../backend/tf";
 import { escapeHtml } from "./html";
 import { kernelDisplay, type HtmlDisplay } from "./show";
+import { checkIntegerInRange } from "../validation/arguments";
 
 /** What tables read from a DataFrame: its column names, row index and rows of values. */
 export interface DataFrameLike {
@@ -160,7 +161,7 @@ function prepare(table: TableInput, options: TableOptions, fn: string): Prepared
 
   const decimalsFor = (column: string): number | undefined => (typeof options.decimals === "object" ? options.decimals[column] : options.decimals);
   const checkDecimals = (d: number, what: string) => {
-    if (!Number.isInteger(d) || d < 0 || d > 20) throw new Error(`${fn}: ${what} must be an integer in [0, 20], got ${d}`);
+    checkIntegerInRange(fn, what, d, 0, 20);
   };
   if (typeof options.decimals === "number") checkDecimals(options.decimals, "options.decimals");
   else if (options.decimals !== undefined) {

@@ -7,6 +7,7 @@ import type { Augmentation } from "../augment/augmentation";
 import { createRng } from "../data/random";
 import type { Figure } from "./figure";
 import { imageGrid } from "./imageGrid";
+import { checkInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link viewsGrid}. */
 export interface ViewsGridOptions {
@@ -40,9 +41,9 @@ export function viewsGrid(images: tf.Tensor4D, augmentation: Augmentation, optio
   if (n < 1 || n > 32) throw new Error(`${fn}: images must hold 1 to 32 images, got shape [${images.shape}]`);
   if (typeof augmentation !== "function") throw new Error(`${fn}: augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
   const views = options.views ?? 4;
-  if (!Number.isInteger(views) || views < 1) throw new Error(`${fn}: options.views must be a positive integer, got ${views}`);
+  checkPositiveInteger(fn, "options.views", views);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
+  checkInteger(fn, "options.seed", seed);
   const rng = createRng(seed);
   const columns = views + 1;
   const grid = tf.tidy(() => {

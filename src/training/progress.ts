@@ -15,6 +15,7 @@
  * so the kernel test comes first.
  */
 import { tslabKernel, type HtmlDisplay } from "../notebook/kernel";
+import { checkPositiveInteger } from "../validation/arguments";
 
 /** Where a run stands; what one frame of the bar shows. */
 export interface ProgressState {
@@ -112,9 +113,7 @@ export function createProgress(options: ProgressOptions = {}): ProgressReporter 
   const mode: ProgressMode = requested === "auto" ? detectProgressMode(stream) : requested;
   const minIntervalMs = options.minIntervalMs ?? 200;
   const lineEvery = options.lineEvery ?? 50;
-  if (!Number.isInteger(lineEvery) || lineEvery <= 0) {
-    throw new Error(`createProgress: lineEvery must be a positive integer, got ${lineEvery}`);
-  }
+  checkPositiveInteger("createProgress", "lineEvery", lineEvery);
   const now = options.now ?? (() => performance.now());
 
   if (mode === "none") return { update() {}, finish() {} };

@@ -106,7 +106,7 @@ test("compose, twoViews and simclrAugment reject bad arguments by name", async (
   assert.throws(() => twoViews(undefined as unknown as Augmentation), /twoViews: augmentation must be a function/);
   assert.throws(() => simclrAugment({ strength: -1 }), /simclrAugment: options.strength must be a finite number >= 0, got -1/);
   const flat = tf.zeros([2, 784]);
-  assert.throws(() => twoViews(simclrAugment())(flat as unknown as tf.Tensor4D, 1), /twoViews: images must have shape \[batch, height, width, channels\], got \[2,784\]/);
-  assert.throws(() => compose([])(flat as unknown as tf.Tensor4D, 1), /compose: images must have shape/);
+  assert.throws(() => twoViews(simclrAugment())(flat as unknown as tf.Tensor4D, 1), /twoViews: images must be a float32 tensor of rank 4, got a tensor of shape \[2,784\]/);
+  assert.throws(() => compose([])(flat as unknown as tf.Tensor4D, 1), /compose: images must be a float32 tensor of rank 4, got a tensor of shape \[2,784\]/);
   flat.dispose();
 });

@@ -104,10 +104,10 @@ test("randomResizedCrop rejects bad options and inputs by name", async () => {
   assert.throws(() => randomResizedCrop({ ratio: [2, 1] }), /randomResizedCrop: options.ratio/);
   const crop = randomResizedCrop();
   const flat = tf.zeros([4, 784]);
-  assert.throws(() => crop(flat as unknown as tf.Tensor4D, 1), /randomResizedCrop: images must have shape \[batch, height, width, channels\], got \[4,784\]/);
+  assert.throws(() => crop(flat as unknown as tf.Tensor4D, 1), /randomResizedCrop: images must be a float32 tensor of rank 4, got a tensor of shape \[4,784\]/);
   const x = tf.zeros([2, 28, 28, 1]);
   assert.throws(() => crop(x as tf.Tensor4D, 1.5), /randomResizedCrop: seed must be an integer, got 1.5/);
   const ints = tf.zeros([2, 28, 28, 1], "int32");
-  assert.throws(() => crop(ints as tf.Tensor4D, 1), /randomResizedCrop: images must be float32, got int32/);
+  assert.throws(() => crop(ints as tf.Tensor4D, 1), /randomResizedCrop: images must be a float32 tensor of rank 4, got an int32 tensor of shape \[2,28,28,1\]/);
   tf.dispose([flat, x, ints]);
 });

@@ -72,6 +72,6 @@ test("cutout zeroes the mask's pixels in every channel, seeded; size 0 and p 0 a
 });
 
 test("cutout rejects bad options by name", () => {
-  assert.throws(() => cutout({ size: 2.5 }), /cutout: options.size must be an integer >= 0, got 2.5/);
+  assert.throws(() => cutout({ size: 2.5 }), /cutout: options\.size must be a non-negative integer, got 2\.5/);
   assert.throws(() => cutout({ p: -0.5 }), /cutout: options.p must be a probability in \[0, 1\], got -0.5/);
 });

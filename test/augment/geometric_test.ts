@@ -130,5 +130,5 @@ test("geometric augmentations reject bad options by name", () => {
   assert.throws(() => horizontalFlip({ p: 1.5 }), /horizontalFlip: options.p must be a probability in \[0, 1\], got 1.5/);
   assert.throws(() => randomRotation({ degrees: [10, -10] }), /randomRotation: options.degrees must be \[low, high\].*got \[10,-10\]/);
   assert.throws(() => randomRotation({ degrees: [-200, 0] }), /randomRotation: options.degrees/);
-  assert.throws(() => randomRotation({ fill: NaN }), /randomRotation: options.fill must be finite, got NaN/);
+  assert.throws(() => randomRotation({ fill: NaN }), /randomRotation: options\.fill must be a finite number, got NaN/);
 });

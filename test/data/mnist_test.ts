@@ -185,5 +185,5 @@ test("binarize thresholds pixels into {0, 1} and keeps labels", () => {
   assert.deepEqual(bin.ids, testSet.ids);
   for (let i = 0; i < bin.images.length; i++) assert.equal(bin.images[i], testSet.images[i] > 0.5 ? 1 : 0);
   assert.ok(bin.images.some((v) => v === 1) && bin.images.some((v) => v === 0));
-  assert.throws(() => binarize(testSet, 1), /binarize: threshold must be in \[0, 1\), got 1/);
+  assert.throws(() => binarize(testSet, 1), /binarize: threshold must be a number in \[0, 1\), got 1/);
 });

@@ -77,8 +77,8 @@ test("samplers are deterministic under a seed and differ across seeds", () => {
 
 test("bad input is rejected naming the argument", () => {
   const rng = createRng(0);
-  assert.throws(() => samplePairs(labels, { count: 0 }, rng), /samplePairs: count must be a positive integer, got 0/);
-  assert.throws(() => samplePairs(labels, { count: 4, sameFraction: 1.5 }, rng), /samplePairs: sameFraction must be in \[0, 1\], got 1.5/);
+  assert.throws(() => samplePairs(labels, { count: 0 }, rng), /samplePairs: options\.count must be a positive integer, got 0/);
+  assert.throws(() => samplePairs(labels, { count: 4, sameFraction: 1.5 }, rng), /samplePairs: options\.sameFraction must be a number in \[0, 1\], got 1\.5/);
   assert.throws(() => samplePairs([0, 1.5], { count: 4 }, rng), /samplePairs: labels\[1\] must be an integer, got 1.5/);
   assert.throws(() => samplePairs([0, 1, 2], { count: 4, sameFraction: 0.5 }, rng), /samplePairs: labels must have a class with at least 2 examples/);
   assert.throws(() => samplePairs([3, 3, 3], { count: 4, sameFraction: 0.5 }, rng), /samplePairs: labels must have at least 2 classes for different pairs, got 1/);

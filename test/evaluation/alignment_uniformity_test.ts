@@ -158,13 +158,13 @@ test("bad input is rejected naming the argument and shape", async () => {
   const x = tf.zeros([4, 3]) as tf.Tensor2D;
   const y = tf.zeros([5, 3]) as tf.Tensor2D;
   const one = tf.zeros([1, 3]) as tf.Tensor2D;
-  assert.throws(() => alignment(x, y), /alignment: y must have the shape of x \[4, 3\], got \[5,3\]/);
-  assert.throws(() => alignment(x, x, { alpha: 0 }), /alignment: options.alpha must be a positive finite number, got 0/);
+  assert.throws(() => alignment(x, y), /alignment: y must be a tensor of shape \[4,3\], got a tensor of shape \[5,3\]/);
+  assert.throws(() => alignment(x, x, { alpha: 0 }), /alignment: options\.alpha must be a finite number > 0, got 0/);
   assert.throws(() => uniformity(one), /uniformity: x must have at least 2 rows/);
-  assert.throws(() => uniformity(x, { t: -1 }), /uniformity: options.t must be a positive/);
+  assert.throws(() => uniformity(x, { t: -1 }), /uniformity: options\.t must be a finite number > 0, got -1/);
   assert.throws(() => uniformity(x, { chunkSize: 0 }), /uniformity: options.chunkSize must be a positive integer, got 0/);
-  assert.throws(() => uniformity(tf.zeros([4]) as unknown as tf.Tensor2D), /uniformity: x must be a tf.Tensor2D/);
-  assert.throws(() => alignmentUniformity(x, y), /alignmentUniformity: y must have the shape of x/);
+  assert.throws(() => uniformity(tf.zeros([4]) as unknown as tf.Tensor2D), /uniformity: x must be a tensor of shape \[n,d\], got a tensor of shape \[4\]/);
+  assert.throws(() => alignmentUniformity(x, y), /alignmentUniformity: y must be a tensor of shape \[4,3\], got a tensor of shape \[5,3\]/);
   tf.dispose([x, y, one]);
 });
 

@@ -138,7 +138,7 @@ test("bad arguments fail with messages naming argument, expected and actual", as
   const train = tf.zeros([6, 2]) as tf.Tensor2D;
   const q = tf.zeros([2, 3]) as tf.Tensor2D;
   const q2 = tf.zeros([2, 2]) as tf.Tensor2D;
-  assert.throws(() => knnPredict(train, TRAIN_LABELS, q), /knnPredict: testFeatures must have shape \[2, 2\], got \[2,3\]/);
+  assert.throws(() => knnPredict(train, TRAIN_LABELS, q), /knnPredict: testFeatures must be a tensor of shape \[n,2\], got a tensor of shape \[2,3\]/);
   assert.throws(() => knnPredict(train, TRAIN_LABELS, q2, { k: 7 }), /knnPredict: k must be an integer in \[1, 6\] \(the train rows\), got 7/);
   assert.throws(() => knnPredict(train, TRAIN_LABELS.slice(1), q2, { k: 1 }), /knnPredict: trainLabels must have shape \[6\], got \[5\]/);
   assert.throws(

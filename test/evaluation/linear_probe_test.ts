@@ -148,9 +148,9 @@ test("bad shapes and labels fail with messages naming argument, expected and act
   const before = tf.memory().numTensors;
   assert.throws(() => linearProbe(x, labels.slice(1), x, labels), /^Error: linearProbe: trainLabels must have shape \[20\], got \[19\]$/);
   const wide = tf.zeros([5, 4]) as tf.Tensor2D;
-  assert.throws(() => linearProbe(x, labels, wide, labels.slice(0, 5)), /linearProbe: testFeatures must have shape \[5, 3\], got \[5,4\]/);
+  assert.throws(() => linearProbe(x, labels, wide, labels.slice(0, 5)), /linearProbe: testFeatures must be a tensor of shape \[n,3\], got a tensor of shape \[5,4\]/);
   const flat = tf.zeros([20]) as unknown as tf.Tensor2D;
-  assert.throws(() => linearProbe(flat, labels, x, labels), /linearProbe: trainFeatures must be a tf.Tensor2D \[n, dim\], got shape \[20\]/);
+  assert.throws(() => linearProbe(flat, labels, x, labels), /linearProbe: trainFeatures must be a tensor of shape \[n,d\], got a tensor of shape \[20\]/);
   assert.throws(() => linearProbe(x, labels.map((v) => v + 0.5), x, labels), /linearProbe: trainLabels must hold integers in \[0, inf\), got 0.5 at index 0/);
   assert.throws(() => linearProbe(x, labels, x, labels, { numClasses: 2.5 }), /linearProbe: numClasses must be an integer >= 2, got 2.5/);
   assert.throws(() => linearProbe(x, labels, x, labels, { numClasses: 2, epochs: 0 }), /linearProbe: epochs must be a positive integer, got 0/);

@@ -64,6 +64,6 @@ test("recallAtK rejects bad input naming the argument", async () => {
   assert.throws(() => recallAtK(x, [0, 1, 0, 1], { ks: [] }), /options.ks must be a non-empty array/);
   assert.throws(() => recallAtK(x, [0, 1, 0, 1], { metric: "l1" as "cosine" }), /options.metric/);
   assert.throws(() => recallAtK(tf.zeros([1, 2]) as tf.Tensor2D, [0]), /at least 2 rows/);
-  assert.throws(() => recallAtK(tf.zeros([4]) as unknown as tf.Tensor2D, [0, 1, 0, 1]), /recallAtK: features must be a tf.Tensor2D/);
+  assert.throws(() => recallAtK(tf.zeros([4]) as unknown as tf.Tensor2D, [0, 1, 0, 1]), /recallAtK: features must be a tensor of shape \[n,d\], got a tensor of shape \[4\]/);
   x.dispose();
 });

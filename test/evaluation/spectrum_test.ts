@@ -149,7 +149,7 @@ test("bad input is rejected naming the argument", async () => {
   const vec = tf.zeros([4]);
   const nan = tf.tensor2d([[1, NaN], [0, 1]]);
   assert.throws(() => featureSpectrum(one), /featureSpectrum: x must have at least 2 rows and 1 column, got \[1, 4\]/);
-  assert.throws(() => featureSpectrum(vec as unknown as tf.Tensor2D), /featureSpectrum: x must be a tf.Tensor2D \[n, dim\], got shape \[4\]/);
+  assert.throws(() => featureSpectrum(vec as unknown as tf.Tensor2D), /featureSpectrum: x must be a tensor of shape \[n,d\], got a tensor of shape \[4\]/);
   assert.throws(() => featureSpectrum(nan), /featureSpectrum: x must be finite, got NaN at row 0, column 1/);
   assert.throws(() => featureSpectrum(nan, { center: "yes" as unknown as boolean }), /featureSpectrum: options.center must be a boolean, got yes/);
   tf.dispose([one, vec, nan]);

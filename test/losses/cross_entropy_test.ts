@@ -63,8 +63,8 @@ test("softTargetCrossEntropy: one-hot targets give the negative log-likelihood o
 test("softTargetCrossEntropy: rejects mismatched shapes and bad temperature", async () => {
   await tf.setBackend("cpu");
   const a = tf.zeros([4, 3]) as tf.Tensor2D, b = tf.zeros([4, 2]) as tf.Tensor2D;
-  assert.throws(() => softTargetCrossEntropy(a, b), /softTargetCrossEntropy: targets must have shape \[4,3\], got \[4,2\]/);
+  assert.throws(() => softTargetCrossEntropy(a, b), /softTargetCrossEntropy: targets must be a float32 tensor of shape \[4,3\], got a tensor of shape \[4,2\]/);
   assert.throws(() => softTargetCrossEntropy(a, a, { temperature: 0 }), /softTargetCrossEntropy: options.temperature/);
-  assert.throws(() => softTargetCrossEntropy(tf.zeros([4]) as unknown as tf.Tensor2D, a), /logits must have rank 2/);
+  assert.throws(() => softTargetCrossEntropy(tf.zeros([4]) as unknown as tf.Tensor2D, a), /softTargetCrossEntropy: logits must be a float32 tensor of shape \[n,d\], got a tensor of shape \[4\]/);
   tf.dispose([a, b]);
 });

@@ -67,8 +67,8 @@ test("infoNCE: unrelated keys give about log B and never negative; matched keys 
 test("infoNCE: bad inputs name the argument", async () => {
   await tf.setBackend("cpu");
   const q = tf.zeros([3, 2]) as tf.Tensor2D;
-  assert.throws(() => infoNCE(q, tf.zeros([4, 2]) as tf.Tensor2D, { temperature: 1 }), /infoNCE: keys must have shape \[3,2\]/);
+  assert.throws(() => infoNCE(q, tf.zeros([4, 2]) as tf.Tensor2D, { temperature: 1 }), /infoNCE: keys must be a float32 tensor of shape \[3,2\], got a tensor of shape \[4,2\]/);
   assert.throws(() => infoNCE(q, q, { temperature: 0 }), /infoNCE: options.temperature/);
-  assert.throws(() => infoNCE(q, q, { temperature: 1, negatives: tf.zeros([5, 3]) as tf.Tensor2D }), /infoNCE: options.negatives must have shape \[batch,2\]/);
+  assert.throws(() => infoNCE(q, q, { temperature: 1, negatives: tf.zeros([5, 3]) as tf.Tensor2D }), /infoNCE: options\.negatives must be a float32 tensor of shape \[n,2\], got a tensor of shape \[5,3\]/);
   assert.throws(() => infoNCE(tf.zeros([3]) as unknown as tf.Tensor2D, q, { temperature: 1 }), /infoNCE: query/);
 });

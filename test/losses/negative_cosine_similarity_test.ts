@@ -62,6 +62,6 @@ test("negativeCosineSimilarity: lower for matching views than for shuffled ones"
 test("negativeCosineSimilarity: bad inputs name the argument", async () => {
   await tf.setBackend("cpu");
   assert.throws(() => negativeCosineSimilarity(tf.zeros([3]) as unknown as tf.Tensor2D, tf.zeros([3, 2])), /negativeCosineSimilarity: p/);
-  assert.throws(() => negativeCosineSimilarity(tf.zeros([3, 2]), tf.zeros([3, 3])), /negativeCosineSimilarity: z must have shape \[3,2\]/);
-  assert.throws(() => negativeCosineSimilarity(tf.zeros([3, 2]), tf.zeros([3, 2], "int32") as tf.Tensor2D), /z must be float32/);
+  assert.throws(() => negativeCosineSimilarity(tf.zeros([3, 2]), tf.zeros([3, 3])), /negativeCosineSimilarity: z must be a float32 tensor of shape \[3,2\], got a tensor of shape \[3,3\]/);
+  assert.throws(() => negativeCosineSimilarity(tf.zeros([3, 2]), tf.zeros([3, 2], "int32") as tf.Tensor2D), /negativeCosineSimilarity: z must be a float32 tensor of shape \[3,2\], got an int32 tensor of shape \[3,2\]/);
 });

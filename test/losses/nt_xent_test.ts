@@ -131,13 +131,13 @@ test("ntXentLoss rejects bad input with named errors", async () => {
   await tf.setBackend("cpu");
   const ok = tf.zeros([4, 3]) as tf.Tensor2D;
   const cases: Array<[() => unknown, RegExp]> = [
-    [() => ntXentLoss(tf.zeros([4]) as unknown as tf.Tensor2D, ok), /ntXentLoss: z1 must have rank 2 \[N, D\], got rank 1 shape \[4\]/],
-    [() => ntXentLoss(ok, tf.zeros([4, 3, 1]) as unknown as tf.Tensor2D), /ntXentLoss: z2 must have rank 2/],
-    [() => ntXentLoss(ok, tf.zeros([5, 3]) as tf.Tensor2D), /ntXentLoss: z2 must have the shape of z1 \[4,3\], got \[5,3\]/],
-    [() => ntXentLoss(ok, tf.zeros([4, 2]) as tf.Tensor2D), /got \[4,2\]/],
-    [() => ntXentLoss(ok, tf.zeros([4, 3], "int32") as tf.Tensor2D), /ntXentLoss: z2 must have dtype float32, got int32/],
+    [() => ntXentLoss(tf.zeros([4]) as unknown as tf.Tensor2D, ok), /ntXentLoss: z1 must be a float32 tensor of shape \[n,d\], got a tensor of shape \[4\]/],
+    [() => ntXentLoss(ok, tf.zeros([4, 3, 1]) as unknown as tf.Tensor2D), /ntXentLoss: z2 must be a float32 tensor of shape \[4,3\], got a tensor of shape \[4,3,1\]/],
+    [() => ntXentLoss(ok, tf.zeros([5, 3]) as tf.Tensor2D), /ntXentLoss: z2 must be a float32 tensor of shape \[4,3\], got a tensor of shape \[5,3\]/],
+    [() => ntXentLoss(ok, tf.zeros([4, 2]) as tf.Tensor2D), /ntXentLoss: z2 must be a float32 tensor of shape \[4,3\], got a tensor of shape \[4,2\]/],
+    [() => ntXentLoss(ok, tf.zeros([4, 3], "int32") as tf.Tensor2D), /ntXentLoss: z2 must be a float32 tensor of shape \[4,3\], got an int32 tensor of shape \[4,3\]/],
     [() => ntXentLoss(tf.zeros([0, 3]) as tf.Tensor2D, tf.zeros([0, 3]) as tf.Tensor2D), /at least one row/],
-    [() => ntXentLoss(ok, ok, { temperature: 0 }), /ntXentLoss: temperature must be a positive finite number, got 0/],
+    [() => ntXentLoss(ok, ok, { temperature: 0 }), /ntXentLoss: options\.temperature must be a finite number > 0, got 0/],
     [() => ntXentLoss(ok, ok, { temperature: Number.NaN }), /got NaN/],
   ];
   for (const [fn, message] of cases) assert.throws(fn, message);

@@ -65,6 +65,6 @@ test("softNearestNeighborLoss: no partners gives 0, skipped anchors, large dista
 test("softNearestNeighborLoss: bad inputs name the argument", async () => {
   await tf.setBackend("cpu");
   const x = tf.zeros([3, 2]) as tf.Tensor2D;
-  assert.throws(() => softNearestNeighborLoss(x, tf.tensor1d([0, 1], "int32")), /softNearestNeighborLoss: labels must have shape \[3\]/);
+  assert.throws(() => softNearestNeighborLoss(x, tf.tensor1d([0, 1], "int32")), /softNearestNeighborLoss: labels must be an int32 tensor of shape \[3\], got a tensor of shape \[2\]/);
   assert.throws(() => softNearestNeighborLoss(x, tf.tensor1d([0, 1, 1], "int32"), { temperature: 0 }), /options.temperature/);
 });

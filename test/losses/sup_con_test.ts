@@ -63,7 +63,7 @@ test("supConLoss: no positives gives 0, anchors without positive skipped, large 
 test("supConLoss: bad inputs name the argument", async () => {
   await tf.setBackend("cpu");
   const x = tf.zeros([3, 2]) as tf.Tensor2D;
-  assert.throws(() => supConLoss(x, tf.tensor1d([0, 1], "int32")), /supConLoss: labels must have shape \[3\]/);
-  assert.throws(() => supConLoss(x, tf.tensor1d([0, 1, 1])), /supConLoss: labels must be int32/);
+  assert.throws(() => supConLoss(x, tf.tensor1d([0, 1], "int32")), /supConLoss: labels must be an int32 tensor of shape \[3\], got a tensor of shape \[2\]/);
+  assert.throws(() => supConLoss(x, tf.tensor1d([0, 1, 1])), /supConLoss: labels must be an int32 tensor of shape \[3\], got a float32 tensor of shape \[3\]/);
   assert.throws(() => supConLoss(x, tf.tensor1d([0, 1, 1], "int32"), { temperature: -1 }), /options.temperature/);
 });

@@ -155,7 +155,7 @@ test("bad input is rejected, naming the function and the argument", async () => 
   const rbm = createRbm({ visibleUnits: 3, hiddenUnits: 2 });
   const wrong = tf.zeros([2, 4]) as tf.Tensor2D;
   const ok = tf.zeros([2, 3]) as tf.Tensor2D;
-  assert.throws(() => contrastiveDivergenceLoss(rbm, wrong, { seed: 1 }), /contrastiveDivergenceLoss: v must have shape \[batch, 3\], got \[2, 4\]/);
+  assert.throws(() => contrastiveDivergenceLoss(rbm, wrong, { seed: 1 }), /contrastiveDivergenceLoss: v must be a float32 tensor of shape \[n,3\], got a tensor of shape \[2,4\]/);
   assert.throws(() => contrastiveDivergenceLoss(rbm, ok, { k: 0, seed: 1 }), /contrastiveDivergenceLoss: k must be a positive integer, got 0/);
   assert.throws(() => contrastiveDivergenceLoss(rbm, ok, { seed: 0.5 }), /contrastiveDivergenceLoss: seed must be an integer, got 0.5/);
   tf.dispose([wrong, ok]);

@@ -145,10 +145,10 @@ test("bad input is rejected, naming the function and the argument", async () => 
   const ae = createAutoencoder({ inputDim: 4, hiddenUnits: 3, codeDim: 2 });
   const wrong = tf.zeros([2, 5]) as tf.Tensor2D;
   const ok = tf.zeros([2, 4]) as tf.Tensor2D;
-  assert.throws(() => denoisingLoss(ae, wrong, maskingNoise(0.1), 1), /denoisingLoss: x must have shape \[batch, 4\], got \[2, 5\]/);
+  assert.throws(() => denoisingLoss(ae, wrong, maskingNoise(0.1), 1), /denoisingLoss: x must be a float32 tensor of shape \[n,4\], got a tensor of shape \[2,5\]/);
   assert.throws(() => denoisingLoss(ae, ok, maskingNoise(0.1), 0.5), /denoisingLoss: seed must be an integer, got 0.5/);
-  assert.throws(() => bernoulliCrossEntropy(ok, wrong), /bernoulliCrossEntropy: logits must have shape \[batch, 4\], got \[2, 5\]/);
-  assert.throws(() => denoisingErrors(ae, wrong, maskingNoise(0.1), 1), /denoisingErrors: x must have shape \[batch, 4\], got \[2, 5\]/);
+  assert.throws(() => bernoulliCrossEntropy(ok, wrong), /bernoulliCrossEntropy: logits must be a float32 tensor of shape \[2,4\], got a tensor of shape \[2,5\]/);
+  assert.throws(() => denoisingErrors(ae, wrong, maskingNoise(0.1), 1), /denoisingErrors: x must be a float32 tensor of shape \[n,4\], got a tensor of shape \[2,5\]/);
   tf.dispose([wrong, ok]);
   ae.dispose();
 });

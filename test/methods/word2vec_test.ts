@@ -227,7 +227,7 @@ test("word2vec: bad inputs are rejected naming the argument", async () => {
   assert.throws(() => skipGramLoss(m, { centers, targets }), /skipGramLoss: batch.targets must have shape \[2, 1 \+ K\]/);
   const fl = tf.tensor1d([1, 2]);
   const t2 = tf.tensor2d([[1, 2], [3, 4]], undefined, "int32");
-  assert.throws(() => skipGramLoss(m, { centers: fl as tf.Tensor1D, targets: t2 }), /skipGramLoss: batch.centers must be int32, got float32/);
+  assert.throws(() => skipGramLoss(m, { centers: fl as tf.Tensor1D, targets: t2 }), /skipGramLoss: batch\.centers must be an int32 tensor, got a float32 tensor of shape \[2\]/);
   assert.throws(
     () => cbowLoss(m, { contexts: t2, mask: tf.ones([2, 3]) as tf.Tensor2D, targets: t2 }),
     /cbowLoss: batch.mask must have shape \[2,2\] like batch.contexts, got \[2,3\]/,

@@ -45,8 +45,8 @@ test("bad input is rejected, naming the function and the argument", async () => 
   assert.throws(() => createAutoencoder({ seed: 0.5 }), /createAutoencoder: seed must be an integer, got 0.5/);
   const ae = createAutoencoder({ inputDim: 4, hiddenUnits: 3, codeDim: 2 });
   const wrong = tf.zeros([2, 5]) as tf.Tensor2D;
-  assert.throws(() => ae.encode(wrong), /Autoencoder.encode: x must have shape \[batch, 4\], got \[2, 5\]/);
-  assert.throws(() => ae.decodeLogits(wrong), /Autoencoder.decodeLogits: code must have shape \[batch, 2\], got \[2, 5\]/);
+  assert.throws(() => ae.encode(wrong), /Autoencoder\.encode: x must be a float32 tensor of shape \[n,4\], got a tensor of shape \[2,5\]/);
+  assert.throws(() => ae.decodeLogits(wrong), /Autoencoder\.decodeLogits: code must be a float32 tensor of shape \[n,2\], got a tensor of shape \[2,5\]/);
   wrong.dispose();
   ae.dispose();
 });

@@ -249,8 +249,8 @@ test("bad input is rejected naming the argument; createMade/dispose leaves no te
   assert.equal(tf.memory().numTensors, start);
   const made = createMade({ inputDim: 3, hiddenUnits: [4] });
   const wrong = tf.zeros([2, 4]) as tf.Tensor2D;
-  assert.throws(() => made.logits(wrong), /Made.logits: x must have shape \[batch, 3\], got \[2, 4\]/);
-  assert.throws(() => made.nll(wrong), /Made.nll: x must have shape \[batch, 3\], got \[2, 4\]/);
+  assert.throws(() => made.logits(wrong), /Made\.logits: x must be a float32 tensor of shape \[n,3\], got a tensor of shape \[2,4\]/);
+  assert.throws(() => made.nll(wrong), /Made\.nll: x must be a float32 tensor of shape \[n,3\], got a tensor of shape \[2,4\]/);
   assert.throws(() => sampleMade(made, 0, 1), /sampleMade: count must be a positive integer, got 0/);
   const zeros23 = tf.zeros([2, 3]) as tf.Tensor2D;
   assert.throws(() => bernoulliNll(zeros23, wrong), /bernoulliNll: x must have shape \[2, 3\], got \[2, 4\]/);

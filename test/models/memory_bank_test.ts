@@ -105,7 +105,7 @@ test("createMemoryBank and MemoryBank reject bad input, naming the argument", as
   const f2 = tf.zeros([2, 2]) as tf.Tensor2D;
   const f3 = tf.zeros([2, 3]) as tf.Tensor2D;
   const floatIdx = tf.tensor1d([0, 1]);
-  assert.throws(() => bank.gather([0, 4]), /MemoryBank.gather: indices\[1\] must be in \[0, 4\), got 4/);
+  assert.throws(() => bank.gather([0, 4]), /MemoryBank\.gather: indices\[1\] must be an integer in \[0, 4\), got 4/);
   assert.throws(() => bank.gather([0.5]), /MemoryBank.gather: indices\[0\] must be an integer, got 0.5/);
   assert.throws(() => bank.gather(floatIdx as tf.Tensor1D), /MemoryBank.gather: indices must be an int32 tensor of shape \[k\], got float32 \[2\]/);
   assert.throws(() => bank.update([1, 1], f2), /MemoryBank.update: indices must be distinct, got 1 more than once/);

@@ -213,7 +213,7 @@ test("smallResNetEncoder rejects bad options, naming the argument", async () => 
   assert.throws(() => smallResNetEncoder({ widths: [8, 0] }), /smallResNetEncoder: widths\[1\] must be a positive integer, got 0/);
   assert.throws(() => smallResNetEncoder({ blocks: [1, 1] }), /smallResNetEncoder: blocks must have one entry per stage \(3\), got \[1,1\]/);
   assert.throws(() => smallResNetEncoder({ stemWidth: 2.5 }), /smallResNetEncoder: stemWidth must be a positive integer, got 2.5/);
-  assert.throws(() => smallResNetEncoder({ bnMomentum: 1 }), /smallResNetEncoder: bnMomentum must be in \[0, 1\), got 1/);
+  assert.throws(() => smallResNetEncoder({ bnMomentum: 1 }), /smallResNetEncoder: bnMomentum must be a number in \[0, 1\), got 1/);
   assert.throws(() => smallResNetEncoder({ seed: 0.5 }), /smallResNetEncoder: seed must be an integer, got 0.5/);
   assert.throws(() => smallResNetEncoder({ inputShape: [28, 28] as unknown as [number, number, number] }), /smallResNetEncoder: inputShape must be \[height, width, channels\], got \[28,28\]/);
 });

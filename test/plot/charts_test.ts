@@ -69,7 +69,7 @@ test("lineChart: series, x values, smoothing against a float64 EMA, non-finite v
   assert.equal(lineChart(new Float32Array([1, 2])).data.length, 1);
   assert.throws(() => lineChart({ y: [1, 2, 3], x: [0, 1] }), /lineChart: series\[0\].x \(y\) must have shape \[3\], got \[2\]/);
   assert.throws(() => lineChart({ y: [1, 2], x: [0, Infinity] }), /lineChart: series\[0\].x \(y\) must be finite, got Infinity at flat index 1/);
-  assert.throws(() => lineChart([1, 2], { smoothing: 1 }), /lineChart: options.smoothing must be in \[0, 1\), got 1/);
+  assert.throws(() => lineChart([1, 2], { smoothing: 1 }), /lineChart: options\.smoothing must be a number in \[0, 1\), got 1/);
   assert.throws(() => lineChart({ y: tf.zeros([2, 2]) as tf.Tensor }), /lineChart: series\[0\].y \(y\) must have rank 1, got tf.Tensor of shape \[2,2\]/);
   assert.deepEqual(emaSmooth([2], 0.9), [2]);
   y.dispose();

@@ -6,6 +6,9 @@ import { tf } from "../../backend/tf";
 import type { TwoViewAugment } from "../../augment/augmentation";
 import { simclrAugment, twoViews } from "../../augment/compose";
 import type { VisionBatch } from "./method";
+import { checkInteger, checkPositiveInteger, checkRank, describe } from "../../validation/arguments";
+
+export { checkNonNegativeInteger, checkPositiveInteger, checkPositiveNumber } from "../../validation/arguments";
 
 /** What every method of this folder takes. */
 export interface VisionMethodOptions {
@@ -21,39 +24,28 @@ export interface VisionMethodOptions {
 
 /** Checks the options every method shares; returns the augmentation and seed with defaults. */
 export function checkVisionMethodOptions(fn: string, options: VisionMethodOptions): { augmentation: TwoViewAugment; seed: number } {
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {encoder, encoderDim, ...}, got ${options}`);
-  if (!(options.encoder instanceof tf.LayersModel)) throw new Error(`${fn}: options.encoder must be a tf.LayersModel, got ${options.encoder}`);
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {encoder, encoderDim, ...}, got ${describe(options)}`);
+  if (!(options.encoder instanceof tf.LayersModel)) throw new Error(`${fn}: options.encoder must be a tf.LayersModel, got ${describe(options.encoder)}`);
   checkPositiveInteger(fn, "options.encoderDim", options.encoderDim);
   const augmentation = options.augmentation ?? twoViews(simclrAugment());
-  if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => [view1, view2], got ${typeof augmentation}`);
+  if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => [view1, view2], got ${describe(augmentation)}`);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
+  checkInteger(fn, "options.seed", seed);
   return { augmentation, seed };
-}
-
-/** Throws unless `v` is a positive integer. */
-export function checkPositiveInteger(fn: string, name: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${fn}: ${name} must be a positive integer, got ${v}`);
-}
-
-/** Throws unless `v` is a finite number > 0. */
-export function checkPositiveNumber(fn: string, name: string, v: unknown): void {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`${fn}: ${name} must be a finite number > 0, got ${v}`);
 }
 
 /** Throws unless `hidden` is an array of positive integers. */
 export function checkHidden(fn: string, name: string, hidden: unknown): void {
   if (!Array.isArray(hidden) || !hidden.every((h) => Number.isInteger(h) && h > 0)) {
-    throw new Error(`${fn}: ${name} must be an array of positive integers, got ${JSON.stringify(hidden)}`);
+    throw new Error(`${fn}: ${name} must be an array of positive integers, got ${describe(hidden)}`);
   }
 }
 
 /** The batch's images, checked: float32 `[B, height, width, channels]` with B >= 2 (every method here compares examples of a batch). */
 export function checkVisionBatch(fn: string, batch: VisionBatch): tf.Tensor4D {
   const images = batch?.images as unknown;
-  if (!(images instanceof tf.Tensor)) throw new Error(`${fn}: batch.images must be a tf.Tensor4D [B, 28, 28, 1], got ${typeof images}`);
-  if (images.rank !== 4 || images.shape[0] < 2) throw new Error(`${fn}: batch.images must have shape [B, 28, 28, 1] with B >= 2, got [${images.shape.join(", ")}]`);
-  if (images.dtype !== "float32") throw new Error(`${fn}: batch.images must be float32, got ${images.dtype}`);
+  checkRank(fn, "batch.images", images, 4, "float32");
+  if (images.shape[0] < 2) throw new Error(`${fn}: batch.images must be a batch [B, height, width, channels] with B >= 2, got ${describe(images)}`);
   return images as tf.Tensor4D;
 }
 
@@ -61,15 +53,9 @@ export function checkVisionBatch(fn: string, batch: VisionBatch): tf.Tensor4D {
 export function applyChecked(fn: string, what: string, model: tf.LayersModel, x: tf.Tensor, dim: number, training = true): tf.Tensor2D {
   const y = model.apply(x, { training }) as tf.Tensor;
   if (!(y instanceof tf.Tensor) || y.rank !== 2 || y.shape[0] !== x.shape[0] || y.shape[1] !== dim) {
-    const got = y instanceof tf.Tensor ? `[${y.shape.join(", ")}]` : typeof y;
-    throw new Error(`${fn}: ${what} must map [${x.shape.join(", ")}] to [${x.shape[0]}, ${dim}], got ${got}`);
+    throw new Error(`${fn}: ${what} must map [${x.shape.join(",")}] to [${x.shape[0]},${dim}], got ${describe(y)}`);
   }
   return y as tf.Tensor2D;
-}
-
-/** Throws unless `v` is an integer >= 0. */
-export function checkNonNegativeInteger(fn: string, name: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`${fn}: ${name} must be a non-negative integer, got ${v}`);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkHidden, checkPositiveInteger, checkPositiveNumber, checkVisionBatch } from "./checks";
 import { normalizedStd } from "./collapse";
+import { checkInteger, checkIntegerInRange } from "../../validation/arguments";
 
 /** The patch grid: 4 x 4 overlapping 10 x 10 patches at stride 6 cover a 28 x 28 image exactly (18 + 10 = 28). */
 export const CPC_GRID = 4;
@@ -143,11 +144,11 @@ export function createCpc(options: CpcOptions): CpcMethod {
   const hidden = options.hidden ?? [contextDim];
   checkHidden(fn, "options.hidden", hidden);
   const steps = options.steps ?? 2;
-  if (!Number.isInteger(steps) || steps < 1 || steps > CPC_GRID - 1) throw new Error(`${fn}: options.steps must be an integer in [1, ${CPC_GRID - 1}], got ${steps}`);
+  checkIntegerInRange(fn, "options.steps", steps, 1, CPC_GRID - 1);
   const temperature = options.temperature ?? 1;
   checkPositiveNumber(fn, "options.temperature", temperature);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`${fn}: options.seed must be an integer, got ${seed}`);
+  checkInteger(fn, "options.seed", seed);
   const augmentation = options.augmentation;
   if (augmentation !== undefined && typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
 

@@ -24,6 +24,7 @@ import {
   checkVisionMethodOptions,
   type VisionMethodOptions,
 } from "./checks";
+import { checkNonNegativeInteger } from "../../validation/arguments";
 
 /**
  * Options of {@link createDeepCluster}. As {@link VisionMethodOptions}, except
@@ -280,7 +281,7 @@ export function createDeepCluster(options: DeepClusterOptions): DeepClusterMetho
     },
     history,
     batches(epoch: number, rng: Rng): Generator<VisionBatch> {
-      if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`DeepCluster.batches: epoch must be a non-negative integer, got ${epoch}`);
+      checkNonNegativeInteger("DeepCluster.batches", "epoch", epoch);
       if (rng === null || typeof rng !== "object" || typeof rng.int !== "function") throw new Error(`DeepCluster.batches: rng must be an Rng (createRng), got ${rng}`);
       cluster(epoch);
       resetHead(epoch);

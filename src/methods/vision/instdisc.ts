@@ -16,6 +16,7 @@ import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkPositiveInteger, checkPositiveNumber, checkVisionBatch, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";
+import { checkNonNegativeInteger, checkNumberInRange } from "../../validation/arguments";
 
 /**
  * Options of {@link createInstDisc}: those of every vision method, except
@@ -86,13 +87,11 @@ export function createInstDisc(options: InstDiscOptions): InstDiscMethod {
   const featureDim = options.featureDim ?? 64;
   checkPositiveInteger(fn, "options.featureDim", featureDim);
   const negatives = options.negatives ?? 1024;
-  if (!Number.isInteger(negatives) || negatives < 0) throw new Error(`${fn}: options.negatives must be an integer >= 0, got ${negatives}`);
+  checkNonNegativeInteger(fn, "options.negatives", negatives);
   const temperature = options.temperature ?? 0.07;
   checkPositiveNumber(fn, "options.temperature", temperature);
   const bankMomentum = options.bankMomentum ?? 0.5;
-  if (typeof bankMomentum !== "number" || !(bankMomentum >= 0 && bankMomentum < 1)) {
-    throw new Error(`${fn}: options.bankMomentum must be a number in [0, 1), got ${bankMomentum}`);
-  }
+  checkNumberInRange(fn, "options.bankMomentum", bankMomentum, 0, 1, { maxExclusive: true });
   const augmentation = options.augmentation ?? simclrAugment();
   if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
 

@@ -21,6 +21,7 @@ import {
   checkProjectorOptions,
 } from "./checks";
 import { normalizedStd } from "./collapse";
+import { checkNumberInRange } from "../../validation/arguments";
 
 /** Options of {@link createMoco}. */
 export interface MocoOptions extends VisionMethodOptions {
@@ -86,7 +87,7 @@ export function createMoco(options: MocoOptions): Moco {
   const temperature = options.temperature ?? 0.2;
   checkPositiveNumber(fn, "options.temperature", temperature);
   const momentum = options.momentum ?? 0.99;
-  if (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1)) throw new Error(`${fn}: options.momentum must be a number in [0, 1], got ${momentum}`);
+  checkNumberInRange(fn, "options.momentum", momentum, 0, 1);
 
   const projector = mlpHead({ inputDim: encoderDim, hidden, outputDim: projectionDim, seed, name: "moco_projector" });
   const keyEncoder = createEma(encoder, { momentum, name: `${encoder.name}_moco_key` });

@@ -76,7 +76,7 @@ test("createBarlowTwins rejects bad options", async () => {
   const bad: Array<[object, RegExp]> = [
     [{ encoder, encoderDim: 12, lambda: -1 }, /createBarlowTwins: options.lambda must be a finite number > 0, got -1/],
     [{ encoder, encoderDim: 12, projectionDim: 0 }, /createBarlowTwins: options.projectionDim must be a positive integer, got 0/],
-    [{ encoder, encoderDim: "12" }, /createBarlowTwins: options.encoderDim must be a positive integer, got 12/],
+    [{ encoder, encoderDim: "12" }, /createBarlowTwins: options\.encoderDim must be a positive integer, got "12"/],
     [{ encoder, encoderDim: 12, hidden: 12 }, /createBarlowTwins: options.hidden must be an array of positive integers, got 12/],
   ];
   for (const [options, message] of bad) assert.throws(() => createBarlowTwins(options as never), message);

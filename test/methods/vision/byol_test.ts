@@ -114,7 +114,7 @@ test("createByol ablations (no predictor, no target/stop-gradient) and bad optio
     [{ encoder, encoderDim: 12, momentum: 1.5 }, /createByol: options.momentum must be a number in \[0, 1\] or a function of the step, got 1.5/],
     [{ encoder, encoderDim: 12, predictor: 1 }, /createByol: options.predictor must be a boolean, got 1/],
     [{ encoder, encoderDim: 12, projectionDim: 0 }, /createByol: options.projectionDim must be a positive integer, got 0/],
-    [{ encoder: "cnn", encoderDim: 12 }, /createByol: options.encoder must be a tf.LayersModel, got cnn/],
+    [{ encoder: "cnn", encoderDim: 12 }, /createByol: options\.encoder must be a tf\.LayersModel, got "cnn"/],
   ];
   for (const [options, message] of bad) assert.throws(() => createByol(options as never), message);
   assert.equal(tf.memory().numTensors, start, "rejected options create nothing");

@@ -87,9 +87,9 @@ test("createSimclr rejects bad options and batches", async () => {
   for (const [options, message] of bad) assert.throws(() => createSimclr(options as never), message);
   const wrongDim = createSimclr({ encoder, encoderDim: 12, augmentation: noise });
   const x = images(4, 1);
-  assert.throws(() => tf.tidy(() => wrongDim.loss({ images: x }, ctxOf(1)).loss), /SimCLR.loss: encoder must map \[4, 28, 28, 1\] to \[4, 12\], got \[4, 16\]/);
+  assert.throws(() => tf.tidy(() => wrongDim.loss({ images: x }, ctxOf(1)).loss), /SimCLR\.loss: encoder must map \[4,28,28,1\] to \[4,12\], got a tensor of shape \[4,16\]/);
   const one = images(1, 1);
-  assert.throws(() => wrongDim.loss({ images: one }, ctxOf(1)), /SimCLR.loss: batch.images must have shape \[B, 28, 28, 1\] with B >= 2, got \[1, 28, 28, 1\]/);
+  assert.throws(() => wrongDim.loss({ images: one }, ctxOf(1)), /SimCLR\.loss: batch\.images must be a batch \[B, height, width, channels\] with B >= 2, got a tensor of shape \[1,28,28,1\]/);
   tf.dispose([x, one]);
   wrongDim.dispose();
   encoder.dispose();

@@ -184,7 +184,7 @@ test("createSwav rejects bad options", async () => {
   assert.equal(tf.memory().numTensors, start, "rejected options create nothing");
   const swav = createSwav({ encoder, encoderDim: 12, augmentation: noise });
   const one = images(1, 1);
-  assert.throws(() => swav.loss({ images: one }, ctxOf(1)), /SwAV.loss: batch.images must have shape \[B, 28, 28, 1\] with B >= 2, got \[1, 28, 28, 1\]/);
+  assert.throws(() => swav.loss({ images: one }, ctxOf(1)), /SwAV\.loss: batch\.images must be a batch \[B, height, width, channels\] with B >= 2, got a tensor of shape \[1,28,28,1\]/);
   one.dispose();
   swav.dispose();
   encoder.dispose();

@@ -9,7 +9,7 @@
  * SimCLR, Chen et al. 2020, Sec. B.6), scaled down to CPU size.
  */
 import { tf } from "../backend/tf";
-import { createRng } from "../data/random";
+import { fitSoftmaxRegression } from "./softmax_regression";
 import { Labels, readLabels, scorePredictions } from "./labels";
 import { checkInteger, checkMatrix, checkNonNegativeNumber, checkPositiveInteger, checkPositiveNumber } from "../validation/arguments";
 
@@ -29,14 +29,21 @@ export interface LinearProbeOptions {
   seed?: number;
   /** Classes; default 1 + the largest label in either set. */
   numClasses?: number;
+  /**
+   * Features `[m, dim]` whose mean and standard deviation standardise the
+   * inputs; default `trainFeatures`. With few labels, pass the features of
+   * the whole (unlabelled) training set: statistics of 10 examples are noise,
+   * and unlabelled data is exactly what self-supervised learning assumes.
+   */
+  standardiseWith?: tf.Tensor2D;
 }
 
 /** The recipe as run, every field filled. */
-export type LinearProbeRecipe = Required<Omit<LinearProbeOptions, "numClasses">> & {
+export type LinearProbeRecipe = Required<Omit<LinearProbeOptions, "numClasses" | "standardiseWith">> & {
   beta1: number;
   beta2: number;
   epsilon: number;
-  standardise: "train mean and std";
+  standardise: "train mean and std" | "mean and std of standardiseWith";
 };
 
 /** What {@link linearProbe} returns. */
@@ -111,12 +118,13 @@ export function linearProbe(
   if (n === 0) throw new Error(`${fn}: trainFeatures must have at least one row, got shape [${trainFeatures.shape}]`);
   const recipe: LinearProbeRecipe = {
     ...DEFAULTS,
-    ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "numClasses")),
+    ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "numClasses" && k !== "standardiseWith")),
     beta1: 0.9,
     beta2: 0.999,
     epsilon: 1e-8,
-    standardise: "train mean and std",
+    standardise: options.standardiseWith === undefined ? "train mean and std" : "mean and std of standardiseWith",
   };
+  if (options.standardiseWith !== undefined) checkMatrix(fn, "options.standardiseWith", options.standardiseWith, undefined, dim);
   for (const key of ["epochs", "batchSize", "minSteps"] as const) {
     checkPositiveInteger(fn, key, recipe[key]);
   }
@@ -133,7 +141,7 @@ export function linearProbe(
   if (numClasses < 2) throw new Error(`${fn}: numClasses must be an integer >= 2, got ${numClasses}`);
 
   const { mean, scale } = tf.tidy(() => {
-    const moments = tf.moments(trainFeatures.toFloat(), 0);
+    const moments = tf.moments((options.standardiseWith ?? trainFeatures).toFloat(), 0);
     const std = tf.sqrt(moments.variance);
     return { mean: moments.mean as tf.Tensor1D, scale: tf.where(tf.less(std, 1e-6), tf.onesLike(std), std) as tf.Tensor1D };
   });
@@ -142,56 +150,14 @@ export function linearProbe(
   // Minibatches are assembled in JS: tf.gather of rows took 5 ms per
   // 256 x 784 batch on wasm, longer than the rest of the step.
   const zData = Float32Array.from(zTrain.dataSync());
-  // tf.variable copies its initial value; tidy disposes the zeros.
-  const kernel = tf.tidy(() => tf.variable(tf.zeros([dim, numClasses]), false));
-  const bias = tf.tidy(() => tf.variable(tf.zeros([numClasses]), false));
-  const slots = [kernel, bias].map((p) =>
-    tf.tidy(() => ({ m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) })),
-  );
+  // The optimisation runs in plain TypeScript (softmax_regression.ts): a
+  // step is too small to pay for ~20 tensor-op launches.
+  const fit = fitSoftmaxRegression(zData, n, dim, yTrain, numClasses, recipe);
+  const kernel = tf.tensor2d(fit.kernel, [dim, numClasses]);
+  const bias = tf.tensor1d(fit.bias);
+  const t = fit.steps;
 
   try {
-    const rng = createRng(recipe.seed);
-    const batchSize = Math.min(recipe.batchSize, n);
-    const stepsPerEpoch = Math.ceil(n / batchSize);
-    const epochs = Math.max(recipe.epochs, Math.ceil(recipe.minSteps / stepsPerEpoch));
-    const totalSteps = epochs * stepsPerEpoch;
-    let t = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = rng.permutation(n);
-      for (let start = 0; start < n; start += batchSize) {
-        const lr = recipe.learningRate * 0.5 * (1 + Math.cos((Math.PI * t) / totalSteps));
-        t++;
-        const rows = order.subarray(start, Math.min(start + batchSize, n));
-        const b = rows.length;
-        const xData = new Float32Array(b * dim);
-        const yData = new Float32Array(b * numClasses);
-        rows.forEach((row, i) => {
-          xData.set(zData.subarray(row * dim, (row + 1) * dim), i * dim);
-          yData[i * numClasses + yTrain[row]] = 1;
-        });
-        tf.tidy(() => {
-          const x = tf.tensor2d(xData, [b, dim]);
-          const y = tf.tensor2d(yData, [b, numClasses]);
-          // Gradient of mean cross-entropy + weightDecay/2 ||W||^2, in closed form:
-          // dLogits = (softmax(logits) - y) / b; dW = x^T dLogits + weightDecay W; db = sum of dLogits.
-          const dLogits = tf.div(tf.sub(tf.softmax(tf.add(tf.matMul(x, kernel), bias)), y), b);
-          const grads = [
-            tf.add(tf.matMul(x, dLogits, true, false), tf.mul(recipe.weightDecay, kernel)),
-            tf.sum(dLogits, 0),
-          ];
-          [kernel, bias].forEach((p, i) => {
-            const g = grads[i];
-            const { m: mSlot, v: vSlot } = slots[i];
-            mSlot.assign(tf.add(tf.mul(recipe.beta1, mSlot), tf.mul(1 - recipe.beta1, g)));
-            vSlot.assign(tf.add(tf.mul(recipe.beta2, vSlot), tf.mul(1 - recipe.beta2, tf.square(g))));
-            const mHat = tf.div(mSlot, 1 - Math.pow(recipe.beta1, t));
-            const vHat = tf.div(vSlot, 1 - Math.pow(recipe.beta2, t));
-            p.assign(tf.sub(p, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), recipe.epsilon)))));
-          });
-        });
-      }
-    }
-
     const predict = (features: tf.Tensor2D, standardised: boolean): Int32Array => {
       const rows = features.shape[0];
       const out = new Int32Array(rows);
@@ -224,12 +190,12 @@ export function linearProbe(
       weights: {
         mean: Float32Array.from(mean.dataSync()),
         scale: Float32Array.from(scale.dataSync()),
-        kernel: Float32Array.from(kernel.dataSync()),
-        bias: Float32Array.from(bias.dataSync()),
+        kernel: fit.kernel,
+        bias: fit.bias,
       },
       recipe,
     };
   } finally {
-    tf.dispose([mean, scale, zTrain, kernel, bias, ...slots.flatMap((s) => [s.m, s.v])]);
+    tf.dispose([mean, scale, zTrain, kernel, bias]);
   }
 }

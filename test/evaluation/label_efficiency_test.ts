@@ -96,7 +96,7 @@ test("labelEfficiency: accuracy rises with labels, every draw equals a direct fi
     const probeValues = indices.map((rows) => {
       const x = tf.tensor2d(Array.from(rows, (i) => trainData.x[i]));
       const y = Array.from(rows, (i) => trainData.y[i]);
-      const p = linearProbe(x, y, testSplit.x, testData.y, probe).accuracy;
+      const p = linearProbe(x, y, testSplit.x, testData.y, { ...probe, standardiseWith: train.x }).accuracy;
       const k = knnClassify(x, y, testSplit.x, testData.y, { k: Math.min(20, rows.length / 3) }).accuracy;
       x.dispose();
       return [p, k];
@@ -145,7 +145,7 @@ test("labelEfficiency: named errors for bad inputs, nothing leaked", async () =>
   assert.throws(() => labelEfficiency({ train: { x, y: [0, 1, 0] }, test: { x, y }, labelsPerClass: [1] }), /labelEfficiency: options.train.y must have shape \[5\], got \[3\]/);
   assert.throws(() => labelEfficiency({ train: { x, y: [0, 0, 0, 0, 0] }, test: { x, y }, labelsPerClass: [1] }), /labelEfficiency: options.train.y must hold at least 2 classes, got 1/);
   const wide = tf.tensor2d([[1, 2, 3]]);
-  assert.throws(() => labelEfficiency({ train: { x, y }, test: { x: wide, y: [0] }, labelsPerClass: [1] }), /labelEfficiency: options.test.x must have shape \[1, 2\], got \[1,3\]/);
+  assert.throws(() => labelEfficiency({ train: { x, y }, test: { x: wide, y: [0] }, labelsPerClass: [1] }), /labelEfficiency: options.test.x must be a tensor of shape \[n,2\], got a tensor of shape \[1,3\]/);
   assert.throws(() => labelEfficiency({ train: undefined as never, test: { x, y } }), /labelEfficiency: options.train must be \{x: tf.Tensor2D, y: labels\}, got undefined/);
   wide.dispose();
   assert.equal(tf.memory().numTensors, before);

@@ -132,10 +132,10 @@ test("same seed, same probe; the minibatch order is the only randomness", async 
   await tf.setBackend("cpu");
   const data = blobs(120, 4, 3, 1, 5);
   const [x] = [tf.tensor2d(data.x)];
-  const a = linearProbe(x, data.y, x, data.y, { seed: 1, epochs: 3 });
-  const again = linearProbe(x, data.y, x, data.y, { seed: 1, epochs: 3 });
-  const other = linearProbe(x, data.y, x, data.y, { seed: 2, epochs: 3 });
-  assert.equal(a.steps, 500, "120 rows in one batch per epoch: minSteps sets 500 epochs");
+  const a = linearProbe(x, data.y, x, data.y, { seed: 1, epochs: 3, batchSize: 32 });
+  const again = linearProbe(x, data.y, x, data.y, { seed: 1, epochs: 3, batchSize: 32 });
+  const other = linearProbe(x, data.y, x, data.y, { seed: 2, epochs: 3, batchSize: 32 });
+  assert.equal(a.steps, 500, "120 rows in 4 batches per epoch: minSteps sets 125 epochs");
   assert.deepEqual(again.weights, a.weights);
   assert.notDeepEqual(other.weights.kernel, a.weights.kernel);
   x.dispose();
@@ -158,4 +158,23 @@ test("bad shapes and labels fail with messages naming argument, expected and act
   assert.throws(() => linearProbe(x, labels, x, labels.map((v) => v * 3), { numClasses: 2 }), /linearProbe: testLabels must hold integers in \[0, 2\), got 3 at index 1/);
   assert.equal(tf.memory().numTensors, before + 2);
   tf.dispose([x, wide, flat]);
+});
+
+test("standardiseWith: the statistics come from the given features (the unlabelled set), not the labelled few", async () => {
+  await tf.setBackend("cpu");
+  const data = blobs(60, 4, 3, 1, 7);
+  const x = tf.tensor2d(data.x) as tf.Tensor2D;
+  const few = tf.slice(x, [0, 0], [9, 4]) as tf.Tensor2D;
+  const fewY = data.y.slice(0, 9);
+  const before = tf.memory().numTensors;
+  const plain = linearProbe(few, fewY, x, data.y, { numClasses: 3 });
+  const same = linearProbe(few, fewY, x, data.y, { numClasses: 3, standardiseWith: few });
+  assert.deepEqual(same.weights, plain.weights);
+  const withAll = linearProbe(few, fewY, x, data.y, { numClasses: 3, standardiseWith: x });
+  assert.equal(withAll.recipe.standardise, "mean and std of standardiseWith");
+  const colMeans = [0, 1, 2, 3].map((d) => data.x.reduce((a, r) => a + r[d], 0) / data.x.length);
+  colMeans.forEach((mu, d) => assert.ok(Math.abs(withAll.weights.mean[d] - mu) < 1e-4, `mean ${d}: ${withAll.weights.mean[d]} vs ${mu}`));
+  assert.throws(() => linearProbe(few, fewY, x, data.y, { standardiseWith: tf.zeros([3, 2]) as tf.Tensor2D }), /linearProbe: options.standardiseWith must be a tensor of shape \[n,4\], got a tensor of shape \[3,2\]/);
+  assert.equal(tf.memory().numTensors, before + 1); // the zeros made inside the assert above
+  tf.dispose([x, few]);
 });

@@ -33,7 +33,7 @@ export interface VisionComparisonOptions {
   test: LabelledSplit;
   /** Draws the two views whose features give alignment and uniformity. */
   views: TwoViewAugment;
-  /** Seed of every run (batch order, augmentations) and of the diagnostics' views; default 1. */
+  /** Seed of every run (batch order, augmentations) and, unless `diagnostics.seed` says otherwise, of the diagnostics' views; default 1. */
   seed?: number;
   /** Images per step; default 64. */
   batchSize?: number;
@@ -41,8 +41,10 @@ export interface VisionComparisonOptions {
   steps?: number;
   /** Adam's learning rate when a run passes no optimizer; default 1e-3. */
   learningRate?: number;
-  /** Further options of every diagnosis (probe recipe, kNN, label-efficiency settings). */
-  diagnostics?: Partial<Omit<RepresentationDiagnosticsOptions, "encoder" | "train" | "test" | "views" | "seed">>;
+  /** Further options of every diagnosis (views' seed, probe recipe, kNN, `labelsPerClass` for the few-labels yardstick). */
+  diagnostics?: Partial<Omit<RepresentationDiagnosticsOptions, "encoder" | "train" | "test" | "views">>;
+  /** Called after each run with its row and history, e.g. to show a line in the notebook. */
+  onRun?(row: ComparisonRow, history: History): void;
 }
 
 /** Per-run overrides of {@link VisionComparison.run}. */
@@ -83,6 +85,11 @@ export interface VisionComparison {
   addBaseline(name: string, encoder: FeatureExtractor): ComparisonRow;
   /** Trains `method` on the shared budget, diagnoses its encoder, adds a row unless `record` is false. */
   run(method: VisionMethod, options?: VisionRunOptions): Promise<{ history: History; diagnostics: ComparisonRow }>;
+  /**
+   * One line of markdown on a row, beside the row named `baseline` (default
+   * "random init") when there is one: probe, few-labels probe, kNN, rank.
+   */
+  describe(row: ComparisonRow, baseline?: string): string;
 }
 
 /**
@@ -124,14 +131,30 @@ export function visionComparison(options: VisionComparisonOptions): VisionCompar
       train: options.train,
       test: options.test,
       views: options.views,
-      seed: seed,
+      seed: options.diagnostics?.seed ?? seed,
     });
 
   const toRow = (name: string, d: RepresentationDiagnostics, trainSeconds: number): ComparisonRow => ({ name, trainSeconds, ...d });
 
+  const describe = (row: ComparisonRow, baselineName = "random init"): string => {
+    const base = rows.find((r) => r.name === baselineName && r !== row);
+    const vs = (get: (r: ComparisonRow) => number | undefined): string => {
+      const v = base ? get(base) : undefined;
+      return v === undefined ? "" : ` (${baselineName} ${v.toFixed(3)})`;
+    };
+    const few = (r: ComparisonRow) => r.fewLabels?.find((p) => p.labelsPerClass === 10)?.linearProbe.mean;
+    const parts = [`linear probe **${row.linearProbe.toFixed(3)}**${vs((r) => r.linearProbe)}`];
+    const f = few(row);
+    if (f !== undefined) parts.push(`with 10 labels per class ${f.toFixed(3)}${vs(few)}`);
+    parts.push(`kNN ${row.knn.toFixed(3)}${vs((r) => r.knn)}`, `effective rank ${row.effectiveRank.toFixed(1)}`);
+    const trained = row.trainSeconds > 0 ? ` after ${row.trainSeconds.toFixed(0)} s of training` : "";
+    return `**${row.name}**${trained}: ${parts.join(", ")}.`;
+  };
+
   return {
     rows,
     diagnose,
+    describe,
     addBaseline(name, encoder) {
       const row = toRow(name, diagnose(encoder), 0);
       rows.push(row);
@@ -160,6 +183,7 @@ export function visionComparison(options: VisionComparisonOptions): VisionCompar
       }
       const row = toRow(name, diagnose(method.encoder), history.elapsedSeconds);
       if (runOptions.record !== false) rows.push(row);
+      options.onRun?.(row, history);
       return { history, diagnostics: row };
     },
   };

@@ -41,7 +41,9 @@ test("visionComparison: baselines and runs become rows with the shared diagnosis
   const test_ = toTensors(testSet);
   const views = twoViews(gaussianPixelNoise({ std: 0.05 }));
   const before = tf.memory().numTensors;
-  const cmp = visionComparison({ trainSet, train: { x: train.x, y: train.y }, test: { x: test_.x, y: test_.y }, views, batchSize: 8, steps: 3, seed: 5 });
+  const seen: string[] = [];
+  const cmp = visionComparison({ trainSet, train: { x: train.x, y: train.y }, test: { x: test_.x, y: test_.y }, views, batchSize: 8, steps: 3, seed: 5,
+    diagnostics: { labelsPerClass: [2], labelDraws: 2 }, onRun: (row, history) => seen.push(`${row.name}:${history.steps}`) });
   const raw = cmp.addBaseline("raw pixels", (x: tf.Tensor) => tf.reshape(x, [x.shape[0], -1]));
   assert.equal(raw.name, "raw pixels");
   assert.equal(raw.trainSeconds, 0);
@@ -50,6 +52,8 @@ test("visionComparison: baselines and runs become rows with the shared diagnosis
   const direct = representationDiagnostics({ encoder: (x: tf.Tensor) => tf.reshape(x, [x.shape[0], -1]), train: { x: train.x, y: train.y }, test: { x: test_.x, y: test_.y }, views, seed: 5 });
   assert.equal(raw.linearProbe, direct.linearProbe);
   assert.equal(raw.alignment, direct.alignment);
+  assert.equal(raw.fewLabels?.[0].labelsPerClass, 2);
+  assert.equal(raw.fewLabels?.[0].linearProbe.values.length, 2);
 
   const encoder = denseEncoder(3);
   const simclr = createSimclr({ encoder, encoderDim: 8, projectionDim: 4, hidden: [8], augmentation: views, seed: 4 });
@@ -59,6 +63,9 @@ test("visionComparison: baselines and runs become rows with the shared diagnosis
   assert.equal(diagnostics.dim, 8);
   assert.ok(diagnostics.linearProbe >= 0 && diagnostics.linearProbe <= 1);
   assert.deepEqual(cmp.rows.map((r) => r.name), ["raw pixels", "SimCLR"]);
+  assert.deepEqual(seen, ["SimCLR:3"]);
+  const line = cmp.describe(diagnostics, "raw pixels");
+  assert.match(line, /^\*\*SimCLR\*\* after \d+ s of training: linear probe \*\*\d\.\d{3}\*\* \(raw pixels \d\.\d{3}\), kNN \d\.\d{3} \(raw pixels \d\.\d{3}\), effective rank \d+\.\d\.$/);
   await cmp.run(simclr, { name: "SimCLR (ablation)", steps: 2, record: false });
   assert.equal(cmp.rows.length, 2);
   simclr.dispose();

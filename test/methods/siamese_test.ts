@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
-import { createRng } from "../../src/data/random";
+import { createRng, type Rng } from "../../src/data/random";
 import { pairBatches, tripletBatches } from "../../src/data/image_batches";
 import type { ImageSet } from "../../src/data/mnist";
 import { contrastiveLoss } from "../../src/losses/contrastive";
 import { tripletLoss } from "../../src/losses/triplet";
 import { mlpHead } from "../../src/models/encoders";
-import { createSiameseContrastive, createSiameseTriplet, fitDistanceThreshold, pairDistances, verificationAccuracy } from "../../src/methods/siamese";
+import { createSiameseContrastive, createSiameseTriplet, fitDistanceThreshold, pairDistances, verificationAccuracy, type SiameseMethod } from "../../src/methods/siamese";
 import { train, type StepContext } from "../../src/training/loop";
 
 test("pairDistances matches a float64 loop and leaves no tensors", async () => {
@@ -71,44 +71,54 @@ function clusteredSet(n: number, seed: number): ImageSet {
 
 const ctxOf = (seed: number): StepContext => ({ step: 0, epoch: 0, stepInEpoch: 0, seed, rng: createRng(seed) });
 
+/** Checks one siamese method against a reference loss of the sides embedded one at a time, trains it, disposes it. */
+async function checkSiamese<B extends { x: tf.Tensor2D }>(
+  kind: string,
+  encoder: tf.LayersModel,
+  method: SiameseMethod<B>,
+  batches: (epoch: number, rng: Rng) => Generator<B>,
+  reference: (sides: tf.Tensor2D[], batch: B) => tf.Tensor,
+  parts: number,
+): Promise<void> {
+  const before = tf.memory().numTensors;
+  assert.equal(method.name, `siamese, ${kind} loss`);
+  assert.deepEqual(method.trainable, [encoder]);
+  assert.equal(method.margin, 1);
+  const batch = batches(0, createRng(5)).next().value as B;
+  const b = batch.x.shape[0] / parts;
+  const [got, want] = tf.tidy(() => {
+    const sides = Array.from({ length: parts }, (_, i) => encoder.apply(batch.x.slice([b * i, 0], [b, 4])) as tf.Tensor2D);
+    return [method.loss(batch, ctxOf(0)) as tf.Tensor, reference(sides, batch)];
+  });
+  assert.ok(Math.abs(got.dataSync()[0] - want.dataSync()[0]) < 1e-6, `${kind}: ${got.dataSync()[0]} vs ${want.dataSync()[0]}`);
+  assert.equal(method.itemsPerBatch!(batch), parts * 16);
+  tf.dispose([got, want, ...(Object.values(batch) as tf.Tensor[])]);
+  const optimizer = tf.train.adam(0.02);
+  const history = await train({ ...method, optimizer, batches, steps: 80, seed: 3, progress: false });
+  optimizer.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const first = mean(history.loss.slice(0, 10)), last = mean(history.loss.slice(-10));
+  assert.ok(last < first / 2, `${kind}: loss ${first} -> ${last}`);
+  method.dispose();
+  assert.equal(tf.memory().numTensors, before, `${kind}: the encoder was passed in, dispose frees nothing`);
+  const odd = { x: tf.zeros([5, 4]), same: tf.ones([2]) } as unknown as B;
+  const where = kind === "contrastive" ? "SiameseContrastive" : "SiameseTriplet";
+  assert.throws(() => tf.tidy(() => method.loss(odd, ctxOf(0)) as tf.Tensor), new RegExp(`${where}\\.loss: batch\\.x must have shape \\[${parts} \\* B, \\.\\.\\.\\] with B >= 1, got \\[5, 4\\]`));
+  tf.dispose(Object.values(odd) as tf.Tensor[]);
+}
+
 test("createSiameseContrastive and createSiameseTriplet: losses of the split embeddings; they train through training.train; dispose keeps the encoder", async () => {
   await tf.setBackend("cpu");
   const set = clusteredSet(60, 1);
-  for (const kind of ["contrastive", "triplet"] as const) {
-    const encoder = mlpHead({ inputDim: 4, hidden: [8], outputDim: 2, seed: 2, name: `siamese_${kind}` });
-    const before = tf.memory().numTensors;
-    const method = kind === "contrastive" ? createSiameseContrastive({ encoder, margin: 1 }) : createSiameseTriplet({ encoder, margin: 1 });
-    assert.equal(method.name, `siamese, ${kind} loss`);
-    assert.deepEqual(method.trainable, [encoder]);
-    assert.equal(method.margin, 1);
-    const batches = (kind === "contrastive" ? pairBatches(set, { batchSize: 16 }) : tripletBatches(set, { batchSize: 16 })) as (e: number, r: ReturnType<typeof createRng>) => Generator<{ x: tf.Tensor2D; same?: tf.Tensor1D }>;
-    const batch = batches(0, createRng(5)).next().value!;
-    const [got, want] = tf.tidy(() => {
-      const loss = (method.loss as (b: typeof batch, c: StepContext) => tf.Tensor)(batch, ctxOf(0));
-      // The reference embeds each side on its own.
-      const parts = kind === "contrastive" ? 2 : 3;
-      const z = Array.from({ length: parts }, (_, i) => encoder.apply(batch.x.slice([16 * i, 0], [16, 4])) as tf.Tensor2D);
-      const reference = kind === "contrastive" ? contrastiveLoss(z[0], z[1], batch.same!, { margin: 1 }) : tripletLoss(z[0], z[1], z[2], { margin: 1 });
-      return [loss, reference];
-    });
-    assert.ok(Math.abs(got.dataSync()[0] - want.dataSync()[0]) < 1e-6, `${kind}: ${got.dataSync()[0]} vs ${want.dataSync()[0]}`);
-    assert.equal((method.itemsPerBatch as (b: typeof batch) => number)(batch), kind === "contrastive" ? 32 : 48);
-    tf.dispose([got, want, batch.x, ...(batch.same ? [batch.same] : [])]);
-    const optimizer = tf.train.adam(0.02);
-    const history = await train({ ...(method as never as { loss: (b: typeof batch) => tf.Tensor; trainable: tf.LayersModel[] }), optimizer, batches, steps: 80, seed: 3, progress: false });
-    optimizer.dispose();
-    assert.equal(tf.memory().numTensors, before);
-    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-    const first = mean(history.loss.slice(0, 10)), last = mean(history.loss.slice(-10));
-    assert.ok(last < first / 2, `${kind}: loss ${first} -> ${last}`);
-    method.dispose();
-    assert.equal(tf.memory().numTensors, before, `${kind}: the encoder was passed in, dispose frees nothing`);
-    const odd = tf.zeros([5, 4]) as tf.Tensor2D;
-    const name = kind === "contrastive" ? "SiameseContrastive" : "SiameseTriplet";
-    assert.throws(() => tf.tidy(() => (method.loss as (b: { x: tf.Tensor2D; same?: tf.Tensor1D }, c: StepContext) => tf.Tensor)({ x: odd, same: tf.ones([2]) as tf.Tensor1D }, ctxOf(0))), new RegExp(`${name}.loss: batch.x must have shape \\[${kind === "contrastive" ? 2 : 3} \\* B, ...\\] with B >= 1, got \\[5, 4\\]`));
-    odd.dispose();
-    encoder.dispose();
-  }
+  const contrastiveEncoder = mlpHead({ inputDim: 4, hidden: [8], outputDim: 2, seed: 2, name: "siamese_contrastive" });
+  await checkSiamese("contrastive", contrastiveEncoder, createSiameseContrastive({ encoder: contrastiveEncoder, margin: 1 }),
+    pairBatches(set, { batchSize: 16 }), ([z1, z2], batch) => contrastiveLoss(z1, z2, batch.same, { margin: 1 }), 2);
+  const tripletEncoder = mlpHead({ inputDim: 4, hidden: [8], outputDim: 2, seed: 2, name: "siamese_triplet" });
+  await checkSiamese("triplet", tripletEncoder, createSiameseTriplet({ encoder: tripletEncoder, margin: 1 }),
+    tripletBatches(set, { batchSize: 16 }), ([a, p, n]) => tripletLoss(a, p, n, { margin: 1 }), 3);
+  contrastiveEncoder.dispose();
+  tripletEncoder.dispose();
   assert.throws(() => createSiameseContrastive({ encoder: {} as tf.LayersModel }), /createSiameseContrastive: options.encoder must be a tf.LayersModel, got object/);
   const encoder = mlpHead({ inputDim: 4, hidden: [], outputDim: 2, seed: 1 });
   assert.throws(() => createSiameseTriplet({ encoder, margin: 0 }), /createSiameseTriplet: options.margin must be a finite number > 0, got 0/);

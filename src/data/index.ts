@@ -48,3 +48,5 @@ export { checkCorpus, cooccurrenceCosine, cooccurrenceCounts, cooccurrenceValue,
 export type { CooccurrenceMatrix, CooccurrenceOptions, EncodeSentencesOptions } from "./cooccurrence";
 export { WORDNET_POS, loadWordNetSynsets, parseWordNetData, synonymPairs, wordNetDictDir } from "./wordnet";
 export type { Synset, SynonymPairOptions, WordNetOptions, WordNetPos } from "./wordnet";
+export { flatImageBatches, gatherFlatImages, pairBatches, tripletBatches } from "./image_batches";
+export type { FlatImageBatchesOptions, PairBatch, PairBatchesOptions, TripletBatch } from "./image_batches";

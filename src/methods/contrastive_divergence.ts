@@ -22,6 +22,7 @@ import { tf } from "../backend/tf";
 import { gibbsChain, Rbm } from "../models/rbm";
 import { stopGradient } from "../losses/ops/stop_gradient";
 import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import type { Method } from "./method";
 
 /** Options of {@link contrastiveDivergenceLoss}. */
 export interface ContrastiveDivergenceOptions {
@@ -57,4 +58,54 @@ export function contrastiveDivergenceLoss(rbm: Rbm, v: tf.Tensor2D, options: Con
     const negative = stopGradient(chain.visible);
     return tf.sub(tf.mean(rbm.freeEnergy(v)), tf.mean(rbm.freeEnergy(negative))) as tf.Scalar;
   });
+}
+
+/** Options of {@link createContrastiveDivergence}. */
+export interface ContrastiveDivergenceMethodOptions {
+  /** The RBM to train (from `models.createRbm`); it stays the caller's. */
+  rbm: Rbm;
+  /** Gibbs steps k; default 1 (CD-1). */
+  k?: number;
+}
+
+/** CD-k as a {@link Method}: batches are binary images `[batch, V]`. */
+export interface ContrastiveDivergenceMethod extends Method<tf.Tensor2D> {
+  /** The RBM being trained. */
+  readonly rbm: Rbm;
+  /** Gibbs steps per update. */
+  readonly k: number;
+}
+
+/**
+ * Contrastive divergence CD-k (Hinton 2002) for `training.train`: the loss of
+ * a batch is {@link contrastiveDivergenceLoss} with the step's seed, the
+ * trainable variables are the RBM's. `dispose()` frees nothing: the RBM was
+ * passed in and is kept for sampling and probing.
+ *
+ * Shapes: batches `[batch, V]` in {0, 1} -> scalar loss `[]`.
+ *
+ * @example
+ * const rbm = models.createRbm({ visibleUnits: 784, hiddenUnits: 128, seed: 1 });
+ * const cd = methods.createContrastiveDivergence({ rbm, k: 1 });
+ * await training.train({ ...cd, optimizer: tf.train.momentum(0.1, 0.5), batches: data.flatImageBatches(train, { batchSize: 100 }), epochs: 6 });
+ */
+export function createContrastiveDivergence(options: ContrastiveDivergenceMethodOptions): ContrastiveDivergenceMethod {
+  const fn = "createContrastiveDivergence";
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {rbm, k?}, got ${options}`);
+  const { rbm } = options;
+  if (rbm == null || typeof rbm.freeEnergy !== "function" || !Array.isArray(rbm.trainable)) {
+    throw new Error(`${fn}: options.rbm must be an RBM from models.createRbm, got ${rbm === null ? "null" : typeof rbm}`);
+  }
+  const k = options.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: options.k must be a positive integer, got ${k}`);
+  return {
+    name: `CD-${k}`,
+    rbm,
+    k,
+    trainable: rbm.trainable,
+    loss: (v, ctx) => contrastiveDivergenceLoss(rbm, v, { k, seed: ctx.seed }),
+    dispose() {
+      // The RBM is the caller's; CD-k creates nothing of its own.
+    },
+  };
 }

@@ -14,10 +14,11 @@
  * logits (softplus form) so it stays finite when z reaches 0 or 1.
  */
 import { tf } from "../backend/tf";
-import { Corruption } from "../augment/corruption";
-import { Autoencoder } from "../models/autoencoder";
 import { bernoulliNll } from "../models/made";
 import { checkInteger, checkMatrix } from "../validation/arguments";
+import { Corruption, maskingNoise } from "../augment/corruption";
+import { Autoencoder } from "../models/autoencoder";
+import type { Method } from "./method";
 
 /**
  * Binary cross-entropy of targets `x` in [0, 1] under the sigmoid of
@@ -85,4 +86,57 @@ export function denoisingErrors(ae: Autoencoder, x: tf.Tensor2D, corruption: Cor
   const [noisy, denoised] = Array.from(both.dataSync());
   both.dispose();
   return { noisy, denoised };
+}
+
+/** Options of {@link createDenoisingAutoencoder}. */
+export interface DenoisingAutoencoderOptions {
+  /** The autoencoder to train (from `models.createAutoencoder`); it stays the caller's. */
+  autoencoder: Autoencoder;
+  /** The corruption q(x~ | x), e.g. `augment.maskingNoise(0.5)`; default none (the plain autoencoder). */
+  corruption?: Corruption;
+}
+
+/** The (denoising) autoencoder as a {@link Method}: batches are images `[batch, D]` in [0, 1]. */
+export interface DenoisingAutoencoderMethod extends Method<tf.Tensor2D> {
+  /** The autoencoder being trained. */
+  readonly autoencoder: Autoencoder;
+  /** The corruption applied to each batch (strength 0 for the plain autoencoder). */
+  readonly corruption: Corruption;
+}
+
+/**
+ * The denoising autoencoder (Vincent et al. 2008) for `training.train`: the
+ * loss of a batch is {@link denoisingLoss} with the step's seed. Without a
+ * corruption (or with one of strength 0) it is the plain autoencoder.
+ * `dispose()` frees nothing: the autoencoder was passed in and is kept for
+ * its codes and reconstructions.
+ *
+ * Shapes: batches `[batch, D]` -> scalar loss `[]` (nats per image).
+ *
+ * @example
+ * const ae = models.createAutoencoder({ inputDim: 784, seed: 1 });
+ * const dae = methods.createDenoisingAutoencoder({ autoencoder: ae, corruption: augment.maskingNoise(0.5) });
+ * await training.train({ ...dae, optimizer: training.adam(2e-3), batches: data.flatImageBatches(train, { batchSize: 100 }), epochs: 5 });
+ */
+export function createDenoisingAutoencoder(options: DenoisingAutoencoderOptions): DenoisingAutoencoderMethod {
+  const fn = "createDenoisingAutoencoder";
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {autoencoder, corruption?}, got ${options}`);
+  const ae = options.autoencoder;
+  if (ae == null || typeof ae.encode !== "function" || typeof ae.decodeLogits !== "function" || !Array.isArray(ae.trainable)) {
+    throw new Error(`${fn}: options.autoencoder must be an autoencoder from models.createAutoencoder, got ${ae === null ? "null" : typeof ae}`);
+  }
+  const corruption = options.corruption ?? maskingNoise(0);
+  if (typeof corruption.apply !== "function" || !(corruption.strength >= 0)) {
+    throw new Error(`${fn}: options.corruption must be a Corruption (augment.maskingNoise, gaussianNoise, ...), got ${typeof corruption}`);
+  }
+  return {
+    name: corruption.strength === 0 ? "autoencoder" : `DAE, ${corruption.name}`,
+    autoencoder: ae,
+    corruption,
+    trainable: ae.trainable,
+    loss: (x, ctx) => denoisingLoss(ae, x, corruption, ctx.seed),
+    dispose() {
+      // The autoencoder is the caller's; the method creates nothing of its own.
+    },
+  };
 }

@@ -17,9 +17,10 @@ import { tf } from "../backend/tf";
 import type { CooccurrenceMatrix } from "../data/cooccurrence";
 import type { Rng } from "../data/random";
 import { checkInteger, checkPositiveInteger } from "../validation/arguments";
+import type { Method } from "./method";
 
-/** GloVe's parameters. */
-export interface GloveModel {
+/** GloVe's parameters, and GloVe as a {@link Method} that owns and trains them. */
+export interface GloveModel extends Method<GloveBatch> {
   /** `[vocabSize, dim]` word vectors w. */
   readonly words: tf.Variable<tf.Rank.R2>;
   /** `[vocabSize, dim]` context vectors c. */
@@ -30,8 +31,10 @@ export interface GloveModel {
   readonly contextBias: tf.Variable<tf.Rank.R1>;
   readonly vocabSize: number;
   readonly dim: number;
-  /** The four variables, for `training.train`'s `trainable`. */
+  /** The four variables. */
   readonly variables: tf.Variable[];
+  /** The four variables, for `training.train`. */
+  readonly trainable: tf.Variable[];
   /** Frees the four variables. */
   dispose(): void;
 }
@@ -46,12 +49,15 @@ export interface GloveOptions {
 
 /**
  * GloVe's parameters initialised as its C tool does: all uniform in
- * `[-0.5/dim, 0.5/dim)`.
+ * `[-0.5/dim, 0.5/dim)`, with {@link gloveLoss} as the loss for
+ * `training.train`. The method owns the parameters; `dispose()` frees them.
  *
- * Shapes: `words`, `contexts` `[vocabSize, dim]`; biases `[vocabSize]`.
+ * Shapes: `words`, `contexts` `[vocabSize, dim]`; biases `[vocabSize]`;
+ * batches {@link GloveBatch} -> scalar loss `[]`.
  *
  * @example
  * const glove = methods.createGlove({ vocabSize: vocab.size, dim: 64, seed: 0 });
+ * await training.train({ ...glove, optimizer: training.adam(0.01), batches: methods.gloveBatches(counts, { batchSize: 16384 }), steps: 1000 });
  */
 export function createGlove(options: GloveOptions): GloveModel {
   const { vocabSize, dim } = options;
@@ -66,14 +72,16 @@ export function createGlove(options: GloveOptions): GloveModel {
   const wordBias = init([vocabSize], seed + 2) as tf.Variable<tf.Rank.R1>;
   const contextBias = init([vocabSize], seed + 3) as tf.Variable<tf.Rank.R1>;
   const variables = [words, contexts, wordBias, contextBias];
+  const model = { words, contexts, wordBias, contextBias };
   return {
-    words,
-    contexts,
-    wordBias,
-    contextBias,
+    ...model,
     vocabSize,
     dim,
     variables,
+    name: "GloVe",
+    trainable: variables,
+    loss: (batch: GloveBatch) => gloveLoss(model, batch),
+    itemsPerBatch: (batch: GloveBatch) => batch.rows.shape[0],
     dispose() {
       tf.dispose(variables);
     },

@@ -2,10 +2,16 @@
  * Training methods: each supplies the loss (and batches) of one
  * self-supervised method for the shared training loop (`training.train`).
  */
-export { fitDistanceThreshold, pairDistances, verificationAccuracy } from "./siamese";
+export type { Method } from "./method";
+export { createSiameseContrastive, createSiameseTriplet, fitDistanceThreshold, pairDistances, verificationAccuracy } from "./siamese";
+export type { SiameseMethod, SiameseOptions } from "./siamese";
+export { createAutoregressive } from "./autoregressive";
+export type { AutoregressiveMethod, AutoregressiveOptions } from "./autoregressive";
 export {
   cbowBatches,
   cbowLoss,
+  createCbow,
+  createSkipGram,
   createWord2Vec,
   noiseDistribution,
   noiseTable,
@@ -23,15 +29,16 @@ export type {
   SubsampleOptions,
   SubsampleVariant,
   Word2VecBatchOptions,
+  Word2VecMethod,
   Word2VecModel,
   Word2VecOptions,
 } from "./word2vec";
 export { createGlove, gloveBatches, gloveLoss, gloveVectors, gloveWeight } from "./glove";
 export type { GloveBatch, GloveBatchOptions, GloveModel, GloveOptions } from "./glove";
-export { contrastiveDivergenceLoss } from "./contrastive_divergence";
-export type { ContrastiveDivergenceOptions } from "./contrastive_divergence";
-export { bernoulliCrossEntropy, denoisingErrors, denoisingLoss } from "./denoising_autoencoder";
-export type { DenoisingErrors } from "./denoising_autoencoder";
+export { contrastiveDivergenceLoss, createContrastiveDivergence } from "./contrastive_divergence";
+export type { ContrastiveDivergenceMethod, ContrastiveDivergenceMethodOptions, ContrastiveDivergenceOptions } from "./contrastive_divergence";
+export { bernoulliCrossEntropy, createDenoisingAutoencoder, denoisingErrors, denoisingLoss } from "./denoising_autoencoder";
+export type { DenoisingAutoencoderMethod, DenoisingAutoencoderOptions, DenoisingErrors } from "./denoising_autoencoder";
 export { sinkhorn } from "./sinkhorn";
 export type { SinkhornOptions } from "./sinkhorn";
 export { createSupCon } from "./vision/supcon";

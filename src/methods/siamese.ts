@@ -1,11 +1,121 @@
 /**
- * Verification with a siamese network (Bromley et al. 1994): two inputs go
- * through one encoder, and the pair is declared "same" when the distance
- * between the embeddings is below a threshold. The threshold is fitted on
- * training pairs and then applied unchanged to held-out pairs.
+ * Siamese networks (Bromley et al. 1994): two (or three) inputs go through
+ * one encoder with shared weights. Training pulls same-label pairs together
+ * and pushes others apart, with the contrastive loss (Chopra, Hadsell & LeCun
+ * 2005) or the triplet loss (Schroff, Kalenichenko & Philbin 2015).
+ * Verification declares a pair "same" when the distance between the
+ * embeddings is below a threshold, fitted on training pairs and then applied
+ * unchanged to held-out pairs.
  */
 import { tf } from "../backend/tf";
+import type { PairBatch, TripletBatch } from "../data/image_batches";
+import { contrastiveLoss } from "../losses/contrastive";
 import { rowSquaredDistances } from "../losses/ops/distances";
+import { tripletLoss } from "../losses/triplet";
+import type { Method } from "./method";
+
+/** Options of {@link createSiameseContrastive} and {@link createSiameseTriplet}. */
+export interface SiameseOptions {
+  /** The shared encoder (e.g. `models.mlpHead`), `[N, D]` -> `[N, dim]`; it stays the caller's. */
+  encoder: tf.LayersModel;
+  /** The margin: epsilon of the contrastive loss (default 1), alpha of the triplet loss (default 0.2). */
+  margin?: number;
+}
+
+/** A siamese net as a {@link Method}, with the encoder it trains. */
+export interface SiameseMethod<B> extends Method<B> {
+  /** The shared encoder. */
+  readonly encoder: tf.LayersModel;
+  /** The loss's margin. */
+  readonly margin: number;
+}
+
+function checkSiameseOptions(fn: string, options: SiameseOptions, defaultMargin: number): { encoder: tf.LayersModel; margin: number } {
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {encoder, margin?}, got ${options}`);
+  const { encoder } = options;
+  if (!(encoder instanceof tf.LayersModel)) {
+    throw new Error(`${fn}: options.encoder must be a tf.LayersModel, got ${encoder === null ? "null" : typeof encoder}`);
+  }
+  const margin = options.margin ?? defaultMargin;
+  if (!(Number.isFinite(margin) && margin > 0)) throw new Error(`${fn}: options.margin must be a finite number > 0, got ${margin}`);
+  return { encoder, margin };
+}
+
+/** The encoder's outputs for `x`, split into `parts` equal blocks of rows. */
+function embedParts(where: string, encoder: tf.LayersModel, x: tf.Tensor2D, parts: number): tf.Tensor2D[] {
+  if (x.rank < 2 || x.shape[0] % parts !== 0 || x.shape[0] === 0) {
+    throw new Error(`${where}: batch.x must have shape [${parts} * B, ...] with B >= 1, got [${x.shape.join(", ")}]`);
+  }
+  // One pass of the shared encoder over all sides, then split.
+  return tf.split(encoder.apply(x, { training: true }) as tf.Tensor2D, parts) as tf.Tensor2D[];
+}
+
+/**
+ * A siamese net trained with the contrastive loss (Chopra, Hadsell & LeCun
+ * 2005) for `training.train`:
+ *
+ *   L = mean_i same_i d_i^2 + (1 - same_i) max(0, margin - d_i)^2,  d_i = |f(x1_i) - f(x2_i)|.
+ *
+ * `dispose()` frees nothing: the encoder was passed in.
+ *
+ * Shapes: batch `x` `[2B, D]` (first sides, then second sides), `same` `[B]` -> scalar loss `[]`.
+ *
+ * @example
+ * const encoder = models.mlpHead({ inputDim: 784, hidden: [256, 128], outputDim: 2, seed: 1 });
+ * const siamese = methods.createSiameseContrastive({ encoder, margin: 1 });
+ * await training.train({ ...siamese, optimizer: training.adam(1e-3), batches: data.pairBatches(mnist.train, { batchSize: 128 }), steps: 600 });
+ */
+export function createSiameseContrastive(options: SiameseOptions): SiameseMethod<PairBatch> {
+  const fn = "createSiameseContrastive";
+  const { encoder, margin } = checkSiameseOptions(fn, options, 1);
+  return {
+    name: "siamese, contrastive loss",
+    encoder,
+    margin,
+    trainable: [encoder],
+    loss(batch) {
+      const [z1, z2] = embedParts("SiameseContrastive.loss", encoder, batch.x, 2);
+      return contrastiveLoss(z1, z2, batch.same, { margin });
+    },
+    itemsPerBatch: (batch) => batch.x.shape[0],
+    dispose() {
+      // The encoder is the caller's; the method creates nothing of its own.
+    },
+  };
+}
+
+/**
+ * A siamese (triplet) net trained with the triplet loss (Schroff,
+ * Kalenichenko & Philbin 2015) for `training.train`:
+ *
+ *   L = mean_i max(0, |f(a_i) - f(p_i)|^2 - |f(a_i) - f(n_i)|^2 + margin).
+ *
+ * `dispose()` frees nothing: the encoder was passed in.
+ *
+ * Shapes: batch `x` `[3B, D]` (anchors, positives, negatives) -> scalar loss `[]`.
+ *
+ * @example
+ * const siamese = methods.createSiameseTriplet({ encoder, margin: 1 });
+ * await training.train({ ...siamese, optimizer: training.adam(1e-3), batches: data.tripletBatches(mnist.train, { batchSize: 128 }), steps: 600 });
+ */
+export function createSiameseTriplet(options: SiameseOptions): SiameseMethod<TripletBatch> {
+  const fn = "createSiameseTriplet";
+  const { encoder, margin } = checkSiameseOptions(fn, options, 0.2);
+  return {
+    name: "siamese, triplet loss",
+    encoder,
+    margin,
+    trainable: [encoder],
+    loss(batch) {
+      const [a, p, n] = embedParts("SiameseTriplet.loss", encoder, batch.x, 3);
+      return tripletLoss(a, p, n, { margin });
+    },
+    itemsPerBatch: (batch) => batch.x.shape[0],
+    dispose() {
+      // The encoder is the caller's; the method creates nothing of its own.
+    },
+  };
+}
 
 /**
  * Euclidean distance between the rows of two embedding matrices.

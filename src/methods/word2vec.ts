@@ -24,6 +24,7 @@ import { tf } from "../backend/tf";
 import { checkCorpus } from "../data/cooccurrence";
 import type { Rng } from "../data/random";
 import { checkInteger, checkPositiveInteger, checkTensor } from "../validation/arguments";
+import type { Method } from "./method";
 
 /** The two embedding tables of word2vec. */
 export interface Word2VecModel {
@@ -56,11 +57,16 @@ export interface Word2VecOptions {
  * const w2v = methods.createWord2Vec({ vocabSize: vocab.size, dim: 64, seed: 0 });
  */
 export function createWord2Vec(options: Word2VecOptions): Word2VecModel {
+  return word2VecTables("createWord2Vec", options);
+}
+
+function word2VecTables(fn: string, options: Word2VecOptions): Word2VecModel {
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {vocabSize, dim, seed?}, got ${options}`);
   const { vocabSize, dim } = options;
   const seed = options.seed ?? 0;
-  checkPositiveInteger("createWord2Vec", "options.vocabSize", vocabSize);
-  checkPositiveInteger("createWord2Vec", "options.dim", dim);
-  checkInteger("createWord2Vec", "options.seed", seed);
+  checkPositiveInteger(fn, "options.vocabSize", vocabSize);
+  checkPositiveInteger(fn, "options.dim", dim);
+  checkInteger(fn, "options.seed", seed);
   const input = tf.tidy(() => tf.variable(tf.randomUniform([vocabSize, dim], -0.5 / dim, 0.5 / dim, "float32", seed) as tf.Tensor2D));
   const output = tf.tidy(() => tf.variable(tf.zeros([vocabSize, dim]) as tf.Tensor2D));
   return {
@@ -73,6 +79,60 @@ export function createWord2Vec(options: Word2VecOptions): Word2VecModel {
       output.dispose();
     },
   };
+}
+
+/** Skip-gram or CBOW as a {@link Method}: the two tables it owns and trains, and its loss. */
+export interface Word2VecMethod<B> extends Word2VecModel, Method<B> {
+  /** Frees both tables. */
+  dispose(): void;
+}
+
+function word2VecMethod<B>(
+  fn: string,
+  name: string,
+  options: Word2VecOptions,
+  loss: (model: Word2VecModel, batch: B) => tf.Scalar,
+  items: (batch: B) => number,
+): Word2VecMethod<B> {
+  const model = word2VecTables(fn, options);
+  return {
+    ...model,
+    name,
+    trainable: [model.input, model.output],
+    loss: (batch: B) => loss(model, batch),
+    itemsPerBatch: items,
+  };
+}
+
+/**
+ * Skip-gram with negative sampling (Mikolov et al. 2013b) for
+ * `training.train`: the tables of {@link createWord2Vec} (same seed, same
+ * initial values) with {@link skipGramLoss} as the loss. The method owns the
+ * tables: keep `input` (the word vectors) before `dispose()`.
+ *
+ * Shapes: `input`, `output` `[vocabSize, dim]`; batches {@link SkipGramBatch} -> scalar loss `[]`.
+ *
+ * @example
+ * const sg = methods.createSkipGram({ vocabSize: vocab.size, dim: 64, seed: 0 });
+ * await training.train({ ...sg, optimizer: training.adam(0.01), batches: methods.skipGramBatches(corpus, { counts: vocab.counts, batchSize: 8192 }), steps: 700 });
+ */
+export function createSkipGram(options: Word2VecOptions): Word2VecMethod<SkipGramBatch> {
+  return word2VecMethod("createSkipGram", "skip-gram", options, skipGramLoss, (b) => b.centers.shape[0]);
+}
+
+/**
+ * CBOW with negative sampling (Mikolov et al. 2013a) for `training.train`:
+ * the tables of {@link createWord2Vec} with {@link cbowLoss} as the loss. The
+ * method owns the tables; `dispose()` frees them.
+ *
+ * Shapes: `input`, `output` `[vocabSize, dim]`; batches {@link CbowBatch} -> scalar loss `[]`.
+ *
+ * @example
+ * const cbow = methods.createCbow({ vocabSize: vocab.size, dim: 64, seed: 0 });
+ * await training.train({ ...cbow, optimizer: training.adam(0.01), batches: methods.cbowBatches(corpus, { counts: vocab.counts, batchSize: 2048 }), steps: 1200 });
+ */
+export function createCbow(options: Word2VecOptions): Word2VecMethod<CbowBatch> {
+  return word2VecMethod("createCbow", "CBOW", options, cbowLoss, (b) => b.targets.shape[0]);
 }
 
 /** Options of {@link noiseDistribution} and {@link noiseTable}. */

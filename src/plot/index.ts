@@ -31,3 +31,5 @@ export { scatterPanels } from "./scatterPanels";
 export type { ScatterPanel, ScatterPanelsOptions } from "./scatterPanels";
 export { viewsGrid } from "./viewsGrid";
 export type { ViewsGridOptions } from "./viewsGrid";
+export { filterGrid, imageRows } from "./imageRows";
+export type { FilterGridOptions, ImageRow, ImageRowsOptions } from "./imageRows";

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { createRbm, Rbm, reconstructionError } from "../../src/models/rbm";
-import { contrastiveDivergenceLoss } from "../../src/methods/contrastive_divergence";
-import { train } from "../../src/training/loop";
+import { contrastiveDivergenceLoss, createContrastiveDivergence } from "../../src/methods/contrastive_divergence";
+import { train, type StepContext } from "../../src/training/loop";
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
@@ -159,5 +159,40 @@ test("bad input is rejected, naming the function and the argument", async () => 
   assert.throws(() => contrastiveDivergenceLoss(rbm, ok, { k: 0, seed: 1 }), /contrastiveDivergenceLoss: k must be a positive integer, got 0/);
   assert.throws(() => contrastiveDivergenceLoss(rbm, ok, { seed: 0.5 }), /contrastiveDivergenceLoss: seed must be an integer, got 0.5/);
   tf.dispose([wrong, ok]);
+  rbm.dispose();
+});
+
+test("createContrastiveDivergence: its loss is contrastiveDivergenceLoss with the step's seed; trains through training.train; dispose keeps the RBM", async () => {
+  await tf.setBackend("cpu");
+  const patterns = [
+    [1, 1, 1, 0, 0, 0, 1, 0],
+    [0, 0, 0, 1, 1, 1, 0, 1],
+  ];
+  const x = tf.tensor2d(Array.from({ length: 32 }, (_, n) => patterns[n % 2]));
+  const rbm = createRbm({ visibleUnits: 8, hiddenUnits: 4, seed: 2, initStd: 0.1 });
+  const cd = createContrastiveDivergence({ rbm, k: 3 });
+  assert.equal(cd.name, "CD-3");
+  assert.equal(cd.rbm, rbm);
+  assert.deepEqual(cd.trainable, rbm.trainable);
+  const ctx: StepContext = { step: 0, epoch: 0, stepInEpoch: 0, seed: 77, rng: createRng(77) };
+  const [got, want] = tf.tidy(() => [cd.loss(x, ctx) as tf.Tensor, contrastiveDivergenceLoss(rbm, x, { k: 3, seed: 77 })]);
+  assert.equal(got.dataSync()[0], want.dataSync()[0]);
+  tf.dispose([got, want]);
+
+  const errorNow = () => { const e = tf.tidy(() => reconstructionError(rbm, x).mean()); const v = e.dataSync()[0]; e.dispose(); return v; };
+  const start = errorNow();
+  const before = tf.memory().numTensors;
+  const optimizer = tf.train.sgd(0.5);
+  await train({ ...cd, optimizer, batches: () => [x.clone() as tf.Tensor2D], steps: 150, seed: 1, progress: false });
+  optimizer.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  const end = errorNow();
+  assert.ok(end < start / 2, `reconstruction error ${start} -> ${end}`);
+  cd.dispose();
+  assert.equal(tf.memory().numTensors, before, "the RBM was passed in: dispose frees nothing");
+  assert.ok(!rbm.weights.isDisposed);
+  assert.throws(() => createContrastiveDivergence({ rbm, k: 0 }), /createContrastiveDivergence: options.k must be a positive integer, got 0/);
+  assert.throws(() => createContrastiveDivergence({ rbm: undefined as unknown as Rbm }), /createContrastiveDivergence: options.rbm must be an RBM from models.createRbm, got undefined/);
+  x.dispose();
   rbm.dispose();
 });

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { gaussianNoise, maskingNoise } from "../../src/augment/corruption";
-import { createAutoencoder } from "../../src/models/autoencoder";
-import { bernoulliCrossEntropy, denoisingErrors, denoisingLoss } from "../../src/methods/denoising_autoencoder";
-import { train } from "../../src/training/loop";
+import { Autoencoder, createAutoencoder } from "../../src/models/autoencoder";
+import { bernoulliCrossEntropy, createDenoisingAutoencoder, denoisingErrors, denoisingLoss } from "../../src/methods/denoising_autoencoder";
+import { train, type StepContext } from "../../src/training/loop";
 
 function randomRows(rows: number, d: number, seed: number): number[][] {
   const rng = createRng(seed);
@@ -150,5 +150,46 @@ test("bad input is rejected, naming the function and the argument", async () => 
   assert.throws(() => bernoulliCrossEntropy(ok, wrong), /bernoulliCrossEntropy: logits must be a float32 tensor of shape \[2,4\], got a tensor of shape \[2,5\]/);
   assert.throws(() => denoisingErrors(ae, wrong, maskingNoise(0.1), 1), /denoisingErrors: x must be a float32 tensor of shape \[n,4\], got a tensor of shape \[2,5\]/);
   tf.dispose([wrong, ok]);
+  ae.dispose();
+});
+
+test("createDenoisingAutoencoder: its loss is denoisingLoss with the step's seed, plain without a corruption; trains through training.train", async () => {
+  await tf.setBackend("cpu");
+  const ae = createAutoencoder({ inputDim: 6, hiddenUnits: 5, codeDim: 3, seed: 4 });
+  const x = tf.tensor2d(randomRows(16, 6, 9));
+  const ctx: StepContext = { step: 0, epoch: 0, stepInEpoch: 0, seed: 21, rng: createRng(21) };
+  const dae = createDenoisingAutoencoder({ autoencoder: ae, corruption: gaussianNoise(0.3) });
+  const plain = createDenoisingAutoencoder({ autoencoder: ae });
+  assert.equal(dae.name, "DAE, Gaussian 0.3");
+  assert.equal(plain.name, "autoencoder");
+  assert.equal(plain.corruption.strength, 0);
+  assert.deepEqual(dae.trainable, ae.trainable);
+  const [got, want, gotPlain, wantPlain] = tf.tidy(() => [
+    dae.loss(x, ctx) as tf.Tensor,
+    denoisingLoss(ae, x, gaussianNoise(0.3), 21),
+    plain.loss(x, ctx) as tf.Tensor,
+    // The plain autoencoder: the cross-entropy of the clean input's own reconstruction.
+    tf.mean(bernoulliCrossEntropy(x, ae.decodeLogits(ae.encode(x)))),
+  ]);
+  assert.equal(got.dataSync()[0], want.dataSync()[0]);
+  assert.ok(Math.abs(gotPlain.dataSync()[0] - wantPlain.dataSync()[0]) < 1e-6);
+  tf.dispose([got, want, gotPlain, wantPlain]);
+
+  const lossNow = () => { const l = tf.tidy(() => plain.loss(x, ctx) as tf.Tensor); const v = l.dataSync()[0]; l.dispose(); return v; };
+  const start = lossNow();
+  const before = tf.memory().numTensors;
+  const optimizer = tf.train.adam(0.02);
+  const history = await train({ ...dae, optimizer, batches: () => [x.clone() as tf.Tensor2D], steps: 60, seed: 1, progress: false });
+  optimizer.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(history.steps, 60);
+  const end = lossNow();
+  assert.ok(end < start, `clean loss ${start} -> ${end}`);
+  dae.dispose();
+  plain.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  assert.ok(!ae.weights[0].isDisposed, "the autoencoder was passed in: dispose keeps it");
+  assert.throws(() => createDenoisingAutoencoder({ autoencoder: {} as Autoencoder }), /createDenoisingAutoencoder: options.autoencoder must be an autoencoder from models.createAutoencoder, got object/);
+  x.dispose();
   ae.dispose();
 });

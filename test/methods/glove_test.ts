@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { cooccurrenceCounts, cooccurrenceValue } from "../../src/data/cooccurrence";
 import { createRng } from "../../src/data/random";
+import { train, type StepContext } from "../../src/training/loop";
 import { createGlove, gloveBatches, gloveLoss, gloveVectors, gloveWeight } from "../../src/methods/glove";
 
 test("gloveWeight: hand values", () => {
@@ -98,4 +99,28 @@ test("glove: bad inputs are rejected naming the argument", async () => {
   assert.throws(() => gloveLoss(model, { rows, cols: rows, logCounts: short, weights: short }), /gloveLoss: batch.logCounts must have shape \[2\], got \[1\]/);
   tf.dispose([rows, short]);
   model.dispose();
+});
+
+test("createGlove is a Method: its loss is gloveLoss, it trains through training.train, dispose frees its four variables", async () => {
+  await tf.setBackend("cpu");
+  const corpus = [Int32Array.from([1, 2, 3, 1, 4, 2, 2, 3]), Int32Array.from([2, 2, 4, 0, 1, 3])];
+  const matrix = cooccurrenceCounts(corpus, { vocabSize: 5, window: 2 });
+  const before = tf.memory().numTensors;
+  const glove = createGlove({ vocabSize: 5, dim: 3, seed: 1 });
+  assert.equal(glove.name, "GloVe");
+  assert.deepEqual(glove.trainable, glove.variables);
+  const batches = gloveBatches(matrix, { batchSize: 8, xMax: 2 });
+  const batch = batches(0, createRng(3)).next().value!;
+  const ctx: StepContext = { step: 0, epoch: 0, stepInEpoch: 0, seed: 0, rng: createRng(0) };
+  const [got, want] = tf.tidy(() => [glove.loss(batch, ctx) as tf.Tensor, gloveLoss(glove, batch)]);
+  assert.equal(got.dataSync()[0], want.dataSync()[0]);
+  assert.equal(glove.itemsPerBatch!(batch), batch.rows.shape[0]);
+  tf.dispose([got, want, ...(Object.values(batch) as tf.Tensor[])]);
+  const optimizer = tf.train.adam(0.1);
+  const history = await train({ ...glove, optimizer, batches, steps: 60, seed: 1, progress: false });
+  optimizer.dispose();
+  const first = history.loss[0], last = history.loss[history.loss.length - 1];
+  assert.ok(last < first / 4, `loss ${first} -> ${last}`);
+  glove.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -2,9 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
+import { train } from "../../src/training/loop";
 import {
   cbowBatches,
   cbowLoss,
+  createCbow,
+  createSkipGram,
   createWord2Vec,
   noiseDistribution,
   noiseTable,
@@ -13,6 +16,8 @@ import {
   skipGramPairs,
   subsampleCorpus,
   subsampleKeepProbabilities,
+  type Word2VecMethod,
+  type Word2VecModel,
 } from "../../src/methods/word2vec";
 
 const logSig = (x: number) => -Math.log1p(Math.exp(-x));
@@ -237,4 +242,51 @@ test("word2vec: bad inputs are rejected naming the argument", async () => {
   assert.throws(() => noiseDistribution([5, 0], { exclude: [0] }), /noiseDistribution: counts must have a positive entry/);
   tf.dispose([centers, targets, fl, t2]);
   m.dispose();
+});
+
+/** Checks one word2vec method against its lower-level loss, then trains it and disposes it. */
+async function checkWord2VecMethod<B extends object>(
+  name: string,
+  create: (o: { vocabSize: number; dim: number; seed: number }) => Word2VecMethod<B>,
+  lossOf: (m: Word2VecModel, b: B) => tf.Scalar,
+  batches: (epoch: number, rng: ReturnType<typeof createRng>) => Generator<B>,
+): Promise<void> {
+  const before = tf.memory().numTensors;
+  const method = create({ vocabSize: 9, dim: 6, seed: 3 });
+  const reference = createWord2Vec({ vocabSize: 9, dim: 6, seed: 3 });
+  assert.equal(method.name, name);
+  assert.deepEqual(Array.from(method.input.dataSync()), Array.from(reference.input.dataSync()));
+  assert.deepEqual(method.trainable, [method.input, method.output]);
+  const batch = batches(0, createRng(1)).next().value as B;
+  const ctx = { step: 0, epoch: 0, stepInEpoch: 0, seed: 0, rng: createRng(0) };
+  const [got, want] = tf.tidy(() => [method.loss(batch, ctx) as tf.Tensor, lossOf(reference, batch)]);
+  assert.equal(got.dataSync()[0], want.dataSync()[0]);
+  // Output vectors start at zero: every score is 0, the loss (1 + K) log 2.
+  assert.ok(Math.abs(got.dataSync()[0] - 4 * Math.log(2)) < 1e-5);
+  assert.equal(method.itemsPerBatch!(batch), 64);
+  tf.dispose([got, want, ...(Object.values(batch) as tf.Tensor[])]);
+  reference.dispose();
+  const optimizer = tf.train.adam(0.05);
+  const history = await train({ ...method, optimizer, batches, steps: 40, seed: 2, progress: false });
+  optimizer.dispose();
+  const first = history.loss[0], last = history.loss[history.loss.length - 1];
+  assert.ok(last < first - 0.5, `${name}: loss ${first} -> ${last}`);
+  method.dispose();
+  assert.equal(tf.memory().numTensors, before, `${name}: dispose frees both tables`);
+}
+
+test("createSkipGram and createCbow: the tables of createWord2Vec, the loss of skipGramLoss / cbowLoss; they train through training.train and dispose frees the tables", async () => {
+  await tf.setBackend("cpu");
+  // Two "topics" whose words only meet each other: a corpus with something to learn.
+  const rng = createRng(8);
+  const corpus = Array.from({ length: 40 }, (_, s) =>
+    Int32Array.from({ length: 8 }, () => (s % 2 === 0 ? 1 + rng.int(4) : 5 + rng.int(4))),
+  );
+  const counts = new Array<number>(9).fill(0);
+  corpus.forEach((sentence) => sentence.forEach((w) => counts[w]++));
+  const options = { counts, batchSize: 64, window: 2, negatives: 3, subsample: 0 };
+  await checkWord2VecMethod("skip-gram", createSkipGram, skipGramLoss, skipGramBatches(corpus, options));
+  await checkWord2VecMethod("CBOW", createCbow, cbowLoss, cbowBatches(corpus, options));
+  assert.throws(() => createSkipGram({ vocabSize: 5, dim: 0 }), /createSkipGram: options.dim must be a positive integer, got 0/);
+  assert.throws(() => createCbow({ vocabSize: 5, dim: 2, seed: 0.5 }), /createCbow: options.seed must be an integer, got 0.5/);
 });

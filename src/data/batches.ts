@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { checkImageSet, ImageSet } from "./mnist";
-import { createRng } from "./random";
+import { createRng, fmix32 } from "./random";
 import { checkInteger, checkIntegerInRange, checkNonNegativeInteger, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link batches}. */
@@ -19,15 +19,6 @@ export interface BatchOptions {
   dropLast?: boolean;
 }
 
-/** murmur3's 32-bit finaliser: spreads nearby integers (epochs 0, 1, 2) far apart. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 function checkSeedEpoch(caller: string, seed: number, epoch: number): void {
   checkInteger(caller, "seed", seed);

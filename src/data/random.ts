@@ -80,3 +80,13 @@ export function createRng(seed: number): Rng {
     fork: () => Math.floor(next() * 2147483647),
   };
 }
+
+/** murmur3's 32-bit finaliser: an avalanching bijection of uint32 that spreads nearby integers (epochs 0, 1, 2) far apart. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -20,8 +20,32 @@ export interface LabelledSplit {
   y: Labels;
 }
 
+/** How frozen features are judged: shared by `evaluateRepresentation` and `representationDiagnostics`. */
+export interface FrozenEvaluationOptions {
+  /** Linear probe recipe (defaults: see `linearProbe`). */
+  probe?: LinearProbeOptions;
+  /** kNN options (defaults: k = 20, cosine, majority vote). */
+  knn?: KnnOptions;
+  /** Batch size of feature extraction; default 256. */
+  batchSize?: number;
+  /**
+   * Few-label budgets (labelled examples per class, or "all"): when given,
+   * every result also gets `fewLabels`, `labelEfficiency` on the features
+   * already extracted, with the same probe and kNN options.
+   */
+  labelsPerClass?: LabelBudget[];
+  /** Seeded draws per budget of `labelsPerClass`; default 5. */
+  labelDraws?: number;
+  /**
+   * Seed of the draws; default 0: every representation, and every call with
+   * this seed, uses the same labelled examples (separate from any views'
+   * seed, so the views can change while the labelled examples stay).
+   */
+  labelSeed?: number;
+}
+
 /** Options of {@link evaluateRepresentation}. */
-export interface EvaluateRepresentationOptions {
+export interface EvaluateRepresentationOptions extends FrozenEvaluationOptions {
   /** The trained encoder: a model or a function `[batch, ...] -> [batch, dim]`. */
   encoder: FeatureExtractor;
   /** Row name of the encoder; default "encoder". */
@@ -38,22 +62,6 @@ export interface EvaluateRepresentationOptions {
   train: LabelledSplit;
   /** Split they are scored on. */
   test: LabelledSplit;
-  /** Linear probe recipe (defaults: see `linearProbe`). */
-  probe?: LinearProbeOptions;
-  /** kNN options (defaults: k = 20, cosine, majority vote). */
-  knn?: KnnOptions;
-  /** Batch size of feature extraction; default 256. */
-  batchSize?: number;
-  /**
-   * Few-label budgets (labelled examples per class, or "all"): when given,
-   * every row also gets `fewLabels`, `labelEfficiency` on that row's
-   * features with the same probe and kNN options.
-   */
-  labelsPerClass?: LabelBudget[];
-  /** Seeded draws per budget of `labelsPerClass`; default 5. */
-  labelDraws?: number;
-  /** Seed of the draws; default 0: every row, and every call with this seed, uses the same labelled examples. */
-  labelSeed?: number;
 }
 
 /** One row of the comparison table. */

@@ -8,7 +8,7 @@
 import { tf } from "../backend/tf";
 import type { TwoViewAugment } from "../augment/augmentation";
 import { alignmentUniformity } from "./alignment_uniformity";
-import { checkFewLabelOptions, type LabelledSplit } from "./baselines";
+import { checkFewLabelOptions, type FrozenEvaluationOptions, type LabelledSplit } from "./baselines";
 import { extractFeatures, FeatureExtractor } from "./features";
 import { knnClassify, KnnOptions } from "./knn";
 import { LabelBudget, labelEfficiency, LabelEfficiencyPoint } from "./label_efficiency";
@@ -16,7 +16,7 @@ import { linearProbe, LinearProbeOptions } from "./linear_probe";
 import { featureSpectrum } from "./spectrum";
 
 /** Options of {@link representationDiagnostics}. */
-export interface RepresentationDiagnosticsOptions {
+export interface RepresentationDiagnosticsOptions extends FrozenEvaluationOptions {
   /** The frozen encoder `[n, ...inputShape] -> [n, dim]` (a model runs in inference mode). */
   encoder: FeatureExtractor;
   /** Split the probe and kNN are fitted on. */
@@ -27,22 +27,6 @@ export interface RepresentationDiagnosticsOptions {
   views: TwoViewAugment;
   /** Seed of the views; default 0 (the same views for every encoder compared). */
   seed?: number;
-  /** Linear probe recipe (defaults: see `linearProbe`). */
-  probe?: LinearProbeOptions;
-  /** kNN options (defaults: k = 20, cosine, majority vote). */
-  knn?: KnnOptions;
-  /** Batch size of feature extraction; default 256. */
-  batchSize?: number;
-  /**
-   * Few-label budgets (labelled examples per class, or "all"): when given,
-   * the result also has `fewLabels`, `labelEfficiency` on the same features
-   * with the same probe and kNN options.
-   */
-  labelsPerClass?: LabelBudget[];
-  /** Seeded draws per budget of `labelsPerClass`; default 5. */
-  labelDraws?: number;
-  /** Seed of the draws; default 0 (not `seed`, so the views can change while the labelled examples stay the same). */
-  labelSeed?: number;
 }
 
 /** What {@link representationDiagnostics} returns: numbers, no tensors. */

@@ -9,7 +9,7 @@ export type { LinearProbeOptions, LinearProbeRecipe, LinearProbeResult } from ".
 export { knnClassify, knnPredict } from "./knn";
 export type { KnnOptions, KnnResult } from "./knn";
 export { evaluateRepresentation } from "./baselines";
-export type { EvaluateRepresentationOptions, EvaluationRow, LabelledSplit } from "./baselines";
+export type { EvaluateRepresentationOptions, EvaluationRow, FrozenEvaluationOptions, LabelledSplit } from "./baselines";
 export { readLabels, scorePredictions } from "./labels";
 export type { Labels } from "./labels";
 export { recallAtK } from "./retrieval";

@@ -21,7 +21,7 @@
 import { tf } from "../backend/tf";
 import { gibbsChain, Rbm } from "../models/rbm";
 import { stopGradient } from "../losses/ops/stop_gradient";
-import { checkInteger, checkMatrix, checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkOptions, checkPositiveInteger } from "../validation/arguments";
 import type { Method } from "./method";
 
 /** Options of {@link contrastiveDivergenceLoss}. */
@@ -91,13 +91,13 @@ export interface ContrastiveDivergenceMethod extends Method<tf.Tensor2D> {
  */
 export function createContrastiveDivergence(options: ContrastiveDivergenceMethodOptions): ContrastiveDivergenceMethod {
   const fn = "createContrastiveDivergence";
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {rbm, k?}, got ${options}`);
+  checkOptions(fn, options, "{rbm, k?}");
   const { rbm } = options;
   if (rbm == null || typeof rbm.freeEnergy !== "function" || !Array.isArray(rbm.trainable)) {
     throw new Error(`${fn}: options.rbm must be an RBM from models.createRbm, got ${rbm === null ? "null" : typeof rbm}`);
   }
   const k = options.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: options.k must be a positive integer, got ${k}`);
+  checkPositiveInteger(fn, "options.k", k);
   return {
     name: `CD-${k}`,
     rbm,

@@ -15,7 +15,7 @@
  */
 import { tf } from "../backend/tf";
 import { bernoulliNll } from "../models/made";
-import { checkInteger, checkMatrix } from "../validation/arguments";
+import { checkInteger, checkMatrix, checkOptions } from "../validation/arguments";
 import { Corruption, maskingNoise } from "../augment/corruption";
 import { Autoencoder } from "../models/autoencoder";
 import type { Method } from "./method";
@@ -120,7 +120,7 @@ export interface DenoisingAutoencoderMethod extends Method<tf.Tensor2D> {
  */
 export function createDenoisingAutoencoder(options: DenoisingAutoencoderOptions): DenoisingAutoencoderMethod {
   const fn = "createDenoisingAutoencoder";
-  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object {autoencoder, corruption?}, got ${options}`);
+  checkOptions(fn, options, "{autoencoder, corruption?}");
   const ae = options.autoencoder;
   if (ae == null || typeof ae.encode !== "function" || typeof ae.decodeLogits !== "function" || !Array.isArray(ae.trainable)) {
     throw new Error(`${fn}: options.autoencoder must be an autoencoder from models.createAutoencoder, got ${ae === null ? "null" : typeof ae}`);

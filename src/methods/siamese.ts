@@ -66,22 +66,11 @@ function embedParts(where: string, encoder: tf.LayersModel, x: tf.Tensor2D, part
  * await training.train({ ...siamese, optimizer: training.adam(1e-3), batches: data.pairBatches(mnist.train, { batchSize: 128 }), steps: 600 });
  */
 export function createSiameseContrastive(options: SiameseOptions): SiameseMethod<PairBatch> {
-  const fn = "createSiameseContrastive";
-  const { encoder, margin } = checkSiameseOptions(fn, options, 1);
-  return {
-    name: "siamese, contrastive loss",
-    encoder,
-    margin,
-    trainable: [encoder],
-    loss(batch) {
-      const [z1, z2] = embedParts("SiameseContrastive.loss", encoder, batch.x, 2);
-      return contrastiveLoss(z1, z2, batch.same, { margin });
-    },
-    itemsPerBatch: (batch) => batch.x.shape[0],
-    dispose() {
-      // The encoder is the caller's; the method creates nothing of its own.
-    },
-  };
+  const { encoder, margin } = checkSiameseOptions("createSiameseContrastive", options, 1);
+  return siameseMethod("siamese, contrastive loss", encoder, margin, (batch: PairBatch) => {
+    const [z1, z2] = embedParts("SiameseContrastive.loss", encoder, batch.x, 2);
+    return contrastiveLoss(z1, z2, batch.same, { margin });
+  });
 }
 
 /**
@@ -99,22 +88,11 @@ export function createSiameseContrastive(options: SiameseOptions): SiameseMethod
  * await training.train({ ...siamese, optimizer: training.adam(1e-3), batches: data.tripletBatches(mnist.train, { batchSize: 128 }), steps: 600 });
  */
 export function createSiameseTriplet(options: SiameseOptions): SiameseMethod<TripletBatch> {
-  const fn = "createSiameseTriplet";
-  const { encoder, margin } = checkSiameseOptions(fn, options, 0.2);
-  return {
-    name: "siamese, triplet loss",
-    encoder,
-    margin,
-    trainable: [encoder],
-    loss(batch) {
-      const [a, p, n] = embedParts("SiameseTriplet.loss", encoder, batch.x, 3);
-      return tripletLoss(a, p, n, { margin });
-    },
-    itemsPerBatch: (batch) => batch.x.shape[0],
-    dispose() {
-      // The encoder is the caller's; the method creates nothing of its own.
-    },
-  };
+  const { encoder, margin } = checkSiameseOptions("createSiameseTriplet", options, 0.2);
+  return siameseMethod("siamese, triplet loss", encoder, margin, (batch: TripletBatch) => {
+    const [a, p, n] = embedParts("SiameseTriplet.loss", encoder, batch.x, 3);
+    return tripletLoss(a, p, n, { margin });
+  });
 }
 
 /**
@@ -199,4 +177,24 @@ export function fitDistanceThreshold(
     }
   }
   return { threshold, accuracy: best / n };
+}
+
+/** The parts both siamese methods share: one encoder, trained as is; items are the rows of `x`. */
+function siameseMethod<B extends { x: tf.Tensor2D }>(
+  name: string,
+  encoder: tf.LayersModel,
+  margin: number,
+  loss: (batch: B) => tf.Tensor,
+): SiameseMethod<B> {
+  return {
+    name,
+    encoder,
+    margin,
+    trainable: [encoder],
+    loss,
+    itemsPerBatch: (batch) => batch.x.shape[0],
+    dispose() {
+      // The encoder is the caller's; the method creates nothing of its own.
+    },
+  };
 }

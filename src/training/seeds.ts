@@ -4,16 +4,8 @@
  * advanced as the run goes: a run resumed at step k draws what an
  * uninterrupted one would, whatever was drawn before.
  */
+import { fmix32 } from "../data/random";
 
-/** murmur3's 32-bit finaliser: an avalanching bijection of uint32. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A seed in [0, 2^31) hashed from integers (murmur3's finaliser), so that

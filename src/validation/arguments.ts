@@ -92,6 +92,18 @@ export function checkNonNegativeInteger(fn: string, arg: string, value: unknown)
   if (!Number.isInteger(value) || (value as number) < 0) fail(fn, arg, "a non-negative integer", describe(value));
 }
 
+/**
+ * Checks that `options` is an object; `fields` says what it should hold, for
+ * the message (`{rbm, k?}`).
+ *
+ * @example
+ * checkOptions("createContrastiveDivergence", undefined, "{rbm, k?}");
+ * // Error: createContrastiveDivergence: options must be an object {rbm, k?}, got undefined
+ */
+export function checkOptions(fn: string, options: unknown, fields: string): asserts options is object {
+  if (options === null || typeof options !== "object") fail(fn, "options", `an object ${fields}`, describe(options));
+}
+
 /** Bounds of a range check; both are inclusive unless marked exclusive. */
 export interface RangeBounds {
   /** Reject `value === min`. */
@@ -108,6 +120,14 @@ function inRange(v: number, min: number, max: number, bounds: RangeBounds): bool
   const aboveMin = bounds.minExclusive ? v > min : v >= min;
   const belowMax = bounds.maxExclusive ? v < max : v <= max;
   return aboveMin && belowMax;
+}
+
+/** The range check of both kinds: `kind` is what the message calls an acceptable value. */
+function checkRange(fn: string, arg: string, value: unknown, min: number, max: number, bounds: RangeBounds, integer: boolean): void {
+  const isKind = integer ? Number.isInteger(value) : typeof value === "number" && !Number.isNaN(value);
+  if (!isKind || !inRange(value as number, min, max, bounds)) {
+    fail(fn, arg, `${integer ? "an integer" : "a number"} in ${rangeText(min, max, bounds)}`, describe(value));
+  }
 }
 
 /**
@@ -127,9 +147,7 @@ export function checkIntegerInRange(
   max: number,
   bounds: RangeBounds = {},
 ): asserts value is number {
-  if (!Number.isInteger(value) || !inRange(value as number, min, max, bounds)) {
-    fail(fn, arg, `an integer in ${rangeText(min, max, bounds)}`, describe(value));
-  }
+  checkRange(fn, arg, value, min, max, bounds, true);
 }
 
 /** Checks that `value` is a finite number (not NaN, not ±Infinity). */
@@ -163,9 +181,7 @@ export function checkNumberInRange(
   max: number,
   bounds: RangeBounds = {},
 ): asserts value is number {
-  if (typeof value !== "number" || Number.isNaN(value) || !inRange(value, min, max, bounds)) {
-    fail(fn, arg, `a number in ${rangeText(min, max, bounds)}`, describe(value));
-  }
+  checkRange(fn, arg, value, min, max, bounds, false);
 }
 
 /** Checks that `value` is a probability: a number in `[0, 1]`. */

@@ -10,10 +10,10 @@ import type { VisionMethod } from "./method";
 import {
   applyChecked,
   checkPositiveNumber,
-  checkVisionBatch,
   checkVisionMethodOptions,
   type VisionMethodOptions,
   checkProjectorOptions,
+  embedTwoViews,
 } from "./checks";
 import { normalizedStd } from "./collapse";
 
@@ -66,10 +66,7 @@ export function createBarlowTwins(options: BarlowTwinsMethodOptions): VisionMeth
     encoder,
     trainable: [encoder, projector],
     loss(batch, ctx) {
-      const images = checkVisionBatch(where, batch);
-      const [x1, x2] = augmentation(images, ctx.seed);
-      const z1 = project(x1);
-      const z2 = project(x2);
+      const [z1, z2] = embedTwoViews(where, batch, ctx, augmentation, project);
       return { loss: losses.barlowTwinsLoss(z1, z2, { lambda }), metrics: { std: normalizedStd(z1) } };
     },
     dispose() {

@@ -6,6 +6,7 @@ import { tf } from "../../backend/tf";
 import type { TwoViewAugment } from "../../augment/augmentation";
 import { simclrAugment, twoViews } from "../../augment/compose";
 import type { VisionBatch } from "./method";
+import type { StepContext } from "../../training/loop";
 import { checkInteger, checkPositiveInteger, checkRank, describe } from "../../validation/arguments";
 
 export { checkNonNegativeInteger, checkPositiveInteger, checkPositiveNumber } from "../../validation/arguments";
@@ -73,4 +74,21 @@ export function checkProjectorOptions(
   const projectionDim = options.projectionDim ?? defaultProjectionDim;
   checkPositiveInteger(fn, "options.projectionDim", projectionDim);
   return { hidden, projectionDim };
+}
+
+/**
+ * Both augmented views of a batch through `embed`, one view per call (so
+ * BatchNorm sees one view at a time, as on the papers' per-device batches):
+ * `[z1, z2]`, each `[B, dim]`. The views are drawn with the step's seed.
+ */
+export function embedTwoViews(
+  where: string,
+  batch: VisionBatch,
+  ctx: StepContext,
+  augmentation: TwoViewAugment,
+  embed: (x: tf.Tensor4D) => tf.Tensor2D,
+): [tf.Tensor2D, tf.Tensor2D] {
+  const images = checkVisionBatch(where, batch);
+  const [x1, x2] = augmentation(images, ctx.seed);
+  return [embed(x1), embed(x2)];
 }

@@ -6,7 +6,7 @@ import { tf } from "../../backend/tf";
 import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
 import type { VisionMethod } from "./method";
-import { applyChecked, checkPositiveNumber, checkVisionBatch, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
+import { applyChecked, checkPositiveNumber, embedTwoViews, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
 import { normalizedStd } from "./collapse";
 
 /** Options of {@link createSimclr}. */
@@ -58,10 +58,7 @@ export function createSimclr(options: SimclrOptions): VisionMethod {
     encoder,
     trainable: [encoder, projector],
     loss(batch, ctx) {
-      const images = checkVisionBatch(where, batch);
-      const [x1, x2] = augmentation(images, ctx.seed);
-      const z1 = project(x1);
-      const z2 = project(x2);
+      const [z1, z2] = embedTwoViews(where, batch, ctx, augmentation, project);
       const loss = losses.ntXentLoss(z1, z2, { temperature });
       return { loss, metrics: { accuracy: positiveAccuracy(z1, z2), std: normalizedStd(z1) } };
     },

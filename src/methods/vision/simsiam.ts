@@ -11,7 +11,7 @@ import type { VisionMethod } from "./method";
 import {
   applyChecked,
   checkHidden,
-  checkVisionBatch,
+  embedTwoViews,
   checkVisionMethodOptions,
   type VisionMethodOptions,
   checkProjectorOptions,
@@ -92,10 +92,7 @@ export function createSimsiam(options: SimsiamOptions): VisionMethod {
     encoder,
     trainable: predictor ? [encoder, projector, predictor] : [encoder, projector],
     loss(batch, ctx) {
-      const images = checkVisionBatch(where, batch);
-      const [x1, x2] = augmentation(images, ctx.seed);
-      const z1 = project(x1);
-      const z2 = project(x2);
+      const [z1, z2] = embedTwoViews(where, batch, ctx, augmentation, project);
       const loss = tf.mul(tf.add(negativeCosine(predict(z1), z2, stopGradientOnZ), negativeCosine(predict(z2), z1, stopGradientOnZ)), 0.5) as tf.Scalar;
       return { loss, metrics: { std: normalizedStd(z1) } };
     },

@@ -65,6 +65,10 @@ export interface VisionRunOptions {
   batches?: (epoch: number, rng: Rng) => Iterable<VisionBatch>;
   /** Add the result to `rows`; default true (false for ablations shown apart). */
   record?: boolean;
+  /** Diagnosis options of this run over the comparison's. */
+  diagnostics?: VisionComparisonOptions["diagnostics"];
+  /** Run the few-labels probes the comparison asks for; default true (false for ablations that read only the full probe). */
+  fewLabels?: boolean;
 }
 
 /** One row of the comparison: the method's diagnostics and its training time. */
@@ -79,8 +83,8 @@ export interface ComparisonRow extends RepresentationDiagnostics {
 export interface VisionComparison {
   /** Rows in the order they were added. */
   readonly rows: ComparisonRow[];
-  /** The shared diagnosis of a frozen encoder (or any `[n, ...] -> [n, d]` function). */
-  diagnose(encoder: FeatureExtractor): RepresentationDiagnostics;
+  /** The shared diagnosis of a frozen encoder (or any `[n, ...] -> [n, d]` function), with optional overrides. */
+  diagnose(encoder: FeatureExtractor, overrides?: VisionComparisonOptions["diagnostics"]): RepresentationDiagnostics;
   /** Diagnoses `encoder` and adds it as a row with no training time: the baselines. */
   addBaseline(name: string, encoder: FeatureExtractor): ComparisonRow;
   /** Trains `method` on the shared budget, diagnoses its encoder, adds a row unless `record` is false. */
@@ -124,15 +128,20 @@ export function visionComparison(options: VisionComparisonOptions): VisionCompar
   }
   const rows: ComparisonRow[] = [];
 
-  const diagnose = (encoder: FeatureExtractor): RepresentationDiagnostics =>
-    representationDiagnostics({
-      ...options.diagnostics,
+  const diagnose = (encoder: FeatureExtractor, overrides: VisionComparisonOptions["diagnostics"] = {}): RepresentationDiagnostics => {
+    // An override set to undefined removes the comparison's setting.
+    const settings = Object.fromEntries(
+      Object.entries({ ...options.diagnostics, ...overrides }).filter(([, v]) => v !== undefined),
+    ) as NonNullable<VisionComparisonOptions["diagnostics"]>;
+    return representationDiagnostics({
+      ...settings,
       encoder: encoder,
       train: options.train,
       test: options.test,
       views: options.views,
-      seed: options.diagnostics?.seed ?? seed,
+      seed: settings.seed ?? seed,
     });
+  };
 
   const toRow = (name: string, d: RepresentationDiagnostics, trainSeconds: number): ComparisonRow => ({ name, trainSeconds, ...d });
 
@@ -181,7 +190,10 @@ export function visionComparison(options: VisionComparisonOptions): VisionCompar
       } finally {
         if (runOptions.optimizer === undefined) optimizer.dispose();
       }
-      const row = toRow(name, diagnose(method.encoder), history.elapsedSeconds);
+      const overrides = runOptions.fewLabels === false
+        ? { ...runOptions.diagnostics, labelsPerClass: undefined, labelDraws: undefined, labelSeed: undefined }
+        : runOptions.diagnostics;
+      const row = toRow(name, diagnose(method.encoder, overrides), history.elapsedSeconds);
       if (runOptions.record !== false) rows.push(row);
       options.onRun?.(row, history);
       return { history, diagnostics: row };

@@ -66,7 +66,9 @@ test("visionComparison: baselines and runs become rows with the shared diagnosis
   assert.deepEqual(seen, ["SimCLR:3"]);
   const line = cmp.describe(diagnostics, "raw pixels");
   assert.match(line, /^\*\*SimCLR\*\* after \d+ s of training: linear probe \*\*\d\.\d{3}\*\* \(raw pixels \d\.\d{3}\), kNN \d\.\d{3} \(raw pixels \d\.\d{3}\), effective rank \d+\.\d\.$/);
-  await cmp.run(simclr, { name: "SimCLR (ablation)", steps: 2, record: false });
+  const ablation = await cmp.run(simclr, { name: "SimCLR (ablation)", steps: 2, record: false, fewLabels: false });
+  assert.equal(ablation.diagnostics.fewLabels, undefined, "the run's override skips the few-labels probes");
+  assert.equal(diagnostics.fewLabels?.length, 1);
   assert.equal(cmp.rows.length, 2);
   simclr.dispose();
   encoder.dispose();

@@ -18,7 +18,8 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { checkPositiveInteger } from "../validation/arguments";
+import { checkOptions, checkPositiveInteger } from "../validation/arguments";
+import type { Method } from "../methods/method";
 
 /** Options of {@link createMahalanobisMetric}. */
 export interface MahalanobisMetricOptions {
@@ -159,4 +160,42 @@ export function pairDifferences(
   const diff = (ab: number[][]) =>
     tf.tidy(() => tf.sub(tf.gather(x, tf.tensor1d(ab[0], "int32")), tf.gather(x, tf.tensor1d(ab[1], "int32"))) as tf.Tensor2D);
   return { similar: diff(sim), dissimilar: diff(dis) };
+}
+
+/** A batch of {@link createMahalanobisMethod}: pair differences from {@link pairDifferences}. */
+export interface PairDifferences {
+  /** `[s, dim]` differences over similar pairs. */
+  similar: tf.Tensor2D;
+  /** `[m, dim]` differences over dissimilar pairs. */
+  dissimilar: tf.Tensor2D;
+}
+
+/**
+ * Mahalanobis metric learning (Xing, Ng, Jordan & Russell 2002) as a
+ * `Method` for `training.train`: the loss of a batch is
+ * {@link mahalanobisLoss} of `metric`, the only trainable variable.
+ * `dispose()` frees nothing: the metric was passed in and is kept.
+ *
+ * Shapes: `metric` `[rank, dim]`; batches `{ similar [s, dim], dissimilar [m, dim] }` -> scalar loss.
+ *
+ * @example
+ * const L = classical.createMahalanobisMetric({ dim: 40 });
+ * await training.train({ ...classical.createMahalanobisMethod({ metric: L }), optimizer: tf.train.adam(0.02),
+ *   batches: (epoch, rng) => [classical.pairDifferences(x, ...)], steps: 300 });
+ */
+export function createMahalanobisMethod(options: { metric: tf.Variable; name?: string }): Method<PairDifferences> {
+  const fn = "createMahalanobisMethod";
+  checkOptions(fn, options, "{metric, name?}");
+  const { metric } = options;
+  if (!(metric instanceof tf.Variable) || metric.rank !== 2) {
+    throw new Error(`${fn}: options.metric must be a 2-D tf.Variable [rank, dim] (createMahalanobisMetric), got ${metric instanceof tf.Tensor ? `a tensor of shape [${metric.shape}]` : typeof metric}`);
+  }
+  return {
+    name: options.name ?? "Mahalanobis metric",
+    trainable: [metric],
+    loss: (batch) => mahalanobisLoss(metric, batch.similar, batch.dissimilar),
+    dispose() {
+      // The metric is the caller's; the method creates nothing of its own.
+    },
+  };
 }

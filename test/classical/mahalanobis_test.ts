@@ -6,6 +6,7 @@ import { samplePairs } from "../../src/data/pairs";
 import { knnClassify } from "../../src/evaluation/knn";
 import { train } from "../../src/training/loop";
 import {
+  createMahalanobisMethod,
   createMahalanobisMetric,
   mahalanobisLoss,
   mahalanobisMatrix,
@@ -108,4 +109,25 @@ test("createMahalanobisMetric starts Euclidean; pairDifferences splits pairs; ba
   assert.throws(() => mahalanobisTransform(metricL, tf.zeros([2, 2]) as tf.Tensor2D), /mahalanobisTransform: x must have shape \[n, 3\], got \[2,2\]/);
   assert.throws(() => createMahalanobisMetric({ dim: 2, rank: 3 }), /createMahalanobisMetric: options.rank must be <= dim \(2\) for init "identity", got 3/);
   tf.dispose([metricL, x, similar, dissimilar]);
+});
+
+test("createMahalanobisMethod: the loss of mahalanobisLoss, trained through training.train, no tensor leak", async () => {
+  await tf.setBackend("cpu");
+  const L = createMahalanobisMetric({ dim: 3 });
+  const method = createMahalanobisMethod({ metric: L });
+  assert.deepEqual(method.trainable, [L]);
+  const x = tf.tensor2d([[0, 0, 0], [1, 0, 5], [0, 1, -5], [1, 1, 0]]);
+  const diffs = pairDifferences(x, [0, 1, 2], [1, 2, 3], [1, 0, 1]);
+  const got = tf.tidy(() => (method.loss(diffs, { step: 0, epoch: 0, stepInEpoch: 0, seed: 0, rng: createRng(0) }) as tf.Tensor).dataSync()[0]);
+  const want = tf.tidy(() => mahalanobisLoss(L, diffs.similar, diffs.dissimilar).dataSync()[0]);
+  assert.equal(got, want);
+  const before = tf.memory().numTensors;
+  const optimizer = tf.train.sgd(0.01);
+  const history = await train({ ...method, optimizer, batches: () => [diffs], steps: 5, disposeBatches: false, progress: false });
+  optimizer.dispose(); // its learning-rate scalar is the optimizer's, not a leak of the method
+  assert.equal(history.steps, 5);
+  assert.ok(history.loss[4] < history.loss[0], `${history.loss}`);
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => createMahalanobisMethod({ metric: tf.zeros([2, 2]) as unknown as tf.Variable }), /createMahalanobisMethod: options.metric must be a 2-D tf.Variable \[rank, dim\] \(createMahalanobisMetric\), got a tensor of shape \[2,2\]/);
+  tf.dispose([x, diffs.similar, diffs.dissimilar, L]);
 });

@@ -37,6 +37,23 @@ test("SimCLR and Barlow Twins also beat the raw-pixel linear probe", () => {
   }
 });
 
+// FEW-LABELS MEASUREMENTS
+const FEW_MARGIN = 0.01;
+const FINETUNE_MARGIN = 0.01;
+
+test("with 10 labels per class, SimCLR, MoCo, BYOL, SimSiam, Barlow Twins and SwAV beat the untrained encoder's probe", () => {
+  const random = num(results, "probe10:random init");
+  for (const method of ["SimCLR", "MoCo v2", "BYOL", "SimSiam", "Barlow Twins", "SwAV"]) {
+    const probe = num(results, `probe10:${method}`);
+    assert.ok(probe > random + FEW_MARGIN, `${method}: probe with 10 labels per class ${probe} vs random init ${random} (+${FEW_MARGIN} required)`);
+  }
+});
+
+test("SimCLR's encoder fine-tuned on 10 labels per class beats the same network trained from scratch on them", () => {
+  const scratch = num(results, "scratch10"), finetuned = num(results, "simclrFinetune10");
+  assert.ok(finetuned > scratch + FINETUNE_MARGIN, `SimCLR fine-tuned ${finetuned} vs from scratch ${scratch} (+${FINETUNE_MARGIN} required)`);
+});
+
 test("SimSiam without its stop-gradient or its predictor collapses: the projections' effective rank falls", () => {
   const full = num(results, "projectionRank:SimSiam");
   for (const cut of ["SimSiam without stop-gradient", "SimSiam without predictor"]) {
@@ -55,10 +72,12 @@ test("the figures and tables are in the executed notebook", () => {
     "Collapse: effective rank with and without the predictor or the stop-gradient",
     "Barlow Twins: cross-correlation of the two views' projections",
     "SwAV: digits per prototype, before and after the Sinkhorn-Knopp equipartition",
+    "Test accuracy against labelled digits per class (mean and std over draws)",
   ]) {
     assert.ok(shown.figureTitles.includes(title), `figure "${title}" missing: ${JSON.stringify(shown.figureTitles)}`);
   }
-  assert.ok(shown.tableCaptions.some((c) => c.startsWith("Linear probe and kNN accuracy")), JSON.stringify(shown.tableCaptions));
+  assert.ok(shown.tableCaptions.some((c) => c.startsWith("Linear probe (all labels and 10 per class")), JSON.stringify(shown.tableCaptions));
+  assert.ok(shown.tableCaptions.some((c) => c.startsWith("Linear probe accuracy with k labelled digits per class")), JSON.stringify(shown.tableCaptions));
   assert.ok(shown.tableCaptions.some((c) => c.startsWith("The collapse ablation")), JSON.stringify(shown.tableCaptions));
-  assert.ok(shown.tableCaptions.some((c) => c.startsWith("SimCLR after one pass")), JSON.stringify(shown.tableCaptions));
+  assert.ok(shown.tableCaptions.some((c) => c.startsWith("SimCLR after 8000 training images")), JSON.stringify(shown.tableCaptions));
 });

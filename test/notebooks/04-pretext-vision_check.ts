@@ -37,9 +37,14 @@ test("SimCLR and Barlow Twins also beat the raw-pixel linear probe", () => {
   }
 });
 
-// FEW-LABELS MEASUREMENTS
+// Few labels, measured on wasm (2 threads, AMD EPYC) with SEED 1/2/3, 3 draws of 10 labelled digits per class:
+// untrained encoder's probe 0.735/0.732/0.754; gains over it: SimCLR 0.091/0.095/0.075, MoCo v2 0.061/0.059/0.046,
+// BYOL 0.052/0.024/0.026, SimSiam 0.040/0.024/0.035, Barlow Twins 0.063/0.073/0.048, SwAV 0.082/0.082/0.058:
+// smallest 0.0235, two to four times their gains with all 8,000 labels (SimCLR 0.031/0.021/0.025).
+// From scratch on the same 10 per class (2 draws, 150 full-batch steps) 0.793/0.814 (seeds 2/3); SimCLR's encoder
+// fine-tuned the same way 0.821/0.832: +0.028/+0.0175 (seed 1, measured with batches of 32: +0.046).
 const FEW_MARGIN = 0.01;
-const FINETUNE_MARGIN = 0.01;
+const FINETUNE_MARGIN = 0.005;
 
 test("with 10 labels per class, SimCLR, MoCo, BYOL, SimSiam, Barlow Twins and SwAV beat the untrained encoder's probe", () => {
   const random = num(results, "probe10:random init");
@@ -47,6 +52,12 @@ test("with 10 labels per class, SimCLR, MoCo, BYOL, SimSiam, Barlow Twins and Sw
     const probe = num(results, `probe10:${method}`);
     assert.ok(probe > random + FEW_MARGIN, `${method}: probe with 10 labels per class ${probe} vs random init ${random} (+${FEW_MARGIN} required)`);
   }
+});
+
+test("SimCLR's lead over the untrained encoder is at least twice as large with 10 labels per class as with all labels", () => {
+  const gainFew = num(results, "probe10:SimCLR") - num(results, "probe10:random init");
+  const gainAll = num(results, "probe:SimCLR") - num(results, "probe:random init");
+  assert.ok(gainFew > 2 * gainAll, `gain with 10 labels per class ${gainFew} vs with all labels ${gainAll}`);
 });
 
 test("SimCLR's encoder fine-tuned on 10 labels per class beats the same network trained from scratch on them", () => {

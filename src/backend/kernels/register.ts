@@ -27,7 +27,7 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
  * - wasm lacks Conv2DBackpropFilter, UnsortedSegmentSum and both depthwise
  *   gradients: training a conv net or an embedding table throws without them.
  * - wasm's Conv2DBackpropInput and MaxPoolGrad are slow (922 ms and 200 ms
- *   for one layer), where these take 85 ms (XNNPACK Conv2D) and ~65 ms; its
+ *   for one layer), where these take 85 ms (XNNPACK Conv2D) and 41 ms; its
  *   MaxPoolGrad is also wrong for windows of negative values.
  * - wasm's Sum transposes before reducing (100 ms for a conv bias gradient)
  *   and its BatchMatMul runs every transposed product, i.e. every matMul

@@ -15,6 +15,8 @@ interface PoolCase {
 
 const CASES: PoolCase[] = [
   { x: [2, 8, 8, 3], filterSize: [2, 2], strides: [2, 2], pad: "valid" },
+  // 2x2 stride 2 over odd sizes: the last row and column are in no window.
+  { x: [2, 7, 9, 3], filterSize: [2, 2], strides: [2, 2], pad: "valid" },
   { x: [2, 7, 5, 4], filterSize: [3, 3], strides: [2, 2], pad: "same" },
   { x: [1, 7, 5, 2], filterSize: [3, 2], strides: [1, 1], pad: "valid" },
   { x: [2, 9, 8, 3], filterSize: [2, 2], strides: [3, 3], pad: "same" },
@@ -111,6 +113,9 @@ for (const backend of ["wasm", "cpu"] as const) {
     const x = Float32Array.from([NaN, 1, 5, 5, -Infinity, -Infinity, -3, -2, 3, NaN, 2, 5, -Infinity, -Infinity, -5, -4]);
     const got = maxPoolGrad(c, x, Float32Array.from([10, 20, 30, 40]), [1, 1, 4, 1]);
     assert.deepEqual(Array.from(got), [0, 0, 20, 0, 0, 0, 0, 40, 10, 0, 0, 0, 0, 0, 0, 0]);
+    // Non-finite dy reaches the winner only: the losers stay 0, not 0 * Infinity.
+    const wild = maxPoolGrad(c, x, Float32Array.from([Infinity, -Infinity, NaN, 1]), [1, 1, 4, 1]);
+    assert.deepEqual(Array.from(wild), [0, 0, -Infinity, 0, 0, 0, 0, 1, Infinity, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   test(`tf.grad of a max-pool loss on ${backend} matches float64 finite differences`, async () => {

@@ -13,6 +13,32 @@ export interface EmaOptions {
   momentum: number;
   /** Name of the target model; default `<online name>_ema`. */
   name?: string;
+  /**
+   * How one target weight moves towards its online weight; default
+   * {@link emaRule}. A course exercise passes the student's own rule here.
+   */
+  rule?: EmaRule;
+}
+
+/**
+ * One weight's moving-average update: the new target value from the target
+ * `[...shape]`, the online weight `[...shape]` and the momentum m. Must
+ * return a new tensor of the same shape (the caller disposes its inputs'
+ * intermediates with `tf.tidy`).
+ */
+export type EmaRule = (target: tf.Tensor, online: tf.Tensor, momentum: number) => tf.Tensor;
+
+/**
+ * The exponential moving average of MoCo's eq. 2 and BYOL's target update:
+ * `m * target + (1 - m) * online`.
+ *
+ * Shapes: `target`, `online` `[...shape]` -> `[...shape]`.
+ *
+ * @example
+ * emaRule(tf.tensor([1, 1]), tf.tensor([0, 2]), 0.9); // [0.9, 1.1]
+ */
+export function emaRule(target: tf.Tensor, online: tf.Tensor, momentum: number): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.mul(target, momentum), tf.mul(online, 1 - momentum)));
 }
 
 /** An online model and its moving-average target. */
@@ -84,16 +110,25 @@ export function createEma(online: tf.LayersModel, options: EmaOptions): Ema {
   if (targetWeights.length !== online.weights.length) {
     throw new Error(`${fn}: the rebuilt target must have ${online.weights.length} weights, got ${targetWeights.length}`);
   }
+  const rule = options.rule ?? emaRule;
+  if (typeof rule !== "function") throw new Error(`${fn}: options.rule must be a function (target, online, momentum) => tensor, got ${typeof rule}`);
   target.trainable = false;
+  const copy = () => tf.tidy(() => pairs.forEach(([t, o]) => t.write(o.read().clone())));
   const mix = (m: number) => {
-    if (m === 1) return;
+    // The default rule at m = 1 leaves every weight as it is: skip the work.
+    if (m === 1 && rule === emaRule) return;
     tf.tidy(() => {
       for (const [t, o] of pairs) {
-        t.write(m === 0 ? o.read().clone() : tf.add(tf.mul(t.read(), m), tf.mul(o.read(), 1 - m)));
+        const next = rule(t.read(), o.read(), m);
+        if (!(next instanceof tf.Tensor) || next.shape.join() !== t.shape.join()) {
+          const got = next instanceof tf.Tensor ? `shape [${next.shape}]` : String(next);
+          throw new Error(`Ema.update: options.rule must return a tensor of the weight's shape [${t.shape}] for '${t.name}', got ${got}`);
+        }
+        t.write(next);
       }
     });
   };
-  mix(0);
+  copy();
   let disposed = false;
   return {
     online,

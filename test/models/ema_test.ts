@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";
-import { createEma } from "../../src/models/ema";
+import { createEma, emaRule } from "../../src/models/ema";
 import { smallResNetEncoder } from "../../src/models/resnet";
 import { mlpHead, trainableVariables } from "../../src/models/encoders";
 import { train } from "../../src/training/loop";
@@ -112,3 +112,33 @@ test("createEma and Ema.update reject bad input, naming the argument", async () 
   assert.throws(() => ema.update(), /Ema.update: the Ema was disposed/);
   online.dispose();
 });
+
+test("emaRule is m * target + (1 - m) * online in float64, and a custom rule replaces it in every update", async () => {
+  await tf.setBackend("cpu");
+  const got = tf.tidy(() => Array.from(emaRule(tf.tensor([1, 1, -2]), tf.tensor([0, 2, 4]), 0.9).dataSync()));
+  [0.9, 1.1, -1.4].forEach((want, i) => assert.ok(Math.abs(got[i] - want) < 1e-6, `${got[i]} vs ${want}`));
+  const online = mlpHead({ inputDim: 3, hidden: [4], outputDim: 2, seed: 1 });
+  const before = tf.memory().numTensors;
+  const calls: number[] = [];
+  // A rule that jumps halfway whatever the momentum, and records the momentum it was given.
+  const halfway = (t: tf.Tensor, o: tf.Tensor, m: number) => { calls.push(m); return tf.div(tf.add(t, o), 2); };
+  const ema = createEma(online, { momentum: 0.99, rule: halfway });
+  const nudge = tf.tidy(() => tf.add(online.weights[0].read(), 1));
+  online.weights[0].write(nudge);
+  nudge.dispose();
+  const target0 = values(ema.target);
+  ema.update();
+  const expected = target0.map((t, i) => t.map((v, j) => (v + values(online)[i][j]) / 2));
+  values(ema.target).forEach((t, i) => t.forEach((v, j) => assert.ok(Math.abs(v - expected[i][j]) < 1e-6)));
+  assert.ok(calls.length === online.weights.length && calls.every((m) => m === 0.99), `rule called with ${calls}`);
+  ema.update(1);
+  assert.equal(calls.length, 2 * online.weights.length, "a custom rule runs at m = 1 too");
+  assert.equal(tf.memory().numTensors, before + online.weights.length, "only the target's weights were added");
+  const wrong = createEma(online, { momentum: 0.9, rule: (t) => tf.reshape(t, [-1]) });
+  assert.throws(() => wrong.update(), /Ema.update: options.rule must return a tensor of the weight's shape \[3,4\] for '.*', got shape \[12\]/);
+  assert.throws(() => createEma(online, { momentum: 0.9, rule: 3 as unknown as typeof emaRule }), /createEma: options.rule must be a function \(target, online, momentum\) => tensor, got number/);
+  wrong.dispose();
+  ema.dispose();
+  online.dispose();
+});
+

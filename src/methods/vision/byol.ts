@@ -4,7 +4,7 @@
  * a slowly moving average of itself, the target network.
  */
 import { tf } from "../../backend/tf";
-import { createEma, type Ema } from "../../models/ema";
+import { createEma, type Ema, type EmaRule } from "../../models/ema";
 import { mlpHead } from "../../models/encoders";
 import type { VisionMethod } from "./method";
 import {
@@ -33,6 +33,8 @@ export interface ByolOptions extends VisionMethodOptions {
    * MNIST steps need a target that moves faster.
    */
   momentum?: number | ((step: number) => number);
+  /** How each target weight follows its online weight; default `models.emaRule` (m * target + (1 - m) * online). */
+  emaRule?: EmaRule;
   /** Use the predictor; default true. False is the paper's ablation (Table 5b): it collapses. */
   predictor?: boolean;
   /**
@@ -96,8 +98,8 @@ export function createByol(options: ByolOptions): Byol {
   const initial = typeof momentum === "number" ? momentum : 0.99;
   let emas: [Ema, Ema] | undefined;
   if (useTarget) {
-    const targetEncoder = createEma(encoder, { momentum: initial, name: `${encoder.name}_byol_target` });
-    emas = [targetEncoder, createEma(projector, { momentum: initial, name: "byol_projector_target" })];
+    const targetEncoder = createEma(encoder, { momentum: initial, name: `${encoder.name}_byol_target`, rule: options.emaRule });
+    emas = [targetEncoder, createEma(projector, { momentum: initial, name: "byol_projector_target", rule: options.emaRule })];
   }
   const where = "BYOL.loss";
   const online = (x: tf.Tensor4D) => applyChecked(where, "projector", projector, applyChecked(where, "encoder", encoder, x, encoderDim), projectionDim);

@@ -7,7 +7,7 @@
  */
 import { tf } from "../../backend/tf";
 import * as losses from "../../losses";
-import { createEma } from "../../models/ema";
+import { createEma, type EmaRule } from "../../models/ema";
 import { mlpHead } from "../../models/encoders";
 import { createKeyQueue, type KeyQueue } from "../../models/queue";
 import type { VisionMethod } from "./method";
@@ -35,6 +35,8 @@ export interface MocoOptions extends VisionMethodOptions {
   temperature?: number;
   /** Key-encoder momentum m; default 0.99 (the paper: 0.999 over ~10^5+ steps; a few hundred MNIST steps need a faster key encoder). */
   momentum?: number;
+  /** How each target weight follows its online weight; default `models.emaRule` (m * target + (1 - m) * online). */
+  emaRule?: EmaRule;
 }
 
 /** The MoCo method, with its key network and queue (for checkpoints: `variables: { queue: queue.buffer, queue_state: queue.state }`). */
@@ -90,8 +92,8 @@ export function createMoco(options: MocoOptions): Moco {
   checkNumberInRange(fn, "options.momentum", momentum, 0, 1);
 
   const projector = mlpHead({ inputDim: encoderDim, hidden, outputDim: projectionDim, seed, name: "moco_projector" });
-  const keyEncoder = createEma(encoder, { momentum, name: `${encoder.name}_moco_key` });
-  const keyProjector = createEma(projector, { momentum, name: "moco_projector_key" });
+  const keyEncoder = createEma(encoder, { momentum, name: `${encoder.name}_moco_key`, rule: options.emaRule });
+  const keyProjector = createEma(projector, { momentum, name: "moco_projector_key", rule: options.emaRule });
   const queue = createKeyQueue({ size: queueSize, dim: projectionDim });
   // This step's keys, from `loss` to `afterStep`.
   let pending: tf.Tensor2D | undefined;

@@ -19,6 +19,11 @@ export interface SimclrOptions extends VisionMethodOptions {
   batchNorm?: boolean;
   /** Temperature tau of NT-Xent; default 0.5 (the paper's CIFAR-10 setting; 0.1 needs its large batches). */
   temperature?: number;
+  /**
+   * The NT-Xent implementation, `(z1 [B, D], z2 [B, D], temperature) -> scalar`;
+   * default `losses.ntXentLoss`. A course exercise passes the student's own.
+   */
+  ntXent?: (z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number) => tf.Scalar;
 }
 
 /**
@@ -50,6 +55,8 @@ export function createSimclr(options: SimclrOptions): VisionMethod {
   const { hidden, projectionDim } = checkProjectorOptions(fn, options, encoderDim);
   const temperature = options.temperature ?? 0.5;
   checkPositiveNumber(fn, "options.temperature", temperature);
+  const ntXent = options.ntXent ?? ((z1: tf.Tensor2D, z2: tf.Tensor2D, t: number) => losses.ntXentLoss(z1, z2, { temperature: t }));
+  if (typeof ntXent !== "function") throw new Error(`${fn}: options.ntXent must be a function (z1, z2, temperature) => scalar, got ${typeof ntXent}`);
   const projector = mlpHead({ inputDim: encoderDim, hidden, outputDim: projectionDim, batchNorm: options.batchNorm ?? true, seed, name: "simclr_projector" });
   const where = "SimCLR.loss";
   const project = (x: tf.Tensor4D) => applyChecked(where, "projector", projector, applyChecked(where, "encoder", encoder, x, encoderDim), projectionDim);
@@ -59,7 +66,10 @@ export function createSimclr(options: SimclrOptions): VisionMethod {
     trainable: [encoder, projector],
     loss(batch, ctx) {
       const [z1, z2] = embedTwoViews(where, batch, ctx, augmentation, project);
-      const loss = losses.ntXentLoss(z1, z2, { temperature });
+      const loss = ntXent(z1, z2, temperature);
+      if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
+        throw new Error(`${where}: options.ntXent must return a scalar loss, got ${loss instanceof tf.Tensor ? `shape [${loss.shape}]` : String(loss)}`);
+      }
       return { loss, metrics: { accuracy: positiveAccuracy(z1, z2), std: normalizedStd(z1) } };
     },
     dispose() {

@@ -94,3 +94,23 @@ test("createSimclr rejects bad options and batches", async () => {
   wrongDim.dispose();
   encoder.dispose();
 });
+
+test("createSimclr trains with the ntXent it is given: same projections, that function's loss", async () => {
+  await tf.setBackend("cpu");
+  const encoder = denseEncoder(16, 1);
+  const seen: number[] = [];
+  const doubled = (z1: tf.Tensor2D, z2: tf.Tensor2D, t: number) => { seen.push(t); return tf.mul(losses.ntXentLoss(z1, z2, { temperature: t }), 2) as tf.Scalar; };
+  const mine = createSimclr({ encoder, encoderDim: 16, projectionDim: 8, augmentation: noise, temperature: 0.3, seed: 2, ntXent: doubled });
+  const stock = createSimclr({ encoder, encoderDim: 16, projectionDim: 8, augmentation: noise, temperature: 0.3, seed: 2 });
+  const x = images(6, 3);
+  const [a, b] = tf.tidy(() => [mine.loss({ images: x }, ctxOf(11)).loss.dataSync()[0], stock.loss({ images: x }, ctxOf(11)).loss.dataSync()[0]]);
+  assert.ok(Math.abs(a - 2 * b) < 1e-5, `${a} vs 2 * ${b}`);
+  assert.deepEqual(seen, [0.3]);
+  const perRow = createSimclr({ encoder, encoderDim: 16, augmentation: noise, seed: 2, ntXent: (z1) => tf.sum(z1, 1) as unknown as tf.Scalar });
+  assert.throws(() => tf.tidy(() => { perRow.loss({ images: x }, ctxOf(11)); }), /SimCLR.loss: options.ntXent must return a scalar loss, got shape \[6\]/);
+  assert.throws(() => createSimclr({ encoder, encoderDim: 16, ntXent: "nt-xent" as never }), /createSimclr: options.ntXent must be a function \(z1, z2, temperature\) => scalar, got string/);
+  [mine, stock, perRow].forEach((m) => m.dispose());
+  x.dispose();
+  encoder.dispose();
+});
+

@@ -4,7 +4,7 @@ import { tf } from "../../../src/backend/tf";
 import { createByol } from "../../../src/methods/vision/byol";
 import type { VisionBatch } from "../../../src/methods/vision/method";
 import { train } from "../../../src/training/loop";
-import { assertSteadyTensors, ctxOf, denseEncoder, negCos, noiseViews as noise, randomImages as images, trainCounting } from "./helpers";
+import { assertEmaRuleUsed, assertSteadyTensors, ctxOf, denseEncoder, negCos, noiseViews as noise, randomImages as images, trainCounting } from "./helpers";
 
 // Layer by layer (a frozen model lists `weights` trainable-first), without BatchNorm's moving statistics:
 // the target's own forward passes move those (batch statistics), so only the rest follows the EMA rule exactly.
@@ -123,21 +123,5 @@ test("createByol ablations (no predictor, no target/stop-gradient) and bad optio
 
 test("createByol updates its target with the emaRule it is given, for encoder and projector", async () => {
   await tf.setBackend("cpu");
-  const encoder = denseEncoder(16, 1);
-  const momenta: number[] = [];
-  const method = createByol({ encoder, encoderDim: 16, projectionDim: 8, augmentation: noise, momentum: 0.7, seed: 2,
-    emaRule: (t, o, m) => { momenta.push(m); return o.clone(); } });
-  const x = images(4, 3);
-  tf.tidy(() => { method.loss({ images: x }, ctxOf(5)); });
-  method.afterStep!({ images: x }, ctxOf(5));
-  // Every weight of the key/target encoder and projector went through the rule, which copied the online weight.
-  const [onlineEncoder, onlineProjector] = method.trainable as tf.LayersModel[];
-  assert.equal(momenta.length, onlineEncoder.weights.length + onlineProjector.weights.length);
-  assert.ok(momenta.every((m) => m === 0.7));
-  // Layer by layer, the target's weights pair with the online ones (models/ema.ts).
-  method.target!.encoder.layers.forEach((layer, i) => layer.weights.forEach((w, j) =>
-    assert.deepEqual(Array.from(w.read().dataSync()), Array.from(encoder.layers[i].weights[j].read().dataSync()))));
-  x.dispose();
-  method.dispose();
-  encoder.dispose();
+  assertEmaRuleUsed((encoder, emaRule) => createByol({ encoder, encoderDim: 16, projectionDim: 8, augmentation: noise, momentum: 0.7, seed: 2, emaRule }), 0.7);
 });

@@ -12,6 +12,8 @@ import { gaussianPixelNoise } from "../../../src/augment/photometric";
 import { createRng } from "../../../src/data/random";
 import { train } from "../../../src/training/loop";
 import type { History, StepContext, TrainOptions } from "../../../src/training/types";
+import type { EmaRule } from "../../../src/models/ema";
+import type { VisionMethod } from "../../../src/methods/vision/method";
 
 /** Options of {@link denseEncoder}. */
 export interface DenseEncoderOptions {
@@ -163,4 +165,31 @@ export async function onWasm<T>(body: () => T | Promise<T>): Promise<T> {
   } finally {
     await tf.setBackend("cpu");
   }
+}
+
+/**
+ * Builds a MoCo- or BYOL-like method with an `emaRule` that records its
+ * momentum and copies the online weight, runs one loss and afterStep, and
+ * asserts that every target weight of encoder and projector went through
+ * the rule. Disposes what it made.
+ */
+export function assertEmaRuleUsed(
+  make: (encoder: tf.Sequential, emaRule: EmaRule) => VisionMethod & { target?: { encoder: tf.LayersModel } },
+  momentum: number,
+): void {
+  const encoder = denseEncoder(16, 1);
+  const momenta: number[] = [];
+  const method = make(encoder, (_t, o, m) => { momenta.push(m); return o.clone(); });
+  const x = randomImages(4, 3);
+  tf.tidy(() => { method.loss({ images: x }, ctxOf(5)); });
+  method.afterStep!({ images: x }, ctxOf(5));
+  const [onlineEncoder, onlineProjector] = method.trainable as tf.LayersModel[];
+  assert.equal(momenta.length, onlineEncoder.weights.length + onlineProjector.weights.length);
+  assert.ok(momenta.every((m) => m === momentum), `momenta ${momenta}`);
+  // Layer by layer, the target's weights pair with the online ones (models/ema.ts).
+  method.target!.encoder.layers.forEach((layer, i) => layer.weights.forEach((w, j) =>
+    assert.deepEqual(Array.from(w.read().dataSync()), Array.from(encoder.layers[i].weights[j].read().dataSync()))));
+  x.dispose();
+  method.dispose();
+  encoder.dispose();
 }

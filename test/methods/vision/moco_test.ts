@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { createMoco } from "../../../src/methods/vision/moco";
 import type { VisionBatch } from "../../../src/methods/vision/method";
-import { assertSteadyTensors, ctxOf, denseEncoder, dot, noiseViews as noise, randomImages as images, trainCounting, unitRows } from "./helpers";
+import { assertEmaRuleUsed, assertSteadyTensors, ctxOf, denseEncoder, dot, noiseViews as noise, randomImages as images, trainCounting, unitRows } from "./helpers";
 
 const weightsOf = (m: tf.LayersModel) => m.layers.flatMap((l) => l.weights);
 const values = (m: tf.LayersModel) => weightsOf(m).map((w) => Float64Array.from(w.read().dataSync()));
@@ -124,21 +124,5 @@ test("createMoco rejects bad options and batches larger than the queue", async (
 
 test("createMoco updates its target with the emaRule it is given, for encoder and projector", async () => {
   await tf.setBackend("cpu");
-  const encoder = denseEncoder(16, 1);
-  const momenta: number[] = [];
-  const method = createMoco({ encoder, encoderDim: 16, projectionDim: 8, augmentation: noise, momentum: 0.7, seed: 2, queueSize: 16,
-    emaRule: (t, o, m) => { momenta.push(m); return o.clone(); } });
-  const x = images(4, 3);
-  tf.tidy(() => { method.loss({ images: x }, ctxOf(5)); });
-  method.afterStep!({ images: x }, ctxOf(5));
-  // Every weight of the key/target encoder and projector went through the rule, which copied the online weight.
-  const [onlineEncoder, onlineProjector] = method.trainable as tf.LayersModel[];
-  assert.equal(momenta.length, onlineEncoder.weights.length + onlineProjector.weights.length);
-  assert.ok(momenta.every((m) => m === 0.7));
-  // Layer by layer, the target's weights pair with the online ones (models/ema.ts).
-  method.target!.encoder.layers.forEach((layer, i) => layer.weights.forEach((w, j) =>
-    assert.deepEqual(Array.from(w.read().dataSync()), Array.from(encoder.layers[i].weights[j].read().dataSync()))));
-  x.dispose();
-  method.dispose();
-  encoder.dispose();
+  assertEmaRuleUsed((encoder, emaRule) => createMoco({ encoder, encoderDim: 16, projectionDim: 8, augmentation: noise, momentum: 0.7, seed: 2, queueSize: 16, emaRule }), 0.7);
 });

@@ -20,12 +20,24 @@ function fail(fn: string, arg: string, expectation: string, value: unknown): nev
   throw new Error(`${fn}: ${arg} must be ${expectation}, got ${describe(value)}`);
 }
 
-/** Checks that `value` is an object (not null); `fields` says what it should hold. */
+/**
+ * Checks that `value` is an object (not null); `fields` says what it should hold.
+ *
+ * @example
+ * checkObject("check.matchesReference", "spec", undefined, "{exercise, name, ...}");
+ * // Error: check.matchesReference: spec must be an object {exercise, name, ...}, got undefined
+ */
 export function checkObject(fn: string, arg: string, value: unknown, fields: string): asserts value is Record<string, unknown> {
   if (value === null || typeof value !== "object") fail(fn, arg, `an object ${fields}`, value);
 }
 
-/** Checks that `value` is a string with at least one non-blank character. */
+/**
+ * Checks that `value` is a string with at least one non-blank character.
+ *
+ * @example
+ * checkNonEmptyString("check.tensor", "options.exercise", "");
+ * // Error: check.tensor: options.exercise must be a non-empty string, got ""
+ */
 export function checkNonEmptyString(fn: string, arg: string, value: unknown): asserts value is string {
   if (typeof value !== "string" || value.trim() === "") fail(fn, arg, "a non-empty string", value);
 }
@@ -41,12 +53,24 @@ export function checkFunction(fn: string, arg: string, value: unknown): asserts 
   if (typeof value !== "function") fail(fn, arg, "a function", value);
 }
 
-/** Checks that `value` is `true` or `false`, when it is given at all. */
+/**
+ * Checks that `value` is `true` or `false`, when it is given at all.
+ *
+ * @example
+ * checkOptionalBoolean("check.matchesReference", "spec.gradient", 1);
+ * // Error: check.matchesReference: spec.gradient must be true or false, got 1
+ */
 export function checkOptionalBoolean(fn: string, arg: string, value: unknown): void {
   if (value !== undefined && typeof value !== "boolean") fail(fn, arg, "true or false", value);
 }
 
-/** Checks that `value`, when given, is an array of strings. */
+/**
+ * Checks that `value`, when given, is an array of strings.
+ *
+ * @example
+ * checkOptionalStrings("check.matchesReference", "spec.inputNames", "z1");
+ * // Error: check.matchesReference: spec.inputNames must be an array of strings, got "z1"
+ */
 export function checkOptionalStrings(fn: string, arg: string, value: unknown): void {
   if (value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === "string"))) {
     fail(fn, arg, "an array of strings", value);

@@ -42,23 +42,36 @@ export function tensorLeaves(value: unknown, path: string, depth = 0, seen = new
 }
 
 /**
- * The id the next tensor (or variable) will get: every tensor whose id is
- * at least this one was created after this call. Ids come from one counter
- * in the engine, which tfjs does not expose, so a throwaway scalar reads it.
+ * A tensor id to compare with: every tensor (or variable) created after this
+ * call has a larger id. Ids come from one counter in the engine, which tfjs
+ * does not expose, so a throwaway scalar reads it.
+ *
+ * @example
+ * const mark = tensorIdMark();
+ * const t = tf.zeros([2]); // t.id > mark
  */
-export function nextTensorId(): number {
+export function tensorIdMark(): number {
   const probe = tf.scalar(0);
   const id = probe.id;
   probe.dispose();
   return id;
 }
 
-/** Disposes the variables registered since `firstId` other than `keep`: a tf.tidy does not free variables. */
-export function disposeNewVariables(firstId: number, keep: readonly tf.Tensor[]): void {
+/**
+ * Disposes the variables registered since `mark` other than `keep`: a
+ * tf.tidy does not free variables, so a function that creates one and drops
+ * it would otherwise leave it behind for good.
+ *
+ * @example
+ * const mark = tensorIdMark();
+ * studentFunction(x); // may call tf.variable(...)
+ * disposeNewVariables(mark, []);
+ */
+export function disposeNewVariables(mark: number, keep: readonly tf.Tensor[]): void {
   const registered = tf.engine().registeredVariables;
   for (const name of Object.keys(registered)) {
     const v = registered[name];
-    if (v.id >= firstId && !keep.includes(v)) v.dispose();
+    if (v.id > mark && !keep.includes(v)) v.dispose();
   }
 }
 
@@ -89,7 +102,7 @@ export interface TrackedCall {
  */
 export function callTracked(fn: (...args: never[]) => unknown, args: readonly unknown[]): TrackedCall {
   let result: TrackedCall = { threw: false, value: undefined, created: [], leaked: 0 };
-  const firstId = nextTensorId();
+  const mark = tensorIdMark();
   tf.tidy(() => {
     const before = tf.memory().numTensors;
     let value: unknown;
@@ -100,17 +113,23 @@ export function callTracked(fn: (...args: never[]) => unknown, args: readonly un
       return;
     }
     const returned = tensorLeaves(value, "").map((leaf) => leaf.tensor).filter((t) => !t.isDisposed);
-    const created = returned.filter((t) => t.id >= firstId);
+    const created = returned.filter((t) => t.id > mark);
     const leaked = tf.memory().numTensors - before - created.length;
     // Kept tensors outlive the tidy; the caller disposes them explicitly.
     for (const t of created) tf.keep(t);
     result = { threw: false, value, created, leaked: Math.max(0, leaked) };
   });
-  disposeNewVariables(firstId, result.created);
+  disposeNewVariables(mark, result.created);
   return result;
 }
 
-/** Disposes each tensor once, skipping any already disposed (a function may return its input). */
+/**
+ * Disposes each tensor once, skipping any already disposed (a function may
+ * return its input, which is then listed twice).
+ *
+ * @example
+ * disposeAll([...inputs, ...outputs]);
+ */
 export function disposeAll(tensors: Iterable<tf.Tensor>): void {
   for (const t of new Set(tensors)) if (!t.isDisposed) t.dispose();
 }

@@ -70,7 +70,14 @@ export function findMismatch(got: ArrayLike<number>, expected: ArrayLike<number>
   return worst >= 0 ? at("values", worst, worstError) : undefined;
 }
 
-/** ` at [2,5]` for an element of a tensor with axes; nothing for a scalar, which has one element. */
+/**
+ * ` at [2,5]` for an element of a tensor with axes; nothing for a scalar,
+ * which has one element.
+ *
+ * @example
+ * atPosition(13, [2, 8]); // " at [1,5]"
+ * atPosition(0, []);      // ""
+ */
 export function atPosition(index: number, shape: readonly number[]): string {
   return shape.length === 0 ? "" : ` at ${formatPosition(index, shape)}`;
 }

@@ -5,7 +5,7 @@
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
-import { disposeNewVariables, nextTensorId, type Leaf, tensorLeaves } from "./call";
+import { disposeNewVariables, tensorIdMark, type Leaf, tensorLeaves } from "./call";
 import { readOutputs } from "./outputs";
 
 /**
@@ -96,7 +96,7 @@ export function gradientsOf(
   leaves: readonly Leaf[],
   weights: readonly (tf.Tensor | null)[],
 ): GradientResult {
-  const firstId = nextTensorId();
+  const mark = tensorIdMark();
   try {
     const grads = tf.tidy(() => {
       const f = () => weightedSum((fn as (...a: unknown[]) => unknown)(...args), weights);
@@ -104,11 +104,11 @@ export function gradientsOf(
       return tf.engine().gradients(f, leaves.map((leaf) => leaf.tensor), undefined, true).grads;
     });
     const found = grads.map((g) => g ?? null);
-    disposeNewVariables(firstId, []);
+    disposeNewVariables(mark, []);
     return { threw: false, grads: found };
   } catch (error) {
     clearTape();
-    disposeNewVariables(firstId, []);
+    disposeNewVariables(mark, []);
     return { threw: true, thrown: error, grads: [] };
   }
 }

@@ -44,7 +44,12 @@ export function readOutputs(value: unknown): Outputs | undefined {
   return undefined;
 }
 
-/** The tensors among `outputs`' parts. */
+/**
+ * The tensors among `outputs`' parts.
+ *
+ * @example
+ * tensorsOf(readOutputs([a, b])!); // [a, b]
+ */
 export function tensorsOf(outputs: Outputs): tf.Tensor[] {
   return outputs.parts.filter((p): p is tf.Tensor => p instanceof tf.Tensor);
 }
@@ -52,6 +57,10 @@ export function tensorsOf(outputs: Outputs): tf.Tensor[] {
 /**
  * The values of one part on the host: a tensor's `dataSync()` (float32 stays
  * exact as a JS double), a number as a one-element array.
+ *
+ * @example
+ * partValues(tf.tensor1d([1, 2])); // Float32Array [1, 2]
+ * partValues(0.5);                 // [0.5]
  */
 export function partValues(part: tf.Tensor | number | number[]): ArrayLike<number> {
   if (part instanceof tf.Tensor) return part.dataSync() as ArrayLike<number>;
@@ -77,6 +86,11 @@ export function expectationText(expected: Pick<Outputs, "kind" | "parts">): stri
   }
 }
 
+/** A number, or an array (nested or not) of numbers: what `tf.tensor` would take. */
+function isNumbers(value: unknown): boolean {
+  return typeof value === "number" || (Array.isArray(value) && value.every(isNumbers));
+}
+
 /** What a wrong value is, as a message says it: more specific than `describe` where a student needs it. */
 function whatItIs(value: unknown): string {
   if (value instanceof Promise) return "a Promise";
@@ -87,6 +101,7 @@ function whatItIs(value: unknown): string {
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return "an empty array";
+    if (isNumbers(value)) return describe(value);
     if (value.every((v) => v instanceof tf.Tensor)) return `an array of ${plural(value.length, "tensor")}${value.some((v) => v.isDisposed) ? ", some already disposed" : ""}`;
     const bad = value.findIndex((v) => typeof v !== "number" && !(v instanceof tf.Tensor));
     if (bad < 0) return "an array mixing tensors and numbers";
@@ -102,7 +117,7 @@ function hint(value: unknown, expected: OutputKind, returned: boolean): string {
   if (value instanceof tf.Tensor && value.isDisposed) return " (a tensor returned from tf.tidy survives it: don't dispose what you return)";
   if (typeof value === "number" && expected !== "number") return " (return the tensor itself rather than reading its value out)";
   if (value instanceof tf.Tensor && expected === "number") return " (read its value out with dataSync()[0])";
-  if (Array.isArray(value) && value.every((v) => typeof v === "number") && expected === "tensor") return " (make one with tf.tensor(...))";
+  if (Array.isArray(value) && isNumbers(value) && expected === "tensor") return " (make one with tf.tensor(...))";
   return "";
 }
 
@@ -119,7 +134,13 @@ export function wrongFormText(value: unknown, expected: Pick<Outputs, "kind" | "
   return `${whatItIs(value)}; expected ${expectationText(expected)}${hint(value, expected.kind, returned)}`;
 }
 
-/** True when `got` has the form of `expected`: the same kind and, for arrays of tensors, as many. */
+/**
+ * True when `got` has the form of `expected`: the same kind and, for arrays
+ * of tensors, as many.
+ *
+ * @example
+ * sameForm(readOutputs([a])!, readOutputs([a, b])!); // false
+ */
 export function sameForm(got: Outputs, expected: Outputs): boolean {
   return got.kind === expected.kind && (got.kind !== "tensors" || got.parts.length === expected.parts.length);
 }

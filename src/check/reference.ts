@@ -9,16 +9,22 @@ import { tf } from "../backend/tf";
 import { checkPositiveInteger, describe } from "../validation/arguments";
 import { checkCommon, checkFunction, checkObject, checkOptionalBoolean, checkOptionalStrings, type Tolerance } from "./arguments";
 import { callTracked, disposeAll, type Leaf, tensorLeaves } from "./call";
-import { findMismatch, nanText, valuesText } from "./compare";
+import { findMismatch } from "./compare";
 import { fail, pass } from "./errors";
-import { formatList, formatShape, formatThrown, plural } from "./format";
-import { differentiableLeaves, gradientsOf, gradientWeights } from "./gradient";
-import { type Checkable, type Outputs, partValues, readOutputs, sameForm, wrongFormText } from "./outputs";
+import { formatShape, formatThrown, plural } from "./format";
+import { type Checkable, type Outputs, readOutputs, sameForm, wrongFormText } from "./outputs";
+import { FN, type Settings, checkGradients, checkShapes, checkUpdatedVariables, checkValues } from "./stages";
 
 export type { Checkable } from "./outputs";
 
-/** What {@link matchesReference} compares, and how. */
-export interface ReferenceCheck<I extends unknown[]> {
+/**
+ * What {@link matchesReference} compares, and how. `I` is the tuple of the
+ * functions' arguments; its `[] | unknown[]` constraint makes TypeScript
+ * read the array that `inputs` returns as a tuple (`[tf.Tensor2D,
+ * tf.Tensor2D]`, not `tf.Tensor2D[]`), so a spec written inline type-checks
+ * against the student's parameters without a type argument.
+ */
+export interface ReferenceCheck<I extends [] | unknown[]> {
   /** The exercise id, e.g. "04.1": every message starts "Exercise 04.1: ". */
   exercise: string;
   /** The student's function as the student knows it, e.g. "ntXentLoss". */
@@ -36,7 +42,8 @@ export interface ReferenceCheck<I extends unknown[]> {
    * student and once for the reference, so it must build the same values for
    * the same seed (use seeded ops); a function that updates variables in
    * place then touches only its own copy. Tensors it creates are disposed by
-   * the check.
+   * the check (ones that existed before, such as a shared constant, are left
+   * alone).
    */
   inputs: (seed: number) => I;
   /** How many seeded inputs; default 3. */
@@ -57,19 +64,9 @@ export interface ReferenceCheck<I extends unknown[]> {
   inputNames?: string[];
 }
 
-const FN = "check.matchesReference";
 const DEFAULT_TRIALS = 3;
 /** Inputs built twice from one seed must be equal to the bit. */
 const EXACT: Tolerance = { atol: 0, rtol: 0 };
-
-/** The spec, validated, with its defaults filled in. */
-interface Settings {
-  exercise: string;
-  name: string;
-  tol: Tolerance;
-  trials: number;
-  names: (i: number) => string;
-}
 
 function validate(spec: unknown): Settings {
   checkObject(FN, "spec", spec, "{exercise, name, student, reference, inputs, ...}");
@@ -83,7 +80,15 @@ function validate(spec: unknown): Settings {
   checkOptionalBoolean(FN, "spec.gradient", spec.gradient);
   checkOptionalStrings(FN, "spec.inputNames", spec.inputNames);
   const given = (spec.inputNames ?? []) as string[];
-  return { exercise: spec.exercise as string, name: spec.name as string, tol, trials, names: (i) => given[i] ?? `input ${i + 1}` };
+  return {
+    exercise: spec.exercise as string,
+    name: spec.name as string,
+    tol,
+    trials,
+    scalar: spec.scalar === true,
+    gradient: spec.gradient === true,
+    names: (i) => given[i] ?? `input ${i + 1}`,
+  };
 }
 
 /**
@@ -117,7 +122,7 @@ function validate(spec: unknown): Settings {
  * });
  * // ✓ Exercise 04.1: ntXentLoss matches the reference on 3 seeded inputs (values and gradients).
  */
-export function matchesReference<I extends unknown[]>(spec: ReferenceCheck<I>): void {
+export function matchesReference<I extends [] | unknown[]>(spec: ReferenceCheck<I>): void {
   const settings = validate(spec);
   for (let seed = 0; seed < settings.trials; seed++) {
     const owned: tf.Tensor[] = [];
@@ -127,12 +132,12 @@ export function matchesReference<I extends unknown[]>(spec: ReferenceCheck<I>): 
       disposeAll(owned);
     }
   }
-  const what = spec.gradient ? "values and gradients" : "values";
+  const what = settings.gradient ? "values and gradients" : "values";
   pass(settings.exercise, `${settings.name} matches the reference on ${plural(settings.trials, "seeded input")} (${what}).`);
 }
 
 /** Builds the inputs for `seed`; the tensors they hold go to `owned`. */
-function makeInputs<I extends unknown[]>(spec: ReferenceCheck<I>, seed: number, owned: tf.Tensor[]): I {
+function makeInputs<I extends [] | unknown[]>(spec: ReferenceCheck<I>, seed: number, owned: tf.Tensor[]): I {
   const call = callTracked(spec.inputs, [seed]);
   owned.push(...call.created);
   if (call.threw) throw new Error(`${FN}: spec.inputs(${seed}) threw ${formatThrown(call.thrown)}`);
@@ -140,7 +145,7 @@ function makeInputs<I extends unknown[]>(spec: ReferenceCheck<I>, seed: number, 
   return call.value as I;
 }
 
-function trial<I extends unknown[]>(spec: ReferenceCheck<I>, s: Settings, seed: number, owned: tf.Tensor[]): void {
+function trial<I extends [] | unknown[]>(spec: ReferenceCheck<I>, s: Settings, seed: number, owned: tf.Tensor[]): void {
   const studentInputs = makeInputs(spec, seed, owned);
   const referenceInputs = makeInputs(spec, seed, owned);
   checkSameInputs(studentInputs, referenceInputs, seed, s.names);
@@ -152,17 +157,17 @@ function trial<I extends unknown[]>(spec: ReferenceCheck<I>, s: Settings, seed: 
   if (got === undefined || !sameForm(got, expected)) {
     fail(s.exercise, "type", `${s.name} returned ${wrongFormText(student.value, expected, true)}.`);
   }
-  checkShapes(spec, s, got, expected, studentInputs);
+  checkShapes(s, got, expected, studentInputs);
   checkValues(s, got, expected, seed);
   checkUpdatedVariables(s, studentInputs, referenceInputs, seed);
-  if (spec.gradient) checkGradients(spec, s, studentInputs, referenceInputs, expected, seed, owned);
+  if (s.gradient) checkGradients(s, spec.student, spec.reference, studentInputs, referenceInputs, expected, seed, owned);
   if (seed === 0 && student.leaked > 0) {
     fail(s.exercise, "leak", `${s.name} leaves ${plural(student.leaked, "tensor")} allocated per call: wrap its work in tf.tidy or dispose intermediates.`);
   }
 }
 
 /** The reference's outputs on `inputs`; a reference that fails is the author's mistake, a plain Error. */
-function referenceOutputs<I extends unknown[]>(spec: ReferenceCheck<I>, inputs: I, seed: number, owned: tf.Tensor[]): Outputs {
+function referenceOutputs<I extends [] | unknown[]>(spec: ReferenceCheck<I>, inputs: I, seed: number, owned: tf.Tensor[]): Outputs {
   const call = callTracked(spec.reference, inputs);
   owned.push(...call.created);
   if (call.threw) throw new Error(`${FN}: spec.reference threw ${formatThrown(call.thrown)} on seeded input ${seed}`);
@@ -179,52 +184,6 @@ function referenceOutputs<I extends unknown[]>(spec: ReferenceCheck<I>, inputs: 
   return outputs;
 }
 
-/** "output 2 of 3" where there are several outputs, nothing where there is one. */
-function outputLabel(k: number, outputs: Outputs, preposition: string): string {
-  return outputs.parts.length === 1 ? "" : ` ${preposition} output ${k + 1} of ${outputs.parts.length}`;
-}
-
-/** "inputs of shapes [8,16] and [8,16]": the top-level tensor inputs, which the student can picture. */
-function inputShapesText(inputs: readonly unknown[]): string {
-  const shapes = inputs.filter((x): x is tf.Tensor => x instanceof tf.Tensor).map((t) => formatShape(t.shape));
-  if (shapes.length === 0) return "its inputs";
-  return shapes.length === 1 ? `an input of shape ${shapes[0]}` : `inputs of shapes ${formatList(shapes)}`;
-}
-
-function checkShapes<I extends unknown[]>(spec: ReferenceCheck<I>, s: Settings, got: Outputs, expected: Outputs, inputs: I): void {
-  if (spec.scalar && got.shapes[0].length !== 0) {
-    const shape = got.shapes[0];
-    const advice = shape.length === 1 ? "average over the batch" : "reduce it to one number, e.g. with tf.mean";
-    fail(s.exercise, "not-scalar", `${s.name} should return a scalar loss (shape []), got shape ${formatShape(shape)}: ${advice}.`);
-  }
-  got.shapes.forEach((shape, k) => {
-    if (formatShape(shape) === formatShape(expected.shapes[k])) return;
-    fail(
-      s.exercise,
-      "shape",
-      `${s.name} returned shape ${formatShape(shape)}${outputLabel(k, got, "as")} for ${inputShapesText(inputs)}; the reference returns ${formatShape(expected.shapes[k])}.`,
-    );
-  });
-}
-
-function checkValues(s: Settings, got: Outputs, expected: Outputs, seed: number): void {
-  const mismatches = got.parts.map((part, k) => findMismatch(partValues(part), partValues(expected.parts[k]), s.tol));
-  const nan = mismatches.findIndex((m) => m?.kind === "nan");
-  if (nan >= 0) {
-    const m = mismatches[nan]!;
-    fail(s.exercise, "nan", `${s.name} returned ${nanText(m, got.shapes[nan])}${outputLabel(nan, got, "in")} for seeded input ${seed} (the reference is finite there).`);
-  }
-  const k = mismatches.findIndex((m) => m !== undefined);
-  if (k >= 0) {
-    const m = mismatches[k]!;
-    fail(s.exercise, "values", `${s.name} differs from the reference${outputLabel(k, got, "in")} on seeded input ${seed}${valuesText(m, got.shapes[k], s.tol)}.`);
-  }
-}
-
-function variableLeaves(inputs: readonly unknown[], names: (i: number) => string): Leaf[] {
-  return inputs.flatMap((input, i) => tensorLeaves(input, names(i)).filter((leaf) => leaf.tensor instanceof tf.Variable));
-}
-
 /**
  * Two calls of `spec.inputs(seed)` must build the same tensors, or the
  * comparison means nothing. The usual cause is a seeded op given seed 0,
@@ -238,60 +197,4 @@ function checkSameInputs(mine: readonly unknown[], theirs: readonly unknown[], s
   if (differs) {
     throw new Error(`${FN}: spec.inputs(${seed}) must build the same tensors each time it is called, so that the student and the reference get equal copies (tfjs ops treat seed 0 as no seed: pass seed + 1)`);
   }
-}
-
-/** A function that updates tf.Variables in place must leave them as the reference leaves its copies. */
-function checkUpdatedVariables(s: Settings, studentInputs: readonly unknown[], referenceInputs: readonly unknown[], seed: number): void {
-  const mine = variableLeaves(studentInputs, s.names);
-  const theirs = variableLeaves(referenceInputs, s.names);
-  mine.forEach(({ tensor, path }, i) => {
-    if (tensor.isDisposed) fail(s.exercise, "type", `${s.name} disposed the variable ${path}, which it should update in place.`);
-    const m = findMismatch(tensor.dataSync() as ArrayLike<number>, theirs[i].tensor.dataSync() as ArrayLike<number>, s.tol);
-    if (m === undefined) return;
-    if (m.kind === "nan") {
-      fail(s.exercise, "nan", `${s.name} leaves ${nanText(m, tensor.shape)} in ${path} after seeded input ${seed} (the reference's is finite there).`);
-    }
-    fail(s.exercise, "values", `${s.name} leaves ${path} different from the reference's after seeded input ${seed}${valuesText(m, tensor.shape, s.tol)}.`);
-  });
-}
-
-function checkGradients<I extends unknown[]>(
-  spec: ReferenceCheck<I>,
-  s: Settings,
-  studentInputs: I,
-  referenceInputs: I,
-  expected: Outputs,
-  seed: number,
-  owned: tf.Tensor[],
-): void {
-  const names = studentInputs.map((_, i) => s.names(i));
-  const mine = differentiableLeaves(studentInputs, names);
-  const theirs = differentiableLeaves(referenceInputs, names);
-  if (mine.length === 0) throw new Error(`${FN}: spec.gradient needs a float32 tensor (not a variable) among the inputs, got none from spec.inputs(${seed})`);
-  const weights = gradientWeights(expected.shapes, seed);
-  owned.push(...weights.filter((w): w is tf.Tensor => w !== null));
-  const reference = gradientsOf(spec.reference, referenceInputs, theirs, weights);
-  owned.push(...reference.grads.filter((g): g is tf.Tensor => g !== null));
-  if (reference.threw) throw new Error(`${FN}: differentiating spec.reference threw ${formatThrown(reference.thrown)} on seeded input ${seed}`);
-  const student = gradientsOf(spec.student, studentInputs, mine, weights);
-  owned.push(...student.grads.filter((g): g is tf.Tensor => g !== null));
-  const prefix = `${s.name} has the right values but`;
-  if (student.threw) fail(s.exercise, "gradient", `${prefix} tf.grads could not differentiate it on seeded input ${seed}: ${formatThrown(student.thrown)}.`);
-  mine.forEach(({ tensor, path }, i) => {
-    // No gradient flowing back means a gradient of zero.
-    const values = (g: tf.Tensor | null) => (g === null ? new Float64Array(tensor.size) : (g.dataSync() as ArrayLike<number>));
-    const m = findMismatch(values(student.grads[i]), values(reference.grads[i]), s.tol);
-    if (m === undefined) return;
-    if (student.grads[i] === null) {
-      fail(
-        s.exercise,
-        "gradient",
-        `${prefix} no gradient flows back to ${path} on seeded input ${seed} (did you read values out with dataSync or arraySync, build a new tensor from them, or stop the gradient?).`,
-      );
-    }
-    if (m.kind === "nan") {
-      fail(s.exercise, "gradient", `${prefix} its gradient with respect to ${path} is ${nanText(m, tensor.shape)} on seeded input ${seed} (the reference's is finite there).`);
-    }
-    fail(s.exercise, "gradient", `${prefix} its gradient with respect to ${path} differs on seeded input ${seed}${valuesText(m, tensor.shape, s.tol)}.`);
-  });
 }

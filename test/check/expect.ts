@@ -3,6 +3,8 @@
  * line and returns undefined; one that fails throws a CheckFailed of a kind,
  * with a message holding given phrases. Either way the tensor count is left
  * as it was: every test of a check is also a memory test.
+ *
+ * SHOW_MESSAGES=1 prints every failure message, to read them as a student would.
  */
 import assert from "node:assert/strict";
 import { tf } from "../../src/backend/tf";

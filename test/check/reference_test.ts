@@ -49,7 +49,17 @@ test("a correct NT-Xent passes, printing one line, and the library's own passes 
   await tf.setBackend("cpu");
   const line = passes(() => matchesReference(ntXentSpec(correct)));
   assert.equal(line, "✓ Exercise 04.1: ntXentLoss matches the reference on 3 seeded inputs (values and gradients).");
-  const valuesOnly = passes(() => matchesReference(ntXentSpec((a, b) => ntXentLoss(a, b, { temperature: TAU }), { gradient: false, trials: 1 })));
+  // Written inline as in a notebook cell: the input types are inferred from the student's function.
+  const valuesOnly = passes(() =>
+    matchesReference({
+      exercise: "04.1",
+      name: "ntXentLoss",
+      student: correct,
+      reference: (z1, z2) => ntXentLoss(z1, z2, { temperature: TAU }),
+      inputs: (seed) => [tf.randomNormal([4, 3], 0, 1, "float32", seed + 1) as tf.Tensor2D, tf.randomNormal([4, 3], 0, 1, "float32", seed + 9) as tf.Tensor2D],
+      trials: 1,
+    }),
+  );
   assert.equal(valuesOnly, "✓ Exercise 04.1: ntXentLoss matches the reference on 1 seeded input (values).");
 });
 
@@ -193,6 +203,9 @@ test("leak: intermediates left allocated are counted on the first seeded input, 
   const allocated = tf.memory().numTensors - before - 3;
   tf.dispose([a, b, loss]);
   assert.ok(message.includes(`leaves ${allocated} tensors`), `${allocated}: ${message}`);
+  // A mistake in the values is reported before the leak.
+  const leakyNoMask = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.mean(perAnchorLoss(a, b, false));
+  fails(() => matchesReference(ntXentSpec(leakyNoMask)), "values", ["ntXentLoss differs from the reference on seeded input 0"]);
   // A leak of one tensor is singular.
   const oneLeak = (x: tf.Tensor2D, y: tf.Tensor2D) => {
     tf.zeros([2]);

@@ -155,6 +155,15 @@ test("gradient: a wrong custom gradient, a stopped gradient, values read out of 
   ]);
   assert.match(message, /max error [\d.e-]+ at \[\d,\d+\] \(got -?[\d.e-]+, expected -?[\d.e-]+\)/);
 
+  // A gradient that is NaN, as from sqrt at 0 in a hand-derived norm.
+  const nanGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [a, b] = args as [tf.Tensor2D, tf.Tensor2D];
+    return { value: correct(a, b), gradFunc: () => [tf.fill(a.shape, NaN), tf.zerosLike(b)] };
+  });
+  fails(() => matchesReference(ntXentSpec((a, b) => nanGradient(a, b))), "gradient", [
+    "Exercise 04.1: ntXentLoss has the right values but its gradient with respect to z1 is NaN at [0,0] on seeded input 0 (the reference's is finite there).",
+  ]);
+
   // Half the loss behind a stop-gradient: the right value, half the gradient.
   const halfStopped = (a: tf.Tensor2D, b: tf.Tensor2D) =>
     tf.tidy(() => {

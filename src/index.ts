@@ -36,3 +36,5 @@ export * as evaluation from "./evaluation";
 export * as plot from "./plot";
 /** What a notebook records for its tests. */
 export * as notebook from "./notebook";
+/** Checks for exercise cells: a student's function against the library's reference, with messages that teach. */
+export * as check from "./check";

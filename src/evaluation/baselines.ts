@@ -26,7 +26,7 @@ export interface FrozenEvaluationOptions {
   probe?: LinearProbeOptions;
   /** kNN options (defaults: k = 20, cosine, majority vote). */
   knn?: KnnOptions;
-  /** Batch size of feature extraction; default 256. */
+  /** Batch size of feature extraction; default 1024 (`extractFeatures`). */
   batchSize?: number;
   /**
    * Few-label budgets (labelled examples per class, or "all"): when given,

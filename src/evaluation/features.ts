@@ -10,7 +10,12 @@ export type FeatureExtractor = tf.LayersModel | ((inputs: tf.Tensor) => tf.Tenso
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractFeaturesOptions {
-  /** Inputs per forward pass; default 256. */
+  /**
+   * Inputs per forward pass; default 1024. On wasm the small CNN encodes the
+   * 8,000 training digits about a quarter faster in passes of 1024 than of
+   * 256 (fewer, larger convolutions keep both threads busy); 2048 gains
+   * nothing more. The first layer's activations of a pass take about 100 MB.
+   */
   batchSize?: number;
 }
 
@@ -30,7 +35,7 @@ export function extractFeatures(
   options: ExtractFeaturesOptions = {},
 ): tf.Tensor2D {
   const fn = "extractFeatures";
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.batchSize ?? 1024;
   checkPositiveInteger(fn, "batchSize", batchSize);
   if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) {
     const got = inputs instanceof tf.Tensor ? `shape [${inputs.shape}]` : typeof inputs;

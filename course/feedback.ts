@@ -48,7 +48,7 @@ export function feedbackHtml(feedback: Feedback): string {
     "</head><body>",
     `<h1>${escapeHtml(title)}</h1>`,
     `<p>Notebook: ${escapeHtml(feedback.notebook ?? "unknown")}</p>`,
-    feedback.error ? `<p><strong>Not graded:</strong> ${escapeHtml(feedback.error)}</p>` : "",
+    feedback.error ? `<p><strong>Grading problem:</strong> ${escapeHtml(feedback.error)}</p>` : "",
     "<table><thead><tr><th>Exercise</th><th>Points</th><th>Message</th></tr></thead><tbody>",
     ...rows,
     "</tbody></table>",

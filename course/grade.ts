@@ -62,7 +62,7 @@ export interface Feedback {
   points: number;
   maxPoints: number;
   exercises: ExerciseResult[];
-  /** Why the submission could not be graded at all (then every exercise scores zero). */
+  /** What went wrong with grading itself: an unreadable or unidentified submission, a kernel that failed. */
   error?: string;
 }
 
@@ -159,7 +159,7 @@ export function failureMessage(status: CellStatus): string {
   if (status.status === "timeout" || status.status === "not-run") return status.reason ?? status.status;
   const evalue = (status.evalue ?? "").split("\n")[0].trim();
   if (evalue) return status.ename && status.ename !== "Error" ? `${status.ename}: ${evalue}` : evalue;
-  return stderrMessage(status.stderr ?? "") || "the cell failed without a message";
+  return stderrMessage(status.stderr ?? "") || "the cell failed without an error message (after a flood of output it may be lost)";
 }
 
 /**

@@ -104,8 +104,10 @@ function gradeSubmission(submission: Submission, releases: string[], options: Gr
       const unknown = `cannot tell which assignment this is: metadata.assignment.notebook is ${recorded} and the file name contains none of ${releases.join(", ")}`;
       feedback = unrunnableFeedback(submission.id, null, unreadable ?? unknown);
     } else {
-      const autograder = readNotebook(path.join(options.autograderDir, `${release}.ipynb`));
-      assignment = autograder.metadata.assignment ?? null;
+      const autograderFile = path.join(options.autograderDir, `${release}.ipynb`);
+      const autograder = readNotebook(autograderFile);
+      if (!autograder.metadata.assignment) throw new Error(`${autograderFile} has no metadata.assignment: it was not written by \`npm run assign\``);
+      assignment = autograder.metadata.assignment;
       if (notebook === null || unreadable !== null) {
         feedback = unrunnableFeedback(submission.id, assignment, unreadable ?? "unreadable");
       } else {

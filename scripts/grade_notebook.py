@@ -22,22 +22,35 @@ STATUS was written, 2 on bad arguments.
 """
 import argparse
 import asyncio
+import collections
 import json
 import math
 import time
+from queue import Empty
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 
-# How long an interrupted kernel has to report the cell finished.
+# How long an interrupted kernel has to answer for the cell it was running.
 GRACE_SECONDS = 5
+# After a cell's reply, how long its outputs may still take to arrive. A cell
+# that printed a flood of lines has them queued in the kernel, which sends
+# them at a few thousand a second; what has not arrived by then (the last
+# "✓" line, the error) is lost, but the cell's status is not.
+IOPUB_DRAIN_SECONDS = 10
 # tslab drops execute requests for 200 ms after a failing cell (its queue's
-# reset(200)), so the next cell waits a little longer than that.
-PAUSE_AFTER_FAILURE_SECONDS = 0.5
+# reset(200)), so the next cell waits a little longer than that (and is sent
+# again if it was dropped all the same).
+PAUSE_AFTER_FAILURE_SECONDS = 0.3
 # Keeps the status file small when a cell floods stderr.
 MAX_STDERR_CHARS = 20_000
+# Per cell and stream: a loop that prints until its time limit must not fill
+# the grader's memory and the executed notebook. Past it a stream keeps only
+# its end (where the error or the "✓" line is) and displays are dropped.
+MAX_OUTPUT_CHARS = 1_000_000
+TAIL_CHARS = 100_000
 
 
 def text(value):
@@ -51,82 +64,140 @@ def stream(cell, name):
     )
 
 
+class StreamTail:
+    """The end of a flooded stream: chunks, not one growing string, since
+    copying the tail for every line of a flood is quadratic."""
+
+    def __init__(self, output):
+        self.output = output
+        self.chunks = collections.deque()
+        self.length = 0
+
+    def add(self, chunk):
+        self.chunks.append(chunk)
+        self.length += len(chunk)
+        while len(self.chunks) > 1 and self.length - len(self.chunks[0]) >= TAIL_CHARS:
+            self.length -= len(self.chunks.popleft())
+
+    def write(self):
+        self.output["text"] = "".join(self.chunks)[-TAIL_CHARS:]
+
+
 class GradingClient(NotebookClient):
-    """nbclient's client, also keeping the task that collects the running cell's
-    outputs: it ends when the kernel reports the cell finished, which is how an
-    interrupted kernel shows it came back."""
+    """nbclient's client, which also keeps the task collecting the running
+    cell's outputs (to stop it after an interrupt) and caps each cell's
+    outputs at MAX_OUTPUT_CHARS per stream."""
 
     output_task = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.output_chars = {}
+        self.tails = {}
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
         self.output_task = asyncio.current_task()
         return await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
 
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg["content"]
+        kind = content.get("name", "stdout") if msg["msg_type"] == "stream" else "display"
+        key = (cell_index, kind)
+        self.output_chars[key] = self.output_chars.get(key, 0) + len(content.get("text", "")) + len(json.dumps(content.get("data", {})))
+        if self.output_chars[key] <= MAX_OUTPUT_CHARS:
+            return super().output(outs, msg, display_id, cell_index)
+        if key not in self.tails:
+            rest = "the rest is dropped" if kind == "display" else "only its end is kept"
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stderr", text=f"[grader: this cell's {kind} went past {MAX_OUTPUT_CHARS:,} characters; {rest}]\n"))
+            self.tails[key] = StreamTail(nbformat.v4.new_output("stream", name=kind, text=""))
+            if kind != "display":
+                outs.append(self.tails[key].output)
+        if kind != "display":
+            self.tails[key].add(content.get("text", ""))
+        return None
+
+    def write_tails(self, cell_index):
+        """Puts the kept ends of the cell's flooded streams into its outputs."""
+        for (index, _), tail in self.tails.items():
+            if index == cell_index:
+                tail.write()
+
 
 async def came_back_after_interrupt(client):
+    """Interrupts the kernel and waits GRACE_SECONDS for its reply to the running cell.
+    The shell channel, not the outputs, tells: a cell that printed a flood still
+    has it queued on iopub after the kernel has stopped."""
     await ensure_async(client.km.interrupt_kernel())
+    deadline = time.monotonic() + GRACE_SECONDS
+    came_back = False
+    while not came_back and time.monotonic() < deadline:
+        try:
+            reply = await ensure_async(client.kc.shell_channel.get_msg(timeout=max(0.01, deadline - time.monotonic())))
+        except Empty:
+            break
+        came_back = reply["msg_type"] == "execute_reply"
     task = client.output_task
-    if task is None or task.done():
-        return True
-    try:
-        await asyncio.wait_for(task, GRACE_SECONDS)
-        return True
-    except asyncio.TimeoutError:
-        return False
-    except Exception:  # the collector failed for another reason: the kernel did answer
-        return True
+    if task is not None and not task.done():
+        # Collect what the interrupted cell still prints (its interruption error), then stop listening for it.
+        await asyncio.wait([task], timeout=1 if came_back else 0)
+        task.cancel()
+    return came_back
+
+
+async def execute(client, cell, index, count):
+    """Runs the cell, sending it again if tslab dropped the request; returns the reply's content."""
+    replies = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update({cell_index: execute_reply})
+    for _ in range(3):
+        await client.async_execute_cell(cell, index, execution_count=count)
+        reply = replies.get(index, {}).get("content", {})
+        # "abort": the kernel dropped the request (see PAUSE_AFTER_FAILURE_SECONDS); it never ran.
+        if reply.get("status") not in ("abort", "aborted"):
+            return reply
+        await asyncio.sleep(PAUSE_AFTER_FAILURE_SECONDS)
+    return reply
 
 
 async def run_cell(client, cell, index, count, limit):
-    """Runs one code cell; returns its status entry and the reason later cells cannot run (or None)."""
-    replies = {}
-    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update({cell_index: execute_reply})
+    """Runs one code cell within its time limit; returns its status entry and,
+    when later cells cannot run, why (else None)."""
     client.timeout = max(1, math.ceil(limit["seconds"]))
-    status = {"index": index}
+    status, not_run = {"index": index, "status": "error"}, None
     try:
-        for attempt in range(3):
-            await client.async_execute_cell(cell, index, execution_count=count)
-            reply = replies.get(index, {}).get("content", {}).get("status")
-            # "abort": the kernel dropped the request (see PAUSE_AFTER_FAILURE_SECONDS); it never ran.
-            if reply not in ("abort", "aborted"):
-                break
-            await asyncio.sleep(PAUSE_AFTER_FAILURE_SECONDS)
-        if reply == "ok":
-            status["status"] = "ok"
-            return status, None
+        reply = await execute(client, cell, index, count)
         errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
-        content = replies.get(index, {}).get("content", {})
-        status.update(
-            status="error",
-            ename=errors[0].get("ename", "") if errors else content.get("ename", ""),
-            evalue=errors[0].get("evalue", "") if errors else content.get("evalue", ""),
-            stderr=stream(cell, "stderr")[-MAX_STDERR_CHARS:],
-        )
-        if reply != "error":
-            status["evalue"] = f"the kernel did not run this cell (reply {reply!r})"
-        return status, None
+        source = errors[0] if errors else reply
+        if reply.get("status") == "ok":
+            status["status"] = "ok"
+        elif reply.get("status") == "error":
+            status.update(ename=source.get("ename", ""), evalue=source.get("evalue", ""))
+        else:
+            status.update(ename="", evalue=f"the kernel did not run this cell (reply {reply.get('status')!r})")
     except CellTimeoutError:
-        seconds = limit["seconds"]
         what = f"the notebook reached its {limit['notebook']} s limit in cell {index + 1}" if limit["notebook_bound"] \
-            else f"cell {index + 1} exceeded its {seconds:g} s limit"
-        status.update(status="timeout", reason=what, stderr=stream(cell, "stderr")[-MAX_STDERR_CHARS:])
+            else f"cell {index + 1} exceeded its {limit['seconds']:g} s limit"
+        status.update(status="timeout", reason=what)
         if not await came_back_after_interrupt(client):
             await ensure_async(client.km.restart_kernel(now=True))
-            return status, f"not run: the kernel was restarted after {what}"
-        if limit["notebook_bound"]:
-            return status, f"not run: the notebook exceeded its {limit['notebook']} s limit"
-        return status, None
+            not_run = f"not run: the kernel was restarted after {what}"
+        elif limit["notebook_bound"]:
+            not_run = f"not run: the notebook exceeded its {limit['notebook']} s limit"
     except DeadKernelError:
-        status.update(status="error", ename="DeadKernelError", evalue="the kernel died while running this cell",
-                      stderr=stream(cell, "stderr")[-MAX_STDERR_CHARS:])
-        return status, f"not run: the kernel died in cell {index + 1}"
+        status.update(ename="DeadKernelError", evalue="the kernel died while running this cell")
+        not_run = f"not run: the kernel died in cell {index + 1}"
+    client.write_tails(index)
+    if status["status"] != "ok":
+        status["stderr"] = stream(cell, "stderr")[-MAX_STDERR_CHARS:]
+    return status, not_run
 
 
 async def grade(nb, args):
+    """Runs the notebook's code cells in one kernel; returns the report for STATUS."""
     statuses = []
     client = GradingClient(
         nb, kernel_name=args.kernel, resources={"metadata": {"path": args.cwd}},
-        allow_errors=True, shutdown_kernel="immediate",
+        allow_errors=True, shutdown_kernel="immediate", iopub_timeout=IOPUB_DRAIN_SECONDS,
     )
     not_run = None
     try:

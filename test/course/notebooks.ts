@@ -14,18 +14,22 @@ export function arithmetic(): Notebook {
   return readNotebook(path.join(FIXTURES, "arithmetic.ipynb"));
 }
 
+/** A markdown cell. */
 export function markdown(source: string): NotebookCell {
   return { cell_type: "markdown", metadata: {}, source };
 }
 
+/** A code cell, without outputs. */
 export function code(source: string, metadata: NotebookCell["metadata"] = {}): NotebookCell {
   return { cell_type: "code", execution_count: null, metadata, outputs: [], source };
 }
 
+/** A solution cell (nbgrader solution: true) for exercise `gradeId`. */
 export function solutionCell(gradeId: string, source: string): NotebookCell {
   return code(source, { nbgrader: { grade: false, grade_id: gradeId, locked: false, schema_version: 3, solution: true } });
 }
 
+/** A check cell (nbgrader grade: true); `points` is unknown so tests can give wrong ones. */
 export function checkCell(gradeId: string, points: unknown, source: string): NotebookCell {
   return code(source, { nbgrader: { grade: true, grade_id: gradeId, locked: true, points, schema_version: 3, solution: false } });
 }
@@ -39,6 +43,7 @@ export function exercise(id: string, points: number): NotebookCell[] {
   ];
 }
 
+/** An nbformat 4.5 notebook of these cells, with empty metadata. */
 export function notebook(cells: NotebookCell[]): Notebook {
   return { cells, metadata: {}, nbformat: 4, nbformat_minor: 5 };
 }

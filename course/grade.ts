@@ -205,6 +205,28 @@ export function scoreSubmission(
 }
 
 /**
+ * The cell statuses of a notebook that was already executed top to bottom
+ * by the notebook harness (`npm test` runs the instructor's notebooks once):
+ * a code cell with an error output failed, every other code cell ran. Only
+ * for the instructor's own run: a submission's outputs are the student's to
+ * edit, which is why {@link scoreSubmission} otherwise gets its statuses from
+ * the executor.
+ *
+ * @example
+ * const executed = readNotebook("build/notebooks/04-pretext-vision.ipynb");
+ * scoreSubmission("solutions/04-pretext-vision", { assembled: assembleSubmission(autograder, executed), executed, report: reportFromOutputs(executed) });
+ */
+export function reportFromOutputs(executed: Notebook): ExecutionReport {
+  const cells: CellStatus[] = [];
+  executed.cells.forEach((cell, index) => {
+    if (cell.cell_type !== "code") return;
+    const failed = (cell.outputs ?? []).some((o) => o.output_type === "error");
+    cells.push(failed ? { index, status: "error", stderr: streamText(cell, "stderr") } : { index, status: "ok" });
+  });
+  return { cells };
+}
+
+/**
  * The grade of a submission that could not be run: every exercise of its
  * release (when known) scores zero with the reason.
  *

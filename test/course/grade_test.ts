@@ -12,6 +12,7 @@ import {
   identifyRelease,
   lastCheckCell,
   MISSING_CELL,
+  reportFromOutputs,
   scoreSubmission,
   stderrMessage,
   unrunnableFeedback,
@@ -149,6 +150,27 @@ test("scoring: points iff the check cell ran without error; the message is its �
     ["total", 0, 1, "not run: the kernel was restarted after cell 10 exceeded its 10 s limit"],
   ]);
   assert.equal(feedback.error, undefined);
+});
+
+test("reportFromOutputs: a code cell with an error output failed, other code cells ran; scoring the instructor's run with it", () => {
+  const nb = arithmetic();
+  const { autograder } = versions();
+  const executed = executedWith(nb, { "add-check": "✓ Exercise add: add(2, 3) = 5\n", "mean-check": "✓ Exercise mean: ok\n" });
+  const failing = cellIndex(executed, "total-check");
+  executed.cells[failing].outputs = [
+    { output_type: "stream", name: "stderr", text: "Error: Exercise total: total([1, 2]) returned 4, expected 3\n" },
+    { output_type: "error", ename: "", evalue: "", traceback: [] },
+  ];
+  const report = reportFromOutputs(executed);
+  const codeCells = executed.cells.flatMap((c, i) => (c.cell_type === "code" ? [i] : []));
+  assert.deepEqual(report.cells.map((c) => c.index), codeCells);
+  assert.deepEqual(report.cells.filter((c) => c.status !== "ok").map((c) => c.index), [failing]);
+  const feedback = scoreSubmission("solutions/arithmetic", { assembled: assembleSubmission(autograder, executed), executed, report });
+  assert.deepEqual(feedback.exercises.map((e) => [e.id, e.points, e.message]), [
+    ["add", 2, "✓ Exercise add: add(2, 3) = 5"],
+    ["mean", 3, "✓ Exercise mean: ok"],
+    ["total", 0, "Exercise total: total([1, 2]) returned 4, expected 3"],
+  ]);
 });
 
 test("scoring: a failed check names its error, and the exercise cell's own failure when it had one", () => {

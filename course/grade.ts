@@ -124,7 +124,8 @@ const DIAGNOSTIC = /^(\S+ )?\d+:\d+ - /;
  * The error a failed cell's stderr shows. tslab reports every failure with an
  * empty error: a compile error as diagnostics ("3:1 - Cannot find name
  * 'add'."), a thrown error as Node prints it (a source excerpt, a blank line,
- * "TypeError: message", the stack). The "Error: " of a plain Error is dropped.
+ * "TypeError: message", the stack). The "Error: " of a plain Error and the
+ * "CheckFailed: " of a failed `check` are dropped.
  *
  * @example
  * stderrMessage("evalmachine.<anonymous>:5\n  throw e;\n  ^\n\nError: Exercise add: wrong\n    at add (x:1:1)\n"); // "Exercise add: wrong"
@@ -145,7 +146,8 @@ export function stderrMessage(stderr: string): string {
   const candidates = beforeStack.slice(start).filter((line) => line.trim() !== "");
   // Without the excerpt (after an await) other stderr output may come first: prefer the "Name: message" line.
   const line = (excerpt >= 0 ? candidates[0] : candidates.filter((l) => errorLine.test(l)).pop() ?? candidates.pop()) ?? "";
-  return line.replace(/^Error: /, "").trim();
+  // Node brackets an error whose stack has no call frames: "[CheckFailed: sentence]".
+  return line.trim().replace(/^\[(.*)\]$/, "$1").replace(/^(Error|CheckFailed): /, "").trim();
 }
 
 /**

@@ -24,16 +24,22 @@ export type CheckFailureKind = "threw" | "shape" | "not-scalar" | "nan" | "value
 export class CheckFailed extends Error {
   override readonly name = "CheckFailed";
   /** The exercise id, e.g. "04.1". */
-  readonly exercise: string;
+  declare readonly exercise: string;
   /** What kind of mistake was found. */
-  readonly kind: CheckFailureKind;
+  declare readonly kind: CheckFailureKind;
 
   /** `sentence` is the message after the `Exercise <id>: ` prefix, which the constructor adds. */
   constructor(exercise: string, kind: CheckFailureKind, sentence: string) {
     super(`Exercise ${exercise}: ${sentence}`);
-    this.exercise = exercise;
-    this.kind = kind;
-    this.stack = `${this.name}: ${this.message}`;
+    // Not enumerable, so Node's inspector (how tslab prints a failed cell)
+    // shows the sentence alone instead of "[sentence] { exercise, kind }".
+    Object.defineProperty(this, "exercise", { value: exercise, enumerable: false });
+    Object.defineProperty(this, "kind", { value: kind, enumerable: false });
+    // A stack that ignores writes: Node prepends the throwing line of library
+    // source ("errors.js:41 throw new CheckFailed(...) ^") to the stack of an
+    // error thrown in notebook code, which a student should not have to read.
+    const stack = `${this.name}: ${this.message}`;
+    Object.defineProperty(this, "stack", { get: () => stack, set: () => undefined, enumerable: false, configurable: true });
   }
 }
 

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { CheckFailed, fail, pass } from "../../src/check/errors";
 
 test("CheckFailed carries the exercise and kind, and a stack that is just its sentence", () => {
@@ -11,6 +12,10 @@ test("CheckFailed carries the exercise and kind, and a stack that is just its se
   assert.equal(e.exercise, "04.1");
   assert.equal(e.kind, "leak");
   assert.equal(String(e), "CheckFailed: Exercise 04.1: ntXentLoss leaves 3 tensors allocated per call.");
+  // How tslab prints a failed cell: Node's inspector, after Node has tried to prepend the throwing source line.
+  e.stack = "errors.js:41\n    throw new CheckFailed(exercise, kind, sentence);\n    ^\n\n" + e.stack;
+  // (Node brackets a stack without call frames.)
+  assert.equal(inspect(e), "[CheckFailed: Exercise 04.1: ntXentLoss leaves 3 tensors allocated per call.]");
 });
 
 test("fail throws a CheckFailed; pass prints one line and returns undefined", () => {

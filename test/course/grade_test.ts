@@ -97,6 +97,7 @@ test("stderrMessage: a thrown error's line, without the source excerpt, the stac
   // After an await Node prints no excerpt, and the cell's own stderr may come first.
   assert.equal(stderrMessage("a warning: x\nloss 0.5\nRangeError: bad range\n    at f (x:1:1)\n    at async g\n"), "RangeError: bad range");
   assert.equal(stderrMessage("a string\n"), "a string");
+  assert.equal(stderrMessage("[CheckFailed: Exercise 04.1: myNtXent threw \"not implemented\" on seeded input 0.]\n"), 'Exercise 04.1: myNtXent threw "not implemented" on seeded input 0.');
   assert.equal(stderrMessage("Error: x {\n  code: 7\n}\n"), "x {");
   assert.equal(stderrMessage(""), "");
 });

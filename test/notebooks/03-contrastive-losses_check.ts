@@ -59,7 +59,7 @@ test("the exercises: nbgrader cells in place, and the recipes train with the stu
   const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { source: string[]; metadata: { nbgrader?: { grade_id: string; points?: number } } }[] }).cells;
   const graded = cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]);
   // In the notebook's order: the triplet section comes before InfoNCE.
-  assert.deepEqual(graded, [["03.2", "solution"], ["03.2-check", 2], ["03.1", "solution"], ["03.1-check", 3]]);
+  assert.deepEqual(graded, [["03.1", "solution"], ["03.1-check", 2], ["03.2", "solution"], ["03.2-check", 3]]);
   const source = (start: string) => {
     const cell = cells.find((c) => c.source.join("").startsWith(start));
     assert.ok(cell, `a cell starting ${JSON.stringify(start)}`);

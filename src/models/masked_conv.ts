@@ -9,9 +9,10 @@
  * holds only information about earlier pixels. The images here have one
  * channel, so the paper's split of the mask over R, G, B does not arise.
  *
- * The model is the binary-image (MNIST) PixelCNN of the paper's Table 4: a
- * 7x7 type-A conv, residual blocks of type-B convs with ReLU, then two
- * ReLU + 1x1 conv layers down to one Bernoulli logit per pixel.
+ * The network follows the paper's PixelCNN for binary MNIST: a 7x7 type-A
+ * conv, residual blocks of type-B convs with ReLU (one k x k conv per block
+ * here, where the paper's block is 1x1, 3x3, 1x1), then two ReLU + 1x1 conv
+ * layers down to one Bernoulli (sigmoid) logit per pixel.
  */
 import { tf } from "../backend/tf";
 import { createRng, Rng } from "../data/random";
@@ -97,7 +98,9 @@ export interface PixelCnn {
   /**
    * Rows above a pixel that its logit can see: 3 for the 7x7 layer plus
    * (kernelSize - 1) / 2 per block. The receptive field is causal and
-   * within these rows (with the paper's blind spot to the upper right).
+   * within these rows; stacked masks leave a blind spot up and to the right
+   * (van den Oord et al. 2016, "Conditional Image Generation with PixelCNN
+   * Decoders", fixes it with two stacks).
    */
   readonly receptiveRows: number;
   /** The convs in order: the type-A conv, the blocks' type-B convs, the two 1x1 convs. */
@@ -194,10 +197,11 @@ export function createPixelCnn(options: PixelCnnOptions = {}): PixelCnn {
   checkNonNegativeInteger(fn, "options.layers", layers);
   checkOddKernel(fn, "options.kernelSize", kernelSize);
   checkInteger(fn, "options.seed", seed);
-  const [height, width, channels] = inputShape;
-  if (inputShape.length !== 3 || !Number.isInteger(height) || height < 1 || !Number.isInteger(width) || width < 1 || channels !== 1) {
+  const sidesOk = (s: readonly unknown[]) => s.length === 3 && s.slice(0, 2).every((v) => Number.isInteger(v) && (v as number) >= 1) && s[2] === 1;
+  if (!Array.isArray(inputShape) || !sidesOk(inputShape)) {
     throw new Error(`${fn}: options.inputShape must be [height, width, 1] with positive integer sides, got ${describe(inputShape)}`);
   }
+  const [height, width] = inputShape;
 
   const rng = createRng(seed);
   const maskA = tf.tensor4d(convMask(FIRST_KERNEL, "A"), [FIRST_KERNEL, FIRST_KERNEL, 1, 1]);

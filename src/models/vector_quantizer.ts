@@ -46,7 +46,8 @@ export interface VectorQuantizerOptions {
 export interface Quantization {
   /**
    * The nearest code of each vector, with the straight-through gradient:
-   * z + sg(e - z). `[..., D]`, the shape of `z`.
+   * z + sg(e - z), which is e up to the float32 rounding of that sum.
+   * `[..., D]`, the shape of `z`.
    */
   quantized: tf.Tensor;
   /** Index of the nearest code (the lowest on a tie), int32 `[...]`. */

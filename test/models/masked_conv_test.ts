@@ -300,6 +300,7 @@ test("bad input is rejected naming the argument; create and dispose leave no ten
     [() => createPixelCnn({ kernelSize: 4 }), /createPixelCnn: options\.kernelSize must be an odd positive integer, got 4/],
     [() => createPixelCnn({ seed: 0.5 }), /createPixelCnn: options\.seed must be an integer, got 0.5/],
     [() => createPixelCnn({ inputShape: [28, 28, 3] }), /createPixelCnn: options\.inputShape must be \[height, width, 1\] with positive integer sides, got \[28,28,3\]/],
+    [() => createPixelCnn({ inputShape: 28 as never }), /createPixelCnn: options\.inputShape must be \[height, width, 1\] with positive integer sides, got 28/],
     [() => createPixelCnn(null as never), /createPixelCnn: options must be an object/],
   ];
   for (const [fn, message] of cases) assert.throws(fn, message);

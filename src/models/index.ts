@@ -17,3 +17,7 @@ export { createKeyQueue } from "./queue";
 export type { KeyQueue, KeyQueueOptions } from "./queue";
 export { createMemoryBank } from "./memory_bank";
 export type { BankIndices, MemoryBank, MemoryBankOptions } from "./memory_bank";
+export { convMask, createPixelCnn } from "./masked_conv";
+export type { MaskType, PixelCnn, PixelCnnConv, PixelCnnOptions } from "./masked_conv";
+export { createVectorQuantizer } from "./vector_quantizer";
+export type { Quantization, VectorQuantizer, VectorQuantizerOptions } from "./vector_quantizer";

@@ -178,18 +178,22 @@ export interface LinearOptions {
   seed?: number;
 }
 
-/** An affine map x W + b over the last axis. */
-export interface Linear {
+/** What the small layers here and in transformer.ts share: variables, a map over the last axis, cleanup. */
+export interface Layer {
+  /** Every variable, for `training.train({ trainable })`. */
+  readonly trainable: tf.Variable[];
+  /** The layer's map. Shapes: `[..., in]` float32 (rank >= 2) -> `[..., out]`. */
+  apply(x: tf.Tensor): tf.Tensor;
+  /** Frees the variables. */
+  dispose(): void;
+}
+
+/** An affine map x W + b over the last axis, `[..., inputDim]` -> `[..., outputDim]`. */
+export interface Linear extends Layer {
   /** W `[inputDim, outputDim]`, Glorot-uniform (Glorot & Bengio 2010) from the seed. */
   readonly weight: tf.Variable;
   /** b `[outputDim]`, zeros. */
   readonly bias: tf.Variable;
-  /** `[weight, bias]`. */
-  readonly trainable: tf.Variable[];
-  /** x W + b. Shapes: `[..., inputDim]` float32 (rank >= 2) -> `[..., outputDim]`. */
-  apply(x: tf.Tensor): tf.Tensor;
-  /** Frees the variables. */
-  dispose(): void;
 }
 
 /**
@@ -245,8 +249,22 @@ export interface MultiHeadAttentionOptions {
   seed?: number;
 }
 
-/** Multi-head self-attention: its projections and what it computes. */
-export interface MultiHeadAttention {
+/** A layer over sequences that takes an attention mask: attention itself and a transformer block. */
+export interface SequenceLayer {
+  /** Every variable, for `training.train({ trainable })`. */
+  readonly trainable: tf.Variable[];
+  /** Shapes: `[batch, time, dim]` float32, mask as in {@link AttentionOptions} -> `[batch, time, dim]`. */
+  apply(x: tf.Tensor3D, options?: AttentionOptions): tf.Tensor3D;
+  /** Frees the variables. */
+  dispose(): void;
+}
+
+/**
+ * Multi-head self-attention: its projections and what it computes. `apply`
+ * is self-attention of every position over the sequence: split x Wq, x Wk,
+ * x Wv into heads, attend per head, join the heads and project with Wo.
+ */
+export interface MultiHeadAttention extends SequenceLayer {
   /** Model width. */
   readonly dim: number;
   /** Number of heads. */
@@ -258,19 +276,8 @@ export interface MultiHeadAttention {
   readonly key: Linear;
   readonly value: Linear;
   readonly output: Linear;
-  /** Every variable, for `training.train({ trainable })`. */
-  readonly trainable: tf.Variable[];
-  /**
-   * Self-attention of every position over the sequence: split x Wq, x Wk,
-   * x Wv into heads, attend per head, join the heads and project with Wo.
-   * Shapes: `[batch, time, dim]` float32, mask as in {@link AttentionOptions}
-   * -> `[batch, time, dim]`.
-   */
-  apply(x: tf.Tensor3D, options?: AttentionOptions): tf.Tensor3D;
   /** The weights of every head, for plots. Shapes: `[batch, time, dim]` -> `[batch, heads, time, time]`. */
   attentionWeights(x: tf.Tensor3D, options?: AttentionOptions): tf.Tensor4D;
-  /** Frees the variables. */
-  dispose(): void;
 }
 
 /**

@@ -27,9 +27,11 @@ import {
   checkLengths,
   createLinear,
   createMultiHeadAttention,
+  Layer,
   Linear,
   MultiHeadAttention,
   paddingMask,
+  SequenceLayer,
 } from "./attention";
 
 /** Checks `x` is float32 `[..., dim]` with rank >= 2 (or exactly `rank`). */
@@ -49,24 +51,18 @@ export interface LayerNormOptions {
   epsilon?: number;
 }
 
-/** Layer normalisation with a learned gain and bias. */
-export interface LayerNorm {
+/**
+ * Layer normalisation with a learned gain and bias; `apply` computes
+ * (x - mean) / sqrt(var + epsilon) * gain + bias, with the mean and (biased)
+ * variance over the last axis of each position, `[..., dim]` -> `[..., dim]`.
+ */
+export interface LayerNorm extends Layer {
   /** Gain `[dim]`, ones. */
   readonly gain: tf.Variable;
   /** Bias `[dim]`, zeros. */
   readonly bias: tf.Variable;
   /** The epsilon. */
   readonly epsilon: number;
-  /** `[gain, bias]`. */
-  readonly trainable: tf.Variable[];
-  /**
-   * (x - mean) / sqrt(var + epsilon) * gain + bias, mean and (biased)
-   * variance over the last axis of each position.
-   * Shapes: `[..., dim]` float32 -> `[..., dim]`.
-   */
-  apply(x: tf.Tensor): tf.Tensor;
-  /** Frees the variables. */
-  dispose(): void;
 }
 
 /**
@@ -122,7 +118,7 @@ export function createLayerNorm(options: LayerNormOptions): LayerNorm {
 export function gelu(x: tf.Tensor): tf.Tensor {
   checkTensor("gelu", "x", x, "float32");
   return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
   });
 }
@@ -155,8 +151,11 @@ export interface TransformerBlockOptions {
   seed?: number;
 }
 
-/** One pre-norm transformer block. */
-export interface TransformerBlock {
+/**
+ * One pre-norm transformer block; `apply` computes h = x + attn(LN1(x), mask),
+ * then h + mlpOut(gelu(mlpIn(LN2(h)))), `[batch, time, dim]` -> `[batch, time, dim]`.
+ */
+export interface TransformerBlock extends SequenceLayer {
   /** Model width. */
   readonly dim: number;
   /** Hidden width of the MLP, `mlpRatio * dim`. */
@@ -171,15 +170,6 @@ export interface TransformerBlock {
   readonly mlpIn: Linear;
   /** The MLP's second layer `[hiddenDim, dim]`. */
   readonly mlpOut: Linear;
-  /** Every variable, for `training.train({ trainable })`. */
-  readonly trainable: tf.Variable[];
-  /**
-   * h = x + attn(LN1(x), mask), then h + mlpOut(gelu(mlpIn(LN2(h)))).
-   * Shapes: `[batch, time, dim]` float32, mask as in {@link AttentionOptions} -> `[batch, time, dim]`.
-   */
-  apply(x: tf.Tensor3D, options?: AttentionOptions): tf.Tensor3D;
-  /** Frees the variables. */
-  dispose(): void;
 }
 
 /**

@@ -271,10 +271,13 @@ export interface MultiHeadAttention extends SequenceLayer {
   readonly heads: number;
   /** `dim / heads`. */
   readonly headDim: number;
-  /** The query, key, value and output projections, each `[dim, dim]` with a bias. */
+  /** The query projection Wq `[dim, dim]` with its bias. */
   readonly query: Linear;
+  /** The key projection Wk `[dim, dim]` with its bias. */
   readonly key: Linear;
+  /** The value projection Wv `[dim, dim]` with its bias. */
   readonly value: Linear;
+  /** The output projection Wo `[dim, dim]` with its bias, applied to the joined heads. */
   readonly output: Linear;
   /** The weights of every head, for plots. Shapes: `[batch, time, dim]` -> `[batch, heads, time, time]`. */
   attentionWeights(x: tf.Tensor3D, options?: AttentionOptions): tf.Tensor4D;

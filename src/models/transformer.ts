@@ -108,7 +108,8 @@ export function createLayerNorm(options: LayerNormOptions): LayerNorm {
  *
  *   gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
  *
- * within 1e-3 of the exact x Phi(x) (erf has no tfjs gradient on every backend).
+ * within 1e-3 of the exact x Phi(x); kept for parity with those models'
+ * published weights and numbers (tf.erf would give the exact form).
  *
  * Shapes: any float32 -> same shape.
  *
@@ -257,11 +258,17 @@ export interface TransformerOutput {
 
 /** A transformer language model: its variables and what it computes. */
 export interface Transformer {
+  /** Number of token ids. */
   readonly vocabSize: number;
+  /** Longest sequence `apply` takes. */
   readonly maxLength: number;
+  /** Model width. */
   readonly dim: number;
+  /** Attention heads per block. */
   readonly heads: number;
+  /** Number of blocks. */
   readonly layers: number;
+  /** Whether each position sees only itself and earlier ones. */
   readonly causal: boolean;
   /** Token embedding E `[vocabSize, dim]`, N(0, 0.02^2); also the output layer (tied). */
   readonly tokenEmbedding: tf.Variable;

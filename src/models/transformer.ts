@@ -1,0 +1,423 @@
+/**
+ * A small transformer over plain `tf.Variable`s (Vaswani et al. 2017,
+ * "Attention Is All You Need"), causal as GPT (Radford, Narasimhan,
+ * Salimans, Sutskever 2018; Radford et al. 2019, GPT-2) or bidirectional as
+ * BERT (Devlin, Chang, Lee, Toutanova 2019).
+ *
+ * Blocks are pre-norm as in GPT-2: x + attn(LN(x)), then x + MLP(LN(x)),
+ * so the residual stream is never normalised and gradients reach the
+ * embeddings through the identity paths; a final LN follows the last block.
+ * No dropout: the workbook's models are small and trained briefly.
+ */
+import { tf } from "../backend/tf";
+import { createRng } from "../data/random";
+import {
+  checkInteger,
+  checkNonNegativeInteger,
+  checkOptions,
+  checkPositiveInteger,
+  checkPositiveNumber,
+  checkRank,
+  checkTensor,
+  describe,
+} from "../validation/arguments";
+import {
+  AttentionOptions,
+  causalMask,
+  checkLengths,
+  createLinear,
+  createMultiHeadAttention,
+  Layer,
+  Linear,
+  MultiHeadAttention,
+  paddingMask,
+  SequenceLayer,
+} from "./attention";
+
+/** Checks `x` is float32 `[..., dim]` with rank >= 2 (or exactly `rank`). */
+function checkLastAxis(fn: string, x: unknown, dim: number, rank?: number): asserts x is tf.Tensor {
+  checkTensor(fn, "x", x, "float32");
+  if ((rank === undefined ? x.rank < 2 : x.rank !== rank) || x.shape[x.rank - 1] !== dim) {
+    const shape = rank === 3 ? `[batch,time,${dim}]` : `[...,${dim}] (rank >= 2)`;
+    throw new Error(`${fn}: x must be a float32 tensor of shape ${shape}, got ${describe(x)}`);
+  }
+}
+
+/** Options of {@link createLayerNorm}. */
+export interface LayerNormOptions {
+  /** Size of the normalised last axis. */
+  dim: number;
+  /** Added to the variance before the square root; default 1e-5 (as PyTorch and GPT-2). */
+  epsilon?: number;
+}
+
+/**
+ * Layer normalisation with a learned gain and bias; `apply` computes
+ * (x - mean) / sqrt(var + epsilon) * gain + bias, with the mean and (biased)
+ * variance over the last axis of each position, `[..., dim]` -> `[..., dim]`.
+ */
+export interface LayerNorm extends Layer {
+  /** Gain `[dim]`, ones. */
+  readonly gain: tf.Variable;
+  /** Bias `[dim]`, zeros. */
+  readonly bias: tf.Variable;
+  /** The epsilon. */
+  readonly epsilon: number;
+}
+
+/**
+ * Layer normalisation (Ba, Kiros, Hinton 2016) over the last axis: each
+ * position is normalised on its own, so it does not mix positions or
+ * sequences (a causal model stays causal) and needs no batch statistics.
+ *
+ * Shapes: `[..., dim]` -> `[..., dim]`.
+ *
+ * @example
+ * const ln = createLayerNorm({ dim: 64 });
+ * const y = ln.apply(x); // [batch, time, 64]
+ */
+export function createLayerNorm(options: LayerNormOptions): LayerNorm {
+  const fn = "createLayerNorm";
+  checkOptions(fn, options, "{dim, epsilon?}");
+  const { dim, epsilon = 1e-5 } = options;
+  checkPositiveInteger(fn, "options.dim", dim);
+  checkPositiveNumber(fn, "options.epsilon", epsilon);
+  const gain = tf.tidy(() => tf.variable(tf.ones([dim])));
+  const bias = tf.tidy(() => tf.variable(tf.zeros([dim])));
+  return {
+    gain,
+    bias,
+    epsilon,
+    trainable: [gain, bias],
+    apply(x: tf.Tensor): tf.Tensor {
+      checkLastAxis("LayerNorm.apply", x, dim);
+      return tf.tidy(() => {
+        const axis = x.rank - 1;
+        const centred = tf.sub(x, tf.mean(x, axis, true));
+        const variance = tf.mean(tf.square(centred), axis, true);
+        return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, epsilon))), gain), bias);
+      });
+    },
+    dispose: () => tf.dispose([gain, bias]),
+  };
+}
+
+/**
+ * GELU, x Phi(x), in the tanh approximation of Hendrycks & Gimpel (2016)
+ * that GPT-2 and BERT use:
+ *
+ *   gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+ *
+ * within 1e-3 of the exact x Phi(x); kept for parity with those models'
+ * published weights and numbers (tf.erf would give the exact form).
+ *
+ * Shapes: any float32 -> same shape.
+ *
+ * @example
+ * const y = gelu(tf.tensor1d([-1, 0, 1])); // [-0.1588, 0, 0.8412]
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  checkTensor("gelu", "x", x, "float32");
+  return tf.tidy(() => {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+  });
+}
+
+/**
+ * Checks the widths of a block: `dim`, `heads` dividing it, and `mlpRatio`
+ * giving an integer MLP width, which it returns.
+ */
+function checkWidths(fn: string, dim: unknown, heads: unknown, mlpRatio: unknown): number {
+  checkPositiveInteger(fn, "options.dim", dim);
+  checkPositiveInteger(fn, "options.heads", heads);
+  if (dim % heads !== 0) throw new Error(`${fn}: options.heads must divide options.dim = ${dim}, got ${heads}`);
+  checkPositiveNumber(fn, "options.mlpRatio", mlpRatio);
+  const hiddenDim = mlpRatio * dim;
+  if (!Number.isInteger(hiddenDim)) {
+    throw new Error(`${fn}: options.mlpRatio * options.dim must be an integer, got ${mlpRatio} * ${dim} = ${hiddenDim}`);
+  }
+  return hiddenDim;
+}
+
+/** Options of {@link createTransformerBlock}. */
+export interface TransformerBlockOptions {
+  /** Model width. */
+  dim: number;
+  /** Attention heads; must divide `dim`. */
+  heads: number;
+  /** Hidden width of the MLP as a multiple of `dim`; default 4 (Vaswani et al.); `mlpRatio * dim` must be an integer. */
+  mlpRatio?: number;
+  /** Seed of the block's weights; default 0. */
+  seed?: number;
+}
+
+/**
+ * One pre-norm transformer block; `apply` computes h = x + attn(LN1(x), mask),
+ * then h + mlpOut(gelu(mlpIn(LN2(h)))), `[batch, time, dim]` -> `[batch, time, dim]`.
+ */
+export interface TransformerBlock extends SequenceLayer {
+  /** Model width. */
+  readonly dim: number;
+  /** Hidden width of the MLP, `mlpRatio * dim`. */
+  readonly hiddenDim: number;
+  /** LN before attention. */
+  readonly norm1: LayerNorm;
+  /** Self-attention. */
+  readonly attention: MultiHeadAttention;
+  /** LN before the MLP. */
+  readonly norm2: LayerNorm;
+  /** The MLP's first layer `[dim, hiddenDim]`, followed by GELU. */
+  readonly mlpIn: Linear;
+  /** The MLP's second layer `[hiddenDim, dim]`. */
+  readonly mlpOut: Linear;
+}
+
+/**
+ * Builds a pre-norm block: attention and a two-layer GELU MLP, each on the
+ * layer-normalised residual stream and added back to it.
+ *
+ * Shapes: `[batch, time, dim]` -> `[batch, time, dim]`.
+ *
+ * @example
+ * const block = createTransformerBlock({ dim: 64, heads: 4, mlpRatio: 4, seed: 1 });
+ * const mask = causalMask(16);
+ * const y = block.apply(x, { mask }); // [8, 16, 64]
+ */
+export function createTransformerBlock(options: TransformerBlockOptions): TransformerBlock {
+  const fn = "createTransformerBlock";
+  checkOptions(fn, options, "{dim, heads, mlpRatio?, seed?}");
+  const { dim, heads, mlpRatio = 4, seed = 0 } = options;
+  const hiddenDim = checkWidths(fn, dim, heads, mlpRatio);
+  checkInteger(fn, "options.seed", seed);
+  const rng = createRng(seed);
+  const norm1 = createLayerNorm({ dim });
+  const attention = createMultiHeadAttention({ dim, heads, seed: rng.fork() });
+  const norm2 = createLayerNorm({ dim });
+  const mlpIn = createLinear({ inputDim: dim, outputDim: hiddenDim, seed: rng.fork() });
+  const mlpOut = createLinear({ inputDim: hiddenDim, outputDim: dim, seed: rng.fork() });
+  const parts = [norm1, attention, norm2, mlpIn, mlpOut];
+  return {
+    dim,
+    hiddenDim,
+    norm1,
+    attention,
+    norm2,
+    mlpIn,
+    mlpOut,
+    trainable: parts.flatMap((p) => p.trainable),
+    apply(x: tf.Tensor3D, opts: AttentionOptions = {}): tf.Tensor3D {
+      checkLastAxis("TransformerBlock.apply", x, dim, 3);
+      // The mask is checked by attention.apply, against x's batch and time.
+      return tf.tidy(() => {
+        const h = tf.add(x, attention.apply(norm1.apply(x) as tf.Tensor3D, opts));
+        return tf.add(h, mlpOut.apply(gelu(mlpIn.apply(norm2.apply(h))))) as tf.Tensor3D;
+      });
+    },
+    dispose: () => parts.forEach((p) => p.dispose()),
+  };
+}
+
+/** Options of {@link createTransformer}. */
+export interface TransformerOptions {
+  /** Number of token ids; tokens are in [0, vocabSize). */
+  vocabSize: number;
+  /** Longest sequence: rows of the learned positional embedding. */
+  maxLength: number;
+  /** Model width. */
+  dim: number;
+  /** Attention heads per block; must divide `dim`. */
+  heads: number;
+  /** Number of blocks; 0 gives a bigram-like model (embedding, LN, head), a baseline. */
+  layers: number;
+  /** true: each position sees only itself and earlier ones (GPT); false: every position (BERT). */
+  causal: boolean;
+  /** MLP width as a multiple of `dim`; default 4. */
+  mlpRatio?: number;
+  /** Seed of every weight; default 0. */
+  seed?: number;
+}
+
+/** Options of {@link Transformer.apply}. */
+export interface TransformerApplyOptions {
+  /**
+   * Real length of each sequence (`[batch]`, each in [1, time]); later
+   * positions are padding, and no position attends to them. Their own
+   * outputs are computed but meaningless: leave them out of losses.
+   */
+  padding?: number[] | Int32Array;
+}
+
+/** What {@link Transformer.apply} returns. */
+export interface TransformerOutput {
+  /** The final LN's output `[batch, time, dim]`: features for probes. */
+  hidden: tf.Tensor3D;
+  /** Next-token (causal) or token (bidirectional) logits `[batch, time, vocabSize]`. */
+  logits: tf.Tensor3D;
+}
+
+/** A transformer language model: its variables and what it computes. */
+export interface Transformer {
+  /** Number of token ids. */
+  readonly vocabSize: number;
+  /** Longest sequence `apply` takes. */
+  readonly maxLength: number;
+  /** Model width. */
+  readonly dim: number;
+  /** Attention heads per block. */
+  readonly heads: number;
+  /** Number of blocks. */
+  readonly layers: number;
+  /** Whether each position sees only itself and earlier ones. */
+  readonly causal: boolean;
+  /** Token embedding E `[vocabSize, dim]`, N(0, 0.02^2); also the output layer (tied). */
+  readonly tokenEmbedding: tf.Variable;
+  /** Learned positional embedding `[maxLength, dim]`, N(0, 0.02^2). */
+  readonly positionEmbedding: tf.Variable;
+  /** The blocks, in order. */
+  readonly blocks: readonly TransformerBlock[];
+  /** LN after the last block. */
+  readonly finalNorm: LayerNorm;
+  /** Bias of the output layer `[vocabSize]`, zeros. */
+  readonly outputBias: tf.Variable;
+  /** Every variable, for `training.train({ trainable })`. */
+  readonly trainable: tf.Variable[];
+  /**
+   * hidden = finalNorm(blocks(E[tokens] + P[0..time))), logits = hidden E^T + outputBias.
+   * Shapes: `tokens` `[batch, time]` int32 in [0, vocabSize), time <= maxLength ->
+   * `{ hidden [batch, time, dim], logits [batch, time, vocabSize] }`.
+   */
+  apply(tokens: tf.Tensor2D, options?: TransformerApplyOptions): TransformerOutput;
+  /**
+   * The mean of `hidden` over each sequence's first `lengths[b]` positions
+   * (all `time` when omitted; padding also masked in attention): one
+   * feature vector per sequence for a linear probe.
+   * Shapes: `tokens` `[batch, time]` int32, `lengths` `[batch]` -> `[batch, dim]`.
+   */
+  pooled(tokens: tf.Tensor2D, lengths?: number[] | Int32Array): tf.Tensor2D;
+  /** Frees every variable. */
+  dispose(): void;
+}
+
+/** A `[rows, cols]` variable of N(0, std^2) entries drawn from `rng`. */
+function normalVariable(rng: ReturnType<typeof createRng>, rows: number, cols: number, std: number): tf.Variable {
+  const values = Float32Array.from({ length: rows * cols }, () => rng.normal() * std);
+  return tf.tidy(() => tf.variable(tf.tensor2d(values, [rows, cols])));
+}
+
+/**
+ * Builds a GPT-style (`causal: true`) or BERT-style (`causal: false`)
+ * transformer: token embedding plus learned positional embedding, `layers`
+ * pre-norm blocks, a final LN and a language-model head.
+ *
+ * The head is tied to the token embedding (logits = hidden E^T + b), as in
+ * GPT, GPT-2 and BERT (Press & Wolf 2017): it saves vocabSize * dim
+ * weights, most of a small model, and every word's input vector also learns
+ * from each prediction of that word, which helps the many rare words of a
+ * small corpus such as Brown. The bias lets the head learn word frequencies
+ * without bending E.
+ *
+ * Embeddings start at N(0, 0.02^2) (BERT's initialiser range; GPT-2 uses it
+ * for tokens), so the tied logits start near 0 and the first loss near log(vocabSize).
+ *
+ * Shapes: tokens `[batch, time]` -> hidden `[batch, time, dim]`, logits `[batch, time, vocabSize]`.
+ *
+ * @example
+ * const gpt = createTransformer({ vocabSize: 5000, maxLength: 32, dim: 64, heads: 4, layers: 2, causal: true, seed: 1 });
+ * const { logits } = gpt.apply(tokens); // logits[:, t] predicts tokens[:, t + 1]
+ */
+export function createTransformer(options: TransformerOptions): Transformer {
+  const fn = "createTransformer";
+  checkOptions(fn, options, "{vocabSize, maxLength, dim, heads, layers, causal, mlpRatio?, seed?}");
+  const { vocabSize, maxLength, dim, heads, layers, causal, mlpRatio = 4, seed = 0 } = options;
+  checkPositiveInteger(fn, "options.vocabSize", vocabSize);
+  checkPositiveInteger(fn, "options.maxLength", maxLength);
+  checkWidths(fn, dim, heads, mlpRatio);
+  checkNonNegativeInteger(fn, "options.layers", layers);
+  if (typeof causal !== "boolean") throw new Error(`${fn}: options.causal must be true or false, got ${describe(causal)}`);
+  checkInteger(fn, "options.seed", seed);
+  const rng = createRng(seed);
+  const tokenEmbedding = normalVariable(rng, vocabSize, dim, 0.02);
+  const positionEmbedding = normalVariable(rng, maxLength, dim, 0.02);
+  const blocks = Array.from({ length: layers }, () => createTransformerBlock({ dim, heads, mlpRatio, seed: rng.fork() }));
+  const finalNorm = createLayerNorm({ dim });
+  const outputBias = tf.tidy(() => tf.variable(tf.zeros([vocabSize])));
+
+  const checkTokens = (method: string, tokens: tf.Tensor2D): void => {
+    checkRank(method, "tokens", tokens, 2, "int32");
+    const [batch, time] = tokens.shape;
+    if (batch < 1 || time < 1 || time > maxLength) {
+      throw new Error(`${method}: tokens must be an int32 tensor of shape [batch,time] with batch >= 1 and 1 <= time <= ${maxLength}, got ${describe(tokens)}`);
+    }
+    // A small synchronous read: an id out of range would otherwise gather garbage or zeros on some backends.
+    const ids = tokens.dataSync();
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= vocabSize) {
+        throw new Error(`${method}: tokens must hold ids in [0, ${vocabSize}), got ${ids[i]} at [${Math.floor(i / time)},${i % time}]`);
+      }
+    }
+  };
+
+  /** The final LN's output, unchecked; call inside tidy. */
+  const hiddenOf = (tokens: tf.Tensor2D, lengths: number[] | Int32Array | undefined): tf.Tensor3D => {
+    const [batch, time] = tokens.shape;
+    const tokenVectors = tf.reshape(tf.gather(tokenEmbedding, tf.reshape(tokens, [-1])), [batch, time, dim]);
+    let x = tf.add(tokenVectors, tf.slice(positionEmbedding, [0, 0], [time, dim])) as tf.Tensor3D;
+    const masks: tf.Tensor[] = [];
+    if (causal) masks.push(causalMask(time));
+    if (lengths !== undefined) masks.push(paddingMask(lengths, time));
+    // Causal [time, time] + padding [batch, 1, 1, time] = [batch, 1, time, time], a shape attention accepts.
+    const mask = masks.length === 0 ? undefined : masks.length === 1 ? masks[0] : tf.add(masks[0], masks[1]);
+    for (const block of blocks) x = block.apply(x, { mask });
+    return finalNorm.apply(x) as tf.Tensor3D;
+  };
+
+  const model: Transformer = {
+    vocabSize,
+    maxLength,
+    dim,
+    heads,
+    layers,
+    causal,
+    tokenEmbedding,
+    positionEmbedding,
+    blocks,
+    finalNorm,
+    outputBias,
+    trainable: [tokenEmbedding, positionEmbedding, ...blocks.flatMap((b) => b.trainable), ...finalNorm.trainable, outputBias],
+    apply(tokens: tf.Tensor2D, opts: TransformerApplyOptions = {}): TransformerOutput {
+      const method = "Transformer.apply";
+      checkTokens(method, tokens);
+      if (opts.padding !== undefined) checkLengths(method, "options.padding", opts.padding, tokens.shape[0], tokens.shape[1]);
+      return tf.tidy(() => {
+        const hidden = hiddenOf(tokens, opts.padding);
+        const [batch, time] = tokens.shape;
+        const flat = tf.reshape(hidden, [batch * time, dim]) as tf.Tensor2D;
+        const logits = tf.add(tf.matMul(flat, tokenEmbedding as tf.Tensor2D, false, true), outputBias);
+        return { hidden, logits: tf.reshape(logits, [batch, time, vocabSize]) as tf.Tensor3D };
+      });
+    },
+    pooled(tokens: tf.Tensor2D, lengths?: number[] | Int32Array): tf.Tensor2D {
+      const method = "Transformer.pooled";
+      checkTokens(method, tokens);
+      const [batch, time] = tokens.shape;
+      if (lengths !== undefined) checkLengths(method, "lengths", lengths, batch, time);
+      return tf.tidy(() => {
+        const hidden = hiddenOf(tokens, lengths);
+        // weight[b, t] = 1 / lengths[b] on real positions, 0 on padding.
+        const weights = new Float32Array(batch * time);
+        for (let b = 0; b < batch; b++) {
+          const n = lengths === undefined ? time : lengths[b];
+          weights.fill(1 / n, b * time, b * time + n);
+        }
+        return tf.sum(tf.mul(hidden, tf.tensor3d(weights, [batch, time, 1])), 1) as tf.Tensor2D;
+      });
+    },
+    dispose: () => {
+      blocks.forEach((b) => b.dispose());
+      finalNorm.dispose();
+      tf.dispose([tokenEmbedding, positionEmbedding, outputBias]);
+    },
+  };
+  return model;
+}

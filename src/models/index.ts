@@ -21,3 +21,7 @@ export { convMask, createPixelCnn } from "./masked_conv";
 export type { MaskType, PixelCnn, PixelCnnConv, PixelCnnOptions } from "./masked_conv";
 export { createVectorQuantizer } from "./vector_quantizer";
 export type { Quantization, VectorQuantizer, VectorQuantizerOptions } from "./vector_quantizer";
+export { MASKED_LOGIT, attentionWeights, causalMask, createLinear, createMultiHeadAttention, paddingMask, scaledDotProductAttention } from "./attention";
+export type { AttentionOptions, Layer, Linear, LinearOptions, MultiHeadAttention, MultiHeadAttentionOptions, SequenceLayer } from "./attention";
+export { createLayerNorm, createTransformer, createTransformerBlock, gelu } from "./transformer";
+export type { LayerNorm, LayerNormOptions, Transformer, TransformerApplyOptions, TransformerBlock, TransformerBlockOptions, TransformerOptions, TransformerOutput } from "./transformer";

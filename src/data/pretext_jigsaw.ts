@@ -8,7 +8,9 @@
  * hard, and useful, when any two permutations of the set move many tiles
  * differently, i.e. have a large Hamming distance. As in the paper, each
  * tile is a random crop inside its cell (64 of 75 pixels there), so tiles
- * cannot be matched by their continuing edges.
+ * cannot be matched by their continuing edges. The paper also normalises
+ * each tile to zero mean and unit deviation on its own, against matching by
+ * brightness; that is left to the model (one op on the tiles).
  */
 import { tf } from "../backend/tf";
 import { createRng } from "./random";

@@ -50,3 +50,6 @@ export { WORDNET_POS, loadWordNetSynsets, parseWordNetData, synonymPairs, wordNe
 export type { Synset, SynonymPairOptions, WordNetOptions, WordNetPos } from "./wordnet";
 export { flatImageBatches, gatherFlatImages, pairBatches, tripletBatches } from "./image_batches";
 export type { FlatImageBatchesOptions, PairBatch, PairBatchesOptions, TripletBatch } from "./image_batches";
+export * from "./pretext";
+export { CHAR_SPECIALS, brownCharTexts, buildCharVocab, charBlocks, decodeChars, encodeChars, splitDocuments } from "./char_tokens";
+export type { CharBlockOptions, CharBlocks, CharVocab, CharVocabOptions, DocumentSplit } from "./char_tokens";

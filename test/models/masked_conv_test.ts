@@ -5,6 +5,7 @@ import { registerTrainingKernels } from "../../src/backend/kernels";
 import { createRng } from "../../src/data/random";
 import { convMask, createPixelCnn, PixelCnn } from "../../src/models/masked_conv";
 import { assertSteadyTensors, onWasm, trainCounting } from "../methods/vision/helpers";
+import { type Act, conv, relu } from "./nhwc_reference";
 
 // The workbook's Conv2DBackpropFilter (wasm has none; cpu's is a naive loop).
 registerTrainingKernels();
@@ -18,40 +19,11 @@ function randomBinary(count: number, seed: number, side = SIDE): Float32Array {
   return Float32Array.from({ length: count * side * side }, () => (rng.next() < 0.5 ? 1 : 0));
 }
 
-/** An NHWC activation in float64. */
-interface Act {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  v: Float64Array;
+/** A PixelCNN layer in float64: its kernel and bias, taps outside `keep` skipped. */
+function maskedConv(a: Act, layer: { kernel: tf.Variable; bias: tf.Variable }, keep?: (dy: number, dx: number) => boolean): Act {
+  const [k, , , co] = layer.kernel.shape;
+  return conv(a, layer.kernel.dataSync(), k, co, { bias: layer.bias.dataSync(), keep });
 }
-
-/** Stride-1 "same" convolution (odd k) of `a` with a float32 kernel `[k, k, ci, co]`, taps outside `keep` skipped. */
-function conv(a: Act, kernel: tf.Variable, bias: tf.Variable, keep: (dy: number, dx: number) => boolean): Act {
-  const [k, , ci, co] = kernel.shape;
-  const w = kernel.dataSync();
-  const b = bias.dataSync();
-  const pad = (k - 1) / 2;
-  const out: Act = { n: a.n, h: a.h, w: a.w, c: co, v: new Float64Array(a.n * a.h * a.w * co) };
-  for (let n = 0; n < a.n; n++)
-    for (let y = 0; y < a.h; y++)
-      for (let x = 0; x < a.w; x++)
-        for (let o = 0; o < co; o++) {
-          let s = b[o];
-          for (let dy = 0; dy < k; dy++)
-            for (let dx = 0; dx < k; dx++) {
-              const iy = y + dy - pad;
-              const ix = x + dx - pad;
-              if (!keep(dy, dx) || iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
-              for (let c = 0; c < ci; c++) s += a.v[((n * a.h + iy) * a.w + ix) * ci + c] * w[((dy * k + dx) * ci + c) * co + o];
-            }
-          out.v[((n * a.h + y) * a.w + x) * co + o] = s;
-        }
-  return out;
-}
-
-const relu = (a: Act): Act => ({ ...a, v: a.v.map((v) => Math.max(0, v)) });
 
 /** The PixelCNN forward pass in float64 with masks written from the paper's rule, not from convMask. */
 function referenceLogits(model: PixelCnn, images: Float32Array, n: number): Float64Array {
@@ -63,14 +35,14 @@ function referenceLogits(model: PixelCnn, images: Float32Array, n: number): Floa
   const x: Act = { n, h: h0, w: w0, c: 1, v: Float64Array.from(images) };
   const layers = model.convs.length - 3;
   const [first, ...rest] = model.convs;
-  let h = conv(x, first.kernel, first.bias, causal(7, false));
+  let h = maskedConv(x, first, causal(7, false));
   for (const block of rest.slice(0, layers)) {
-    const d = conv(relu(h), block.kernel, block.bias, causal(block.kernel.shape[0], true));
+    const d = maskedConv(relu(h), block, causal(block.kernel.shape[0], true));
     h = { ...h, v: h.v.map((v, i) => v + d.v[i]) };
   }
   const all = () => true;
-  h = conv(relu(h), rest[layers].kernel, rest[layers].bias, all);
-  return conv(relu(h), rest[layers + 1].kernel, rest[layers + 1].bias, all).v;
+  h = maskedConv(relu(h), rest[layers], all);
+  return maskedConv(relu(h), rest[layers + 1], all).v;
 }
 
 const grid = (rows: string[]): number[] => rows.join("").split("").map(Number);

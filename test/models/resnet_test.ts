@@ -5,42 +5,9 @@ import { registerTrainingKernels } from "../../src/backend/kernels";
 import { smallResNetEncoder, SmallResNetOptions } from "../../src/models/resnet";
 import { trainableVariables } from "../../src/models/encoders";
 import { createRng } from "../../src/data/random";
+import { type Act, add, at, conv, relu } from "./nhwc_reference";
 
 registerTrainingKernels();
-
-/** An NHWC activation in float64. */
-interface Act {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  v: Float64Array;
-}
-const at = (a: Act, n: number, y: number, x: number, c: number) => ((n * a.h + y) * a.w + x) * a.c + c;
-
-/** Convolution with TensorFlow's "same" padding (the extra row/column goes at the bottom/right). */
-function conv(a: Act, kernel: Float32Array, k: number, co: number, stride: number): Act {
-  const ho = Math.ceil(a.h / stride);
-  const wo = Math.ceil(a.w / stride);
-  const top = Math.floor(Math.max((ho - 1) * stride + k - a.h, 0) / 2);
-  const left = Math.floor(Math.max((wo - 1) * stride + k - a.w, 0) / 2);
-  const out: Act = { n: a.n, h: ho, w: wo, c: co, v: new Float64Array(a.n * ho * wo * co) };
-  for (let n = 0; n < a.n; n++)
-    for (let y = 0; y < ho; y++)
-      for (let x = 0; x < wo; x++)
-        for (let o = 0; o < co; o++) {
-          let s = 0;
-          for (let dy = 0; dy < k; dy++)
-            for (let dx = 0; dx < k; dx++) {
-              const iy = y * stride + dy - top;
-              const ix = x * stride + dx - left;
-              if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
-              for (let ci = 0; ci < a.c; ci++) s += a.v[at(a, n, iy, ix, ci)] * kernel[((dy * k + dx) * a.c + ci) * co + o];
-            }
-          out.v[at(out, n, y, x, o)] = s;
-        }
-  return out;
-}
 
 /** BatchNorm with the batch's (biased) statistics, or the given moving ones; returns the batch statistics too. */
 function batchNorm(a: Act, p: Float32Array[], eps: number, training: boolean): { out: Act; mean: number[]; variance: number[] } {
@@ -58,8 +25,6 @@ function batchNorm(a: Act, p: Float32Array[], eps: number, training: boolean): {
   }
   return { out, mean, variance };
 }
-const relu = (a: Act): Act => ({ ...a, v: a.v.map((z) => Math.max(0, z)) });
-const add = (a: Act, b: Act): Act => ({ ...a, v: a.v.map((z, i) => z + b.v[i]) });
 
 /** The whole encoder in float64 from its weights, following the documented architecture. */
 function referenceForward(model: tf.LayersModel, o: Required<Pick<SmallResNetOptions, "widths" | "blocks" | "stemWidth">>, x: Act, training: boolean) {
@@ -70,14 +35,14 @@ function referenceForward(model: tf.LayersModel, o: Required<Pick<SmallResNetOpt
     movingMeans.set(layer, r.mean);
     return r.out;
   };
-  let h = relu(bn(conv(x, w("stem_conv")[0], 3, o.stemWidth, 1), "stem_bn"));
+  let h = relu(bn(conv(x, w("stem_conv")[0], 3, o.stemWidth), "stem_bn"));
   o.widths.forEach((width, s) => {
     for (let b = 0; b < o.blocks[s]; b++) {
       const id = `s${s + 1}b${b + 1}`;
       const stride = b === 0 ? 2 : 1;
-      let y = relu(bn(conv(h, w(`${id}_conv1`)[0], 3, width, stride), `${id}_bn1`));
-      y = bn(conv(y, w(`${id}_conv2`)[0], 3, width, 1), `${id}_bn2`);
-      const shortcut = b === 0 ? bn(conv(h, w(`${id}_proj`)[0], 1, width, stride), `${id}_proj_bn`) : h;
+      let y = relu(bn(conv(h, w(`${id}_conv1`)[0], 3, width, { stride }), `${id}_bn1`));
+      y = bn(conv(y, w(`${id}_conv2`)[0], 3, width), `${id}_bn2`);
+      const shortcut = b === 0 ? bn(conv(h, w(`${id}_proj`)[0], 1, width, { stride }), `${id}_proj_bn`) : h;
       h = relu(add(y, shortcut));
     }
   });

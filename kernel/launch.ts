@@ -7,11 +7,13 @@
  * notebook's folder; this does the same, then makes that tslab's zeromq
  * queue a message that finds its socket busy instead of throwing (see
  * serial_sends.ts: without it, a cell that writes fast fails at random with
- * an empty error), and starts the kernel.
+ * an empty error) and keep every output for a frontend that lags (see
+ * unbounded_publisher.ts), and starts the kernel.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { serializeSends, SendingSocket } from "./serial_sends";
+import { bindWithoutDropping, BindingSocket } from "./unbounded_publisher";
 
 const TSLAB_MAIN = ["node_modules", "tslab", "dist", "main.js"];
 
@@ -27,7 +29,11 @@ export function findTslabMain(cwd: string = process.cwd()): string {
   return require.resolve("tslab/dist/main.js");
 }
 
-/** Applies the busy-socket fix to every zeromq socket type the given tslab uses. */
+/**
+ * Applies the busy-socket fix to every zeromq socket type the given tslab
+ * uses, and makes its iopub Publisher queue instead of dropping output for a
+ * slow frontend (see unbounded_publisher.ts).
+ */
 export function patchZeromqFor(tslabMain: string): void {
   const zmqPath = require.resolve("zeromq", { paths: [path.dirname(tslabMain)] });
   const zmq = require(zmqPath) as Record<string, { prototype?: object }>;
@@ -39,6 +45,11 @@ export function patchZeromqFor(tslabMain: string): void {
     }
     serializeSends(proto);
   }
+  const publisher = zmq.Publisher?.prototype as BindingSocket | undefined;
+  if (typeof publisher?.bind !== "function") {
+    throw new Error(`launch: zeromq at ${zmqPath} has no Publisher.prototype.bind; tslab's zeromq changed`);
+  }
+  bindWithoutDropping(publisher);
 }
 
 function main(argv: string[]): void {

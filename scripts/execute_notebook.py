@@ -1,6 +1,6 @@
 """Execute one notebook top to bottom with Jupyter's own executor (nbclient).
 
-    python3 execute_notebook.py NOTEBOOK OUTPUT KERNEL_NAME TIMEOUT_SECONDS
+    python3 execute_notebook.py NOTEBOOK OUTPUT KERNEL_NAME TIMEOUT_SECONDS [DRAIN_SECONDS]
 
 Writes the executed copy to OUTPUT even when a cell fails, so the outputs up
 to the failure can be read. Exits 1 on the first failing cell, printing the
@@ -13,7 +13,14 @@ import sys
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+# After a cell's reply, nbclient waits this long for the rest of its outputs
+# (up to the kernel's "idle"), then by default moves on without a word. At its
+# default, 4 s, a notebook whose kernel had dropped the tail of a flood of
+# output (and its "idle") was kept with outputs missing; a run that waits this
+# long and still lacks the "idle" fails loudly instead.
+IOPUB_DRAIN_SECONDS = 120
 
 
 def text(value):
@@ -22,22 +29,26 @@ def text(value):
 
 def main():
     source, output, kernel_name, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    drain = int(sys.argv[5]) if len(sys.argv) > 5 else IOPUB_DRAIN_SECONDS
     nb = nbformat.read(source, as_version=4)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name=kernel_name,
+        iopub_timeout=drain,
+        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
     )
+    # The cell being run; a timeout can come before the cell has its execution count.
+    running = {}
+    client.on_cell_execute = lambda cell, cell_index: running.update(cell=cell)
     failed = None
     reason = ""
     try:
         client.execute()
-    except CellExecutionError as error:
+    except (CellExecutionError, CellTimeoutError) as error:
         reason = str(error)
-        # The failing cell is the last one that has an execution count.
-        executed = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
-        failed = executed[-1] if executed else None
+        failed = running.get("cell")
         if failed is None:
             raise
     finally:

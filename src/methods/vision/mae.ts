@@ -11,7 +11,6 @@
 import { tf } from "../../backend/tf";
 import { createRng } from "../../data/random";
 import { maePatchMask, patchify, unpatchify } from "../../data/pretext_mae";
-import { checkImages } from "../../data/pretext_common";
 import { createLinear, Linear } from "../../models/attention";
 import { createLayerNorm, createTransformerBlock, LayerNorm, TransformerBlock } from "../../models/transformer";
 import { checkPatchIndices, Vit } from "../../models/vit";
@@ -413,8 +412,10 @@ export interface MeanPatchBaselineOptions {
  */
 export function meanPatchBaselineMse(trainImages: tf.Tensor4D, testImages: tf.Tensor4D, patch: number, options: MeanPatchBaselineOptions): number {
   const fn = "meanPatchBaselineMse";
-  checkImages(fn, trainImages);
-  checkImages(fn, testImages);
+  for (const [arg, images] of [["trainImages", trainImages], ["testImages", testImages]] as const) {
+    checkRank(fn, arg, images, 4, "float32");
+    if (images.shape.some((d) => d < 1)) throw new Error(`${fn}: ${arg} must hold at least one image, row, column and channel, got ${describe(images)}`);
+  }
   if (trainImages.shape.slice(1).some((d, i) => d !== testImages.shape[i + 1])) {
     throw new Error(`${fn}: testImages must be images of shape [${trainImages.shape.slice(1)}] like trainImages, got ${describe(testImages)}`);
   }

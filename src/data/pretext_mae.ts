@@ -35,13 +35,14 @@ export interface MaePatchMask {
  * `visible = patchesPerImage - numMasked` entries are kept and the rest
  * hidden, `numMasked = round(ratio * patchesPerImage)`. Each row is sorted,
  * since a set needs no order and the positions travel with the patches
- * (gather them with `tf.gather(patches, keep, 1, 1)`).
+ * (gather them with `models.gatherPatches(patches, keep)`: on the wasm backend
+ * `tf.gather(patches, keep, 1, 1)` reads out of bounds for more than a few images).
  *
  * Shapes: -> `keep` `[batch, visible]`, `masked` `[batch, numMasked]`, int32.
  *
  * @example
  * const { keep, masked } = maePatchMask(64, 16, { seed: step }); // [64, 4], [64, 12]
- * const visible = tf.gather(patchify(digits, 7), keep, 1, 1);     // [64, 4, 49]
+ * const visible = gatherPatches(patchify(digits, 7), keep);        // [64, 4, 49]
  */
 export function maePatchMask(batch: number, patchesPerImage: number, options: MaePatchMaskOptions): MaePatchMask {
   const fn = "maePatchMask";

@@ -70,3 +70,5 @@ export { createDeepCluster } from "./vision/deepcluster";
 export type { DeepClusterMethod, DeepClusterOptions, DeepClusterRecord } from "./vision/deepcluster";
 export { visionComparison } from "./vision/comparison";
 export type { ComparisonRow, VisionComparison, VisionComparisonOptions, VisionRunOptions } from "./vision/comparison";
+export { createMae, maskedPatchLoss, meanPatchBaselineMse, NORMALIZE_EPSILON } from "./vision/mae";
+export type { MaeDecoder, MaeMethod, MaeOptions, MaeReconstruction, MaskedPatchLossOptions, MeanPatchBaselineOptions } from "./vision/mae";

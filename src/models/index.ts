@@ -25,3 +25,5 @@ export { MASKED_LOGIT, attentionWeights, causalMask, createLinear, createMultiHe
 export type { AttentionOptions, Layer, Linear, LinearOptions, MultiHeadAttention, MultiHeadAttentionOptions, SequenceLayer } from "./attention";
 export { createLayerNorm, createTransformer, createTransformerBlock, gelu } from "./transformer";
 export type { LayerNorm, LayerNormOptions, Transformer, TransformerApplyOptions, TransformerBlock, TransformerBlockOptions, TransformerOptions, TransformerOutput } from "./transformer";
+export { createVit, gatherPatches } from "./vit";
+export type { Vit, VitOptions } from "./vit";

@@ -293,6 +293,8 @@ export interface CodePriorOptions {
   codebookSize: number;
   /** `[gridH, gridW]`; default `[7, 7]`. */
   gridShape?: [number, number];
+  /** Length of the learned vector each code is looked up as, the first conv's input channels; default 32. */
+  embeddingDim?: number;
   /** Channels of the hidden layers; default 64. */
   filters?: number;
   /** Residual type-B blocks; default 4. */
@@ -369,13 +371,15 @@ function applyPriorConv(h: tf.Tensor4D, c: PriorConv): tf.Tensor4D {
 }
 
 /**
- * Builds the PixelCNN prior over VQ-VAE code grids: the one-hot codes
- * `[B, gridH, gridW, K]` go through a `firstKernelSize` type-A masked conv
- * to `filters` channels, `layers` residual blocks h <- h + convB(ReLU(h)),
+ * Builds the PixelCNN prior over VQ-VAE code grids: each code is looked up
+ * in a learned table `[K, embeddingDim]` (a one-hot input times a matrix,
+ * which costs a K-channel first conv K / embeddingDim times less; 4x for K =
+ * 128), the grid `[B, gridH, gridW, embeddingDim]` goes through a
+ * `firstKernelSize` type-A masked conv to `filters` channels, `layers` residual blocks h <- h + convB(ReLU(h)),
  * then ReLU, 1x1 conv (`filters`), ReLU, 1x1 conv (K): a softmax over the K
  * codes at each cell, seeing only the cells before it in raster order. One
  * cell holds one categorical variable, so the masks act on positions only
- * (`models.convMask`) and cover all K input channels alike.
+ * (`models.convMask`) and cover all input channels alike.
  *
  * The loss of a batch is the mean cross-entropy per code, -mean log p(c_rc | c_<rc),
  * in nats; metric `perplexity` = exp(loss), to compare with K.
@@ -392,9 +396,10 @@ function applyPriorConv(h: tf.Tensor4D, c: PriorConv): tf.Tensor4D {
  */
 export function createCodePrior(options: CodePriorOptions): CodePrior {
   const fn = "createCodePrior";
-  checkOptions(fn, options, "{codebookSize, gridShape?, filters?, layers?, firstKernelSize?, kernelSize?, seed?}");
+  checkOptions(fn, options, "{codebookSize, gridShape?, embeddingDim?, filters?, layers?, firstKernelSize?, kernelSize?, seed?}");
   const k = options.codebookSize;
   const gridShape = options.gridShape ?? [7, 7];
+  const embeddingDim = options.embeddingDim ?? 32;
   const filters = options.filters ?? 64;
   const layers = options.layers ?? 4;
   const firstKernelSize = options.firstKernelSize ?? 7;
@@ -405,6 +410,7 @@ export function createCodePrior(options: CodePriorOptions): CodePrior {
   if (!Array.isArray(gridShape) || gridShape.length !== 2 || !gridShape.every((s) => Number.isInteger(s) && s >= 1)) {
     throw new Error(`${fn}: options.gridShape must be [gridH, gridW] with positive integer sides, got ${describe(gridShape)}`);
   }
+  checkPositiveInteger(fn, "options.embeddingDim", embeddingDim);
   checkPositiveInteger(fn, "options.filters", filters);
   checkNonNegativeInteger(fn, "options.layers", layers);
   checkOddKernel(fn, "options.firstKernelSize", firstKernelSize);
@@ -418,14 +424,18 @@ export function createCodePrior(options: CodePriorOptions): CodePrior {
   const rng = createRng(seed);
   const maskA = tf.tensor4d(convMask(firstKernelSize, "A"), [firstKernelSize, firstKernelSize, 1, 1]);
   const maskB = tf.tensor4d(convMask(kernelSize, "B"), [kernelSize, kernelSize, 1, 1]);
-  const convs: PriorConv[] = [priorConv(rng, firstKernelSize, k, filters, maskA, (firstKernelSize ** 2 - 1) / 2)];
+  const tableValues = tf.tensor2d(Float32Array.from({ length: k * embeddingDim }, () => 2 * rng.next() - 1), [k, embeddingDim]);
+  const embedding = tf.variable(tableValues);
+  tableValues.dispose();
+  const convs: PriorConv[] = [priorConv(rng, firstKernelSize, embeddingDim, filters, maskA, (firstKernelSize ** 2 - 1) / 2)];
   for (let l = 0; l < layers; l++) convs.push(priorConv(rng, kernelSize, filters, filters, maskB, (kernelSize ** 2 + 1) / 2));
   convs.push(priorConv(rng, 1, filters, filters, undefined, 1), priorConv(rng, 1, filters, k, undefined, 1));
-  const variables = convs.flatMap((c) => [c.kernel, c.bias]);
+  const variables = [embedding, ...convs.flatMap((c) => [c.kernel, c.bias])];
 
   const forward = (codes: tf.Tensor3D): tf.Tensor4D =>
     tf.tidy(() => {
-      const x = tf.reshape(floatOneHot(codes, k), [codes.shape[0], gh, gw, k]) as tf.Tensor4D;
+      // The lookup as a product with one-hot rows: its gradient needs no scatter kernel.
+      const x = tf.reshape(tf.matMul(floatOneHot(codes, k), embedding), [codes.shape[0], gh, gw, embeddingDim]) as tf.Tensor4D;
       let h = applyPriorConv(x, convs[0]);
       for (let l = 1; l <= layers; l++) h = tf.add(h, applyPriorConv(tf.relu(h), convs[l]));
       h = applyPriorConv(tf.relu(h), convs[layers + 1]);

@@ -129,7 +129,7 @@ function checkCodeGrids(fn: string, arg: string, codes: unknown, grid: readonly 
   if (bad >= 0) throw new Error(`${fn}: ${arg} must hold codes in [0, ${k}), got ${values[bad]} at flat index ${bad}`);
 }
 
-/** `f` applied to slices of `batch` rows of `x` (inside tidy), concatenated. */
+/** `f` applied to slices of EVAL_BATCH rows of `x` (each inside tidy), concatenated along the first axis. */
 function inBatches<T extends tf.Tensor>(x: tf.Tensor, f: (slice: tf.Tensor) => T): T {
   const n = x.shape[0];
   const parts: T[] = [];
@@ -143,7 +143,7 @@ function inBatches<T extends tf.Tensor>(x: tf.Tensor, f: (slice: tf.Tensor) => T
   return joined;
 }
 
-/** How many cells of an int32 tensor take each of K codes; perplexity in float64. */
+/** Usage, perplexity (float64) and dead codes from the per-code counts `[K]`. */
 function usageOf(counts: Int32Array): CodeUsage {
   const total = counts.reduce((s, c) => s + c, 0);
   let entropy = 0;

@@ -129,6 +129,38 @@ test("on wasm: VQ-VAE on 256 digits lowers the loss, keeps most codes alive from
   });
 });
 
+test("the batched helpers agree across their 256-row slices: encodeCodes, reconstruct, nllPerCode", async () => {
+  await tf.setBackend("cpu");
+  const vq = createVqVae({ codebookSize: 8, codeDim: 2, filters: 2, seed: 4 });
+  const prior = createCodePrior({ codebookSize: 8, embeddingDim: 4, filters: 4, layers: 1, seed: 4 });
+  const before = tf.memory().numTensors;
+  const x = rngImages(300, 8);
+  const codes = vq.encodeCodes(x);
+  const recon = vq.reconstruct(x);
+  assert.deepEqual(codes.shape, [300, 7, 7]);
+  assert.deepEqual(recon.shape, [300, 28, 28, 1]);
+  for (const [start, size] of [[0, 3], [254, 4], [297, 3]]) {
+    const part = tf.slice(x, start, size) as tf.Tensor4D;
+    const partCodes = vq.encodeCodes(part);
+    const partRecon = vq.reconstruct(part);
+    const fromWhole = tf.slice(codes, start, size);
+    assert.deepEqual(Array.from(partCodes.dataSync()), Array.from(fromWhole.dataSync()), `codes ${start}..${start + size}`);
+    const r = tf.slice(recon, start, size);
+    const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(r, partRecon))).dataSync()[0]);
+    assert.ok(gap < 1e-6, `reconstruction ${start}..${start + size}: ${gap}`);
+    tf.dispose([part, partCodes, partRecon, fromWhole, r]);
+  }
+  const grids = tf.tensor3d(randomCodes(300, 8, 5), [300, 7, 7], "int32");
+  const head = tf.slice(grids, 0, 256) as tf.Tensor3D;
+  const tail = tf.slice(grids, 256, 44) as tf.Tensor3D;
+  const weighted = (256 * prior.nllPerCode(head) + 44 * prior.nllPerCode(tail)) / 300;
+  assert.ok(Math.abs(prior.nllPerCode(grids) - weighted) < 1e-9, "nllPerCode over 300 grids = the weighted mean of its slices");
+  tf.dispose([x, codes, recon, grids, head, tail]);
+  assert.equal(tf.memory().numTensors, before);
+  vq.dispose();
+  prior.dispose();
+});
+
 test("VQ-VAE: bad input is rejected naming the function and the argument", async () => {
   await tf.setBackend("cpu");
   assert.throws(() => createVqVae({ codebookSize: 0 }), /createVqVae: options.codebookSize must be a positive integer, got 0/);

@@ -57,8 +57,9 @@ export interface VqVaeOptions {
   /**
    * Images `[n, height, width, 1]` whose encoder outputs (at initialisation)
    * become the initial codebook: K of their n * gridH * gridW vectors, drawn
-   * without replacement. Every code then starts next to real encoder
-   * outputs, which keeps codes from being dead from the start. Default: the
+   * without replacement. Every code then starts on a real encoder output,
+   * so none is dead at the start; as the encoder moves during training some
+   * codes can still fall out of use (check `codeUsage`). Default: the
    * quantizer's small uniform codebook. Not disposed.
    */
   initialCodebookImages?: tf.Tensor4D;

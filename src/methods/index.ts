@@ -72,3 +72,7 @@ export { visionComparison } from "./vision/comparison";
 export type { ComparisonRow, VisionComparison, VisionComparisonOptions, VisionRunOptions } from "./vision/comparison";
 export { createMae, maskedPatchLoss, meanPatchBaselineMse, NORMALIZE_EPSILON } from "./vision/mae";
 export type { MaeDecoder, MaeMethod, MaeOptions, MaeReconstruction, MaskedPatchLossOptions, MeanPatchBaselineOptions } from "./vision/mae";
+export { createPixelCnnMethod, pixelCnnNll, independentPixelNll } from "./vision/pixel_cnn";
+export type { PixelCnnMethod, PixelCnnMethodOptions, PixelCnnNllOptions } from "./vision/pixel_cnn";
+export { createVqVae, createCodePrior, codeGridBatches } from "./vision/vq_vae";
+export type { VqVae, VqVaeOptions, CodeUsage, CodePrior, CodePriorOptions, CodeGridBatchesOptions } from "./vision/vq_vae";

@@ -27,3 +27,5 @@ export { DEFAULT_LABELS_PER_CLASS, labelEfficiency, labelSubsets, sampleLabelsPe
 export type { DrawSpread, FeatureSplit, LabelBudget, LabelEfficiencyOptions, LabelEfficiencyPoint, LabelSubsets } from "./label_efficiency";
 export { supervisedFewLabels } from "./supervised_few_labels";
 export type { SupervisedFewLabelsOptions, SupervisedFewLabelsPoint } from "./supervised_few_labels";
+export { fitCharNgram, ngramBitsPerChar, ngramDistribution } from "./char_ngram";
+export type { CharNgram, CharNgramOptions } from "./char_ngram";

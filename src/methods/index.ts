@@ -76,3 +76,5 @@ export { createPixelCnnMethod, pixelCnnNll, independentPixelNll } from "./vision
 export type { PixelCnnMethod, PixelCnnMethodOptions, PixelCnnNllOptions } from "./vision/pixel_cnn";
 export { createVqVae, createCodePrior, codeGridBatches } from "./vision/vq_vae";
 export type { VqVae, VqVaeOptions, CodeUsage, CodePrior, CodePriorOptions, CodeGridBatchesOptions } from "./vision/vq_vae";
+export { createCausalLm, evaluateCausalLm, sampleCausalLm, nextTokenNll } from "./language/causal_lm";
+export type { CausalLmBatch, CausalLmOptions, CausalLmModelOptions, CausalLmMethod, EvaluateCausalLmOptions, SampleCausalLmOptions } from "./language/causal_lm";

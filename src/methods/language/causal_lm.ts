@@ -81,9 +81,21 @@ export interface CausalLmModelOptions {
 }
 
 /** Options of {@link createCausalLm}: a causal transformer to train, or the sizes of one to build. */
+/** Options every {@link createCausalLm} call may add. */
+export interface CausalLmCommonOptions {
+  /** Method name for labels and tables; default "causal LM". */
+  name?: string;
+  /**
+   * The per-position loss, `[batch, time, vocab]` logits and `[batch, time]`
+   * int32 targets -> `[batch, time]` nats; default {@link nextTokenNll}. A
+   * course exercise passes the student's own.
+   */
+  nextTokenNll?: (logits: tf.Tensor3D, targets: tf.Tensor2D) => tf.Tensor2D;
+}
+
 export type CausalLmOptions =
-  | { transformer: Transformer; name?: string }
-  | (CausalLmModelOptions & { transformer?: undefined; name?: string });
+  | ({ transformer: Transformer } & CausalLmCommonOptions)
+  | (CausalLmModelOptions & { transformer?: undefined } & CausalLmCommonOptions);
 
 /** The causal LM as a {@link Method}: batches are windows `[batch, time + 1]` (see {@link CausalLmBatch}). */
 export interface CausalLmMethod extends Method<CausalLmBatch> {
@@ -118,6 +130,8 @@ export function createCausalLm(options: CausalLmOptions): CausalLmMethod {
   const fn = "createCausalLm";
   checkOptions(fn, options, "{transformer} or {vocabSize, context, dim, heads, layers, mlpRatio?, seed?}");
   const name = options.name ?? "causal LM";
+  const perPosition = options.nextTokenNll ?? nextTokenNll;
+  if (typeof perPosition !== "function") throw new Error(`${fn}: options.nextTokenNll must be a function (logits, targets) => [batch, time] nats, got ${describe(perPosition)}`);
   if (typeof name !== "string" || name.length === 0) throw new Error(`${fn}: options.name must be a non-empty string, got ${describe(name)}`);
   let transformer: Transformer;
   let owned: boolean;
@@ -147,7 +161,11 @@ export function createCausalLm(options: CausalLmOptions): CausalLmMethod {
       const [rows, width] = batch.shape;
       const time = width - 1;
       const { logits } = transformer.apply(tf.slice(batch, [0, 0], [rows, time]));
-      const loss = tf.mean(nextTokenNll(logits, tf.slice(batch, [0, 1], [rows, time]))) as tf.Scalar;
+      const nll = perPosition(logits, tf.slice(batch, [0, 1], [rows, time]));
+      if (!(nll instanceof tf.Tensor) || nll.rank !== 2 || nll.shape[0] !== rows || nll.shape[1] !== time) {
+        throw new Error(`${where}: options.nextTokenNll must return [${rows},${time}] nats per position, got ${describe(nll)}`);
+      }
+      const loss = tf.mean(nll) as tf.Scalar;
       return { loss, metrics: { bitsPerChar: tf.div(loss, Math.LN2) as tf.Scalar } };
     },
     dispose() {

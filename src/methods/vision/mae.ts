@@ -144,6 +144,13 @@ export interface MaeOptions {
    * baseline in one unit (pixel intensity squared), so the default is raw pixels.
    */
   normalizeTargets?: boolean;
+  /**
+   * The loss of raw-pixel targets, `predictions` and `patches` `[batch,
+   * patches, P]`, `mask` `[batch, patches]` (1 = hidden) -> scalar; default
+   * {@link maskedPatchLoss}. A course exercise passes the student's own. Not
+   * with `normalizeTargets`.
+   */
+  maskedPatchLoss?: (predictions: tf.Tensor3D, patches: tf.Tensor3D, mask: tf.Tensor2D) => tf.Scalar;
   /** Seed of the decoder's weights; default 0. The masks come from each step's `ctx.seed`. */
   seed?: number;
 }
@@ -247,7 +254,7 @@ export interface MaeMethod extends Method<VisionBatch> {
  */
 export function createMae(options: MaeOptions): MaeMethod {
   const fn = "createMae";
-  checkOptions(fn, options, "{encoder, maskRatio?, decoderDim?, decoderLayers?, decoderHeads?, normalizeTargets?, seed?}");
+  checkOptions(fn, options, "{encoder, maskRatio?, decoderDim?, decoderLayers?, decoderHeads?, normalizeTargets?, maskedPatchLoss?, seed?}");
   const encoder = options.encoder;
   if (encoder === null || typeof encoder !== "object" || typeof encoder.encodeTokens !== "function" || !Array.isArray(encoder.trainable)) {
     throw new Error(`${fn}: options.encoder must be a ViT from models.createVit, got ${describe(encoder)}`);
@@ -269,6 +276,13 @@ export function createMae(options: MaeOptions): MaeMethod {
   if (decoderDim % decoderHeads !== 0) throw new Error(`${fn}: options.decoderHeads must divide options.decoderDim = ${decoderDim}, got ${decoderHeads}`);
   if (typeof normalizeTargets !== "boolean") throw new Error(`${fn}: options.normalizeTargets must be true or false, got ${describe(normalizeTargets)}`);
   checkInteger(fn, "options.seed", seed);
+  const customLoss = options.maskedPatchLoss;
+  if (customLoss !== undefined && typeof customLoss !== "function") {
+    throw new Error(`${fn}: options.maskedPatchLoss must be a function (predictions, patches, mask) => scalar, got ${describe(customLoss)}`);
+  }
+  if (customLoss !== undefined && normalizeTargets) {
+    throw new Error(`${fn}: options.maskedPatchLoss takes raw-pixel targets, so options.normalizeTargets must be false, got true`);
+  }
 
   const rng = createRng(seed);
   const normal = (length: number, shape: number[]) =>
@@ -326,7 +340,10 @@ export function createMae(options: MaeOptions): MaeMethod {
       const predictions = predictionsOf(images, keep);
       const patches = patchify(images, patch);
       const mask = flagsOf(masked, numPatches);
-      const loss = maskedPatchLoss(predictions, patches, mask, { normalizeTargets });
+      const loss = customLoss === undefined ? maskedPatchLoss(predictions, patches, mask, { normalizeTargets }) : customLoss(predictions, patches, mask);
+      if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
+        throw new Error(`MAE.loss: options.maskedPatchLoss must return a scalar loss, got ${describe(loss)}`);
+      }
       const maskedMse = normalizeTargets ? maskedPatchLoss(inPixels(predictions, patches), patches, mask) : loss;
       return { loss, metrics: { maskedMse } };
     },

@@ -318,3 +318,24 @@ test("createCausalLm rejects bad options and batches; dispose frees only a trans
   own.dispose();
   assert.equal(tf.memory().numTensors, start, "dispose frees a transformer the method built");
 });
+
+test("createCausalLm trains with the nextTokenNll it is given, and refuses one of the wrong shape", async () => {
+  await tf.setBackend("cpu");
+  const model = tinyModel(7, 6, 5);
+  const seen: number[][] = [];
+  const doubled = (logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D => {
+    seen.push(targets.shape);
+    return tf.mul(nextTokenNll(logits, targets), 2) as tf.Tensor2D;
+  };
+  const batch = tf.tensor2d(randomIds(2, 5, 7, 9), undefined, "int32");
+  const reference = createCausalLm({ transformer: model }).loss(batch, ctxOf(1)) as { loss: tf.Tensor; metrics: Record<string, tf.Tensor> };
+  const mine = createCausalLm({ transformer: model, nextTokenNll: doubled }).loss(batch, ctxOf(1)) as { loss: tf.Tensor; metrics: Record<string, tf.Tensor> };
+  assert.deepEqual(seen, [[2, 4]]);
+  assert.ok(Math.abs(mine.loss.dataSync()[0] - 2 * reference.loss.dataSync()[0]) < 1e-5);
+  assert.ok(Math.abs(mine.metrics.bitsPerChar.dataSync()[0] - mine.loss.dataSync()[0] / Math.LN2) < 1e-5);
+  const perRow = createCausalLm({ transformer: model, nextTokenNll: (logits) => tf.sum(logits, [1, 2]) as unknown as tf.Tensor2D });
+  assert.throws(() => tf.tidy(() => { perRow.loss(batch, ctxOf(1)); }), /CausalLm.loss: options.nextTokenNll must return \[2,4\] nats per position, got/);
+  assert.throws(() => createCausalLm({ transformer: model, nextTokenNll: 3 as never }), /createCausalLm: options.nextTokenNll must be a function/);
+  tf.dispose([batch, reference.loss, mine.loss, ...Object.values(reference.metrics), ...Object.values(mine.metrics)]);
+  model.dispose();
+});

@@ -244,7 +244,7 @@ test("createMae, its calls and meanPatchBaselineMse reject bad options and input
   await tf.setBackend("cpu");
   const vit = createVit({ dim: 8, heads: 2, layers: 1 });
   const bad: Array<[unknown, RegExp]> = [
-    [undefined, /createMae: options must be an object \{encoder, maskRatio\?, decoderDim\?, decoderLayers\?, decoderHeads\?, normalizeTargets\?, seed\?\}, got undefined/],
+    [undefined, /createMae: options must be an object \{encoder, maskRatio\?, decoderDim\?, decoderLayers\?, decoderHeads\?, normalizeTargets\?, maskedPatchLoss\?, seed\?\}, got undefined/],
     [{ encoder: {} }, /createMae: options.encoder must be a ViT from models.createVit, got an object/],
     [{ encoder: vit, maskRatio: 1 }, /createMae: options.maskRatio must be a number in \(0, 1\), got 1/],
     [{ encoder: vit, maskRatio: 0.01 }, /createMae: options.maskRatio must hide at least one and keep at least one of the 16 patches, got 0.01 \(round\(0.01 \* 16\) = 0 hidden\)/],
@@ -272,5 +272,29 @@ test("createMae, its calls and meanPatchBaselineMse reject bad options and input
   assert.throws(() => meanPatchBaselineMse(x, x, 7, undefined as never), /meanPatchBaselineMse: options must be an object \{seed, maskRatio\?\}, got undefined/);
   tf.dispose([small, x, wrongKeep, none]);
   mae.dispose();
+  vit.dispose();
+});
+
+test("createMae trains with the maskedPatchLoss it is given, under the step's mask, and refuses a non-scalar one", async () => {
+  await tf.setBackend("cpu");
+  const vit = createVit({ dim: 16, heads: 2, layers: 1, seed: 1 });
+  const x = rngImages(4, 3);
+  const seen: number[][] = [];
+  const doubled = (p: tf.Tensor3D, t: tf.Tensor3D, m: tf.Tensor2D): tf.Scalar => {
+    seen.push(m.sum(1).arraySync() as number[]);
+    return tf.mul(maskedPatchLoss(p, t, m), 2) as tf.Scalar;
+  };
+  const reference = createMae({ encoder: vit, decoderDim: 8, seed: 2 });
+  const mine = createMae({ encoder: vit, decoderDim: 8, seed: 2, maskedPatchLoss: doubled });
+  for (const m of [reference, mine]) m.decoder.head.weight.assign(uniform([8, 49], 4).sub(0.5));
+  const [want, got] = tf.tidy(() => [reference.loss({ images: x }, ctxOf(11)).loss.dataSync()[0], mine.loss({ images: x }, ctxOf(11)).loss.dataSync()[0]]);
+  assert.ok(Math.abs(got - 2 * want) < 1e-5 * Math.max(1, want), `${got} vs 2 x ${want}`);
+  assert.deepEqual(seen, [[12, 12, 12, 12]], "the mask marks the 12 hidden patches of each image");
+  const perImage = createMae({ encoder: vit, decoderDim: 8, seed: 2, maskedPatchLoss: (p) => tf.sum(p, [1, 2]) as unknown as tf.Scalar });
+  assert.throws(() => tf.tidy(() => { perImage.loss({ images: x }, ctxOf(1)); }), /MAE.loss: options.maskedPatchLoss must return a scalar loss, got/);
+  assert.throws(() => createMae({ encoder: vit, maskedPatchLoss: doubled, normalizeTargets: true }), /createMae: options.maskedPatchLoss takes raw-pixel targets, so options.normalizeTargets must be false, got true/);
+  assert.throws(() => createMae({ encoder: vit, maskedPatchLoss: 1 as never }), /createMae: options.maskedPatchLoss must be a function/);
+  for (const m of [reference, mine, perImage]) m.dispose();
+  tf.dispose(x);
   vit.dispose();
 });

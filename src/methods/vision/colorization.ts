@@ -20,8 +20,9 @@
  * weight on the rare saturated stroke colours, which only recognising the
  * digit predicts, and it is what the tutorial's slide describes ("predict
  * the binned colour space"). Measured on 512 coloured digits, batch 32,
- * neither beat the mean-colour baseline on held-out digits within 120
- * steps: colorization needs longer runs than the other pretext tasks here.
+ * neither was more than 5% below the mean-colour baseline on held-out
+ * digits after 120 steps: colorization needs longer runs than the other
+ * pretext tasks here.
  *
  * Colour teaches semantics only where it carries them: here the data set's
  * rule ties hue to the digit and keeps every stroke at one luminance, so the

@@ -221,7 +221,7 @@ export interface ContextEncoderMethod extends VisionMethod {
  * @example
  * const encoder = models.smallCnnEncoder({ seed: 1 });
  * const ce = createContextEncoder({ encoder, encoderDim: 128, region: { size: 14, placement: "random" }, seed: 1 });
- * await training.train({ ...ce, optimizer: training.adam(1e-3), batches: data.imageBatches(train, { batchSize: 64 }), steps: 500 });
+ * await training.train({ ...ce, optimizer: training.adam(1e-3), batches: methods.visionBatches(train, { batchSize: 64 }), steps: 500 });
  * const { masked, filled, mask } = ce.inpaint(testImages); // a grid of fills
  * ce.dispose(); // the decoder; `encoder` is kept for the linear probe
  */

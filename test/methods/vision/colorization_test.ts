@@ -9,6 +9,7 @@ import { smallCnnEncoder } from "../../../src/models/encoders";
 import {
   annealedMean,
   chromaBinCentres,
+  chromaBinCount,
   chromaBins,
   colorRebalanceWeights,
   createColorization,
@@ -222,6 +223,7 @@ test("createColorization and its parts reject bad options and inputs", async () 
   const encoder = denseEncoder(16, 1);
   const col = createColorization({ encoder, encoderDim: 16, grid: { binSize: 0.1 } });
   assert.equal(col.binCount, 25);
+  assert.deepEqual([chromaBinCount(), chromaBinCount({ binSize: 0.1 }), chromaBinCount({ binSize: 0.1, range: 0.3 })], [100, 25, 36]);
   const x = rgbImages(2, 1);
   const grey = luminance(x);
   const chromaOut = col.predictChroma(grey);

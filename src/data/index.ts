@@ -53,3 +53,5 @@ export type { FlatImageBatchesOptions, PairBatch, PairBatchesOptions, TripletBat
 export * from "./pretext";
 export { CHAR_SPECIALS, brownCharTexts, buildCharVocab, charBlocks, decodeChars, encodeChars, splitDocuments } from "./char_tokens";
 export type { CharBlockOptions, CharBlocks, CharVocab, CharVocabOptions, DocumentSplit } from "./char_tokens";
+export { coloredDigits, luminance, chroma, rgbFromLuminanceChroma, luminanceSet, isoluminantColor, DIGIT_HUES, BT601_WEIGHTS } from "./colored_digits";
+export type { ColoredDigitsOptions, ColoredDigitSet } from "./colored_digits";

@@ -78,3 +78,7 @@ export { createVqVae, createCodePrior, codeGridBatches } from "./vision/vq_vae";
 export type { VqVae, VqVaeOptions, CodeUsage, CodePrior, CodePriorOptions, CodeGridBatchesOptions } from "./vision/vq_vae";
 export { createCausalLm, evaluateCausalLm, sampleCausalLm, nextTokenNll } from "./language/causal_lm";
 export type { CausalLmBatch, CausalLmOptions, CausalLmModelOptions, CausalLmMethod, EvaluateCausalLmOptions, SampleCausalLmOptions } from "./language/causal_lm";
+export { createContextEncoder, spatialDecoder, regionMask, maskedRegionMse, meanRegionBaselineMse } from "./vision/context_encoder";
+export type { ContextEncoderOptions, ContextEncoderMethod, Inpainting, RegionMaskOptions, RegionPlacement, SpatialDecoderOptions } from "./vision/context_encoder";
+export { createColorization, colorDecoder, chromaBins, chromaBinCentres, chromaBinCount, colorRebalanceWeights, rebalancedColorLoss, annealedMean, meanColorBaselineMse } from "./vision/colorization";
+export type { ColorizationOptions, ColorizationMethod, ColorDecoderOptions, ChromaGrid, RebalanceOptions, ColorBaseline } from "./vision/colorization";

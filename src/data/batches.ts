@@ -132,6 +132,28 @@ export function gatherImages(set: ImageSet, indices: ArrayLike<number>): tf.Tens
 }
 
 /**
+ * A new {@link ImageSet} holding the images and labels of `set` at
+ * `indices`, in that order (copies: the source is left as it is). For
+ * scoring a model on part of a test set, or training on part of a train set.
+ *
+ * @example
+ * const firstFive = subsetImages(test, [0, 1, 2, 3, 4]); // n = 5, same shape
+ */
+export function subsetImages(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  checkImageSet("subsetImages", set);
+  checkIndices("subsetImages", set.n, indices);
+  const [h, w, c] = set.shape;
+  const size = h * w * c;
+  const images = new Float32Array(indices.length * size);
+  const labels = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    images.set(set.images.subarray(indices[i] * size, (indices[i] + 1) * size), i * size);
+    labels[i] = set.labels[indices[i]];
+  }
+  return { images, labels, n: indices.length, shape: [h, w, c] };
+}
+
+/**
  * The labels of `set` at `indices`.
  *
  * Shapes: `[indices.length]` int32.

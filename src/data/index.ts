@@ -38,6 +38,7 @@ export {
   gatherImages,
   gatherLabels,
   sequentialBatches,
+  subsetImages,
 } from "./batches";
 export type { BatchOptions } from "./batches";
 export { classBalancedBatch, classBlockPairs } from "./balanced";

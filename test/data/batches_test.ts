@@ -9,6 +9,7 @@ import {
   gatherImages,
   gatherLabels,
   sequentialBatches,
+  subsetImages,
 } from "../../src/data/batches";
 import { ImageSet } from "../../src/data/mnist";
 
@@ -135,4 +136,19 @@ test("gathers reject bad indices and inconsistent sets without leaking", () => {
   const broken: ImageSet = { ...set, images: set.images.subarray(1) };
   assert.throws(() => gatherImages(broken, [0]), /gatherImages: set.images must have length n\*h\*w\*c = 4\*2\*3\*2 = 48, got 47/);
   assert.equal(tf.memory().numTensors, before);
+});
+
+test("subsetImages copies the chosen images and labels in order, leaves the source alone, and names a bad index", () => {
+  const set = makeSet(6);
+  const before = Float32Array.from(set.images);
+  const sub = subsetImages(set, [4, 1, 4]);
+  assert.equal(sub.n, 3);
+  assert.deepEqual(sub.shape, [2, 3, 2]);
+  assert.deepEqual(Array.from(sub.labels), [set.labels[4], set.labels[1], set.labels[4]]);
+  for (const [k, i] of [4, 1, 4].entries()) {
+    assert.deepEqual(Array.from(sub.images.subarray(k * 12, (k + 1) * 12)), Array.from(set.images.subarray(i * 12, (i + 1) * 12)));
+  }
+  sub.images[0] = 99;
+  assert.deepEqual(Array.from(set.images), Array.from(before), "a copy, not a view");
+  assert.throws(() => subsetImages(set, [0, 6]), /subsetImages: indices\[1\] must be/);
 });

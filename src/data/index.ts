@@ -56,3 +56,5 @@ export { CHAR_SPECIALS, brownCharTexts, buildCharVocab, charBlocks, decodeChars,
 export type { CharBlockOptions, CharBlocks, CharVocab, CharVocabOptions, DocumentSplit } from "./char_tokens";
 export { coloredDigits, luminance, chroma, rgbFromLuminanceChroma, luminanceSet, isoluminantColor, DIGIT_HUES, BT601_WEIGHTS } from "./colored_digits";
 export type { ColoredDigitsOptions, ColoredDigitSet } from "./colored_digits";
+export { BROWN_COARSE_GROUPS, brownGenrePassages, bagOfCharacters, bagOfWords, wordVocabulary } from "./brown_genre";
+export type { BrownGenreGroup, BrownGenrePassageOptions, GenrePassages, BrownGenreSet } from "./brown_genre";

@@ -82,3 +82,5 @@ export { createContextEncoder, spatialDecoder, regionMask, maskedRegionMse, mean
 export type { ContextEncoderOptions, ContextEncoderMethod, Inpainting, RegionMaskOptions, RegionPlacement, SpatialDecoderOptions } from "./vision/context_encoder";
 export { createColorization, colorDecoder, chromaBins, chromaBinCentres, chromaBinCount, colorRebalanceWeights, rebalancedColorLoss, annealedMean, meanColorBaselineMse } from "./vision/colorization";
 export type { ColorizationOptions, ColorizationMethod, ColorDecoderOptions, ChromaGrid, RebalanceOptions, ColorBaseline } from "./vision/colorization";
+export { createMaskedLm, maskedCrossEntropy, maskedAccuracyOf, maskedLmBatches, maskedTokenAccuracy, unigramMaskedAccuracy, mostFrequentToken, pooledEmbeddings } from "./language/masked_lm";
+export type { MaskedLmBatch, MaskingOptions, MaskedLmOptions, MaskedLmMethod, MaskedEvaluationOptions, MaskedTokenAccuracy, PooledEmbeddingOptions } from "./language/masked_lm";

@@ -81,6 +81,37 @@ test("layerFeatures: pooled activations of the first and second conv and the den
   model.dispose();
 });
 
+test("layerFeatures with a grid: each conv map averaged over grid x grid cells, cell-major, equals a float64 computation", async () => {
+  await tf.setBackend("cpu");
+  const model = smallModel(2);
+  const rng = createRng(8);
+  const pixels = Float64Array.from({ length: 2 * 36 }, () => rng.next());
+  const x = tf.tensor4d(Float32Array.from(pixels), [2, 6, 6, 1]);
+  const [k1, b1] = weightsOf(model.layers[0]);
+  const a1 = relu(conv({ n: 2, h: 6, w: 6, c: 1, v: pixels }, k1, 3, 3, { bias: b1 }));
+  for (const grid of [2, 3]) {
+    const side = 6 / grid;
+    const want = Array.from({ length: 2 }, (_, n) => {
+      const row: number[] = [];
+      for (let gy = 0; gy < grid; gy++) for (let gx = 0; gx < grid; gx++) for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let y = 0; y < side; y++) for (let x2 = 0; x2 < side; x2++) s += a1.v[at(a1, n, gy * side + y, gx * side + x2, c)];
+        row.push(s / (side * side));
+      }
+      return row;
+    });
+    const got = layerFeatures(model, "first_conv", x, { grid });
+    assertClose(got, want, 1e-5, `grid ${grid}`);
+    got.dispose();
+  }
+  // A dense layer ignores the grid; a grid that does not divide the map is refused.
+  tf.tidy(() => assert.deepEqual(layerFeatures(model, -1, x, { grid: 2 }).shape, [2, 5]));
+  assert.throws(() => layerFeatures(model, 0, x, { grid: 4 }), /layerFeatures: options.grid must divide the 6x6 map of layer first_conv, got 4/);
+  assert.throws(() => layerFeatures(model, 0, x, { grid: 0 }), /layerFeatures: options.grid must be a positive integer, got 0/);
+  x.dispose();
+  model.dispose();
+});
+
 test("layerFeatures probes smallCnnEncoder at each depth, runs in inference mode, and takes a functional model", async () => {
   await tf.setBackend("cpu");
   const encoder = smallCnnEncoder({ seed: 2, channels: [4, 6, 8] });

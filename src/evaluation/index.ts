@@ -29,3 +29,5 @@ export { supervisedFewLabels } from "./supervised_few_labels";
 export type { SupervisedFewLabelsOptions, SupervisedFewLabelsPoint } from "./supervised_few_labels";
 export { fitCharNgram, ngramBitsPerChar, ngramDistribution } from "./char_ngram";
 export type { CharNgram, CharNgramOptions } from "./char_ngram";
+export { layerFeatures } from "./layer_features";
+export type { LayerFeaturesOptions } from "./layer_features";

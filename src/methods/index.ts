@@ -84,3 +84,7 @@ export { createColorization, colorDecoder, chromaBins, chromaBinCentres, chromaB
 export type { ColorizationOptions, ColorizationMethod, ColorDecoderOptions, ChromaGrid, RebalanceOptions, ColorBaseline } from "./vision/colorization";
 export { createMaskedLm, maskedCrossEntropy, maskedAccuracyOf, maskedLmBatches, maskedTokenAccuracy, unigramMaskedAccuracy, mostFrequentToken, pooledEmbeddings } from "./language/masked_lm";
 export type { MaskedLmBatch, MaskingOptions, MaskedLmOptions, MaskedLmMethod, MaskedEvaluationOptions, MaskedTokenAccuracy, PooledEmbeddingOptions } from "./language/masked_lm";
+export { createPretextClassifier, createRotNet, createRelativePosition, createJigsaw } from "./vision/pretext_classifier";
+export type { PretextClassifierOptions, PretextTask, RelativePositionMethodOptions, JigsawMethodOptions } from "./vision/pretext_classifier";
+export { createCounting, countingLoss, quadrantTiles, downsampleByTwo, otherImages } from "./vision/counting";
+export type { CountingOptions, CountingLossOptions } from "./vision/counting";

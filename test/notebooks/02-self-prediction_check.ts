@@ -1,0 +1,98 @@
+/**
+ * Checks the numbers 02-self-prediction reports (run by `npm run test:notebooks`
+ * after the harness executed it). Margins: measured on wasm (2 threads) with the
+ * notebook's SEED at 1, 2 and 3; the values are in the comments.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { notebookDisplays, notebookResults, num } from "./results";
+
+const results = notebookResults("02-self-prediction");
+const GPT_MARGIN = 0.1, BERT_MARGIN = 0.02, MAE_RATIO = 0.98, MAE_PROBE_MARGIN = 0.01, PRETEXT_MARGIN = 0.005;
+
+test("the GPT beats the unigram and bigram counts on held-out Brown characters", () => {
+  // Measured (bits per character, seed 1): GPT 3.260, bigram 3.494, unigram 4.486.
+  const gpt = num(results, "gptBits");
+  assert.ok(gpt < num(results, "unigramBits") - 0.8, `GPT ${gpt} vs unigram ${num(results, "unigramBits")}`);
+  assert.ok(gpt < num(results, "bigramBits") - GPT_MARGIN, `GPT ${gpt} vs bigram ${num(results, "bigramBits")} (-${GPT_MARGIN} required)`);
+});
+
+test("BERT recovers more masked characters than always guessing the most frequent one", () => {
+  // Measured: 0.218 against 0.179 (a space).
+  const bert = num(results, "bertAccuracy"), space = num(results, "spaceAccuracy");
+  assert.ok(bert > space + BERT_MARGIN, `BERT ${bert} vs ${space} (+${BERT_MARGIN} required)`);
+});
+
+test("PixelCNN's likelihood beats independent pixels by a wide margin", () => {
+  // Measured (nats per image): 84.1 against 207.1.
+  const pixel = num(results, "pixelCnnNll"), independent = num(results, "independentNll");
+  assert.ok(pixel < independent - 60, `PixelCNN ${pixel} vs independent ${independent}`);
+});
+
+test("MAE's error on the hidden patches is below the mean patch's, and its encoder beats the random-init ViT with 10 labels per class", () => {
+  // Measured: masked MSE 0.0648 against 0.0682; probe 0.456 against 0.412.
+  const mse = num(results, "maeMse75"), baseline = num(results, "meanPatchMse75");
+  assert.ok(mse < MAE_RATIO * baseline, `MAE ${mse} vs mean patch ${baseline} (x${MAE_RATIO} required)`);
+  const probe = num(results, "maeProbe10:75%"), random = num(results, "randomVitProbe10");
+  assert.ok(probe > random + MAE_PROBE_MARGIN, `MAE probe ${probe} vs random-init ViT ${random} (+${MAE_PROBE_MARGIN} required)`);
+});
+
+test("RotNet, relative position and jigsaw beat the random-init encoder on the few-labels probe", () => {
+  // Measured with 10 labels per class (random init 0.737): RotNet 0.760,
+  // relative position 0.771, jigsaw 0.768.
+  // Counting's output layer does not (0.581): the notebook shows it and its middle layer.
+  const random = num(results, "probe10:small CNN, random init");
+  for (const task of ["RotNet", "relative position", "jigsaw"]) {
+    const probe = num(results, `pretextProbe10:${task}`);
+    assert.ok(probe > random + PRETEXT_MARGIN, `${task}: ${probe} vs random init ${random} (+${PRETEXT_MARGIN} required)`);
+  }
+});
+
+test("the context encoder fills the hole better than the mean image and its encoder beats random init", () => {
+  // Measured: region MSE 0.112 against 0.123; probe 0.798 against 0.737.
+  assert.ok(num(results, "contextMse") < num(results, "contextBaselineMse"), "context encoder vs mean image");
+  assert.ok(num(results, "contextProbe10") > num(results, "probe10:small CNN, random init") + 0.02, "context encoder probe vs random init");
+});
+
+test("the VQ-VAE uses most of its codebook and the prior's NLL per code is below log K and below the codes' own entropy", () => {
+  // Measured: 77 of 128 codes used; prior 2.08 nats per code (entropy 3.54, log K 4.85).
+  const k = num(results, "codebook");
+  assert.ok(num(results, "vqUsedCodes") >= 0.4 * k, `${num(results, "vqUsedCodes")} of ${k} codes used`);
+  assert.ok(num(results, "priorNll") < Math.log(k), `prior ${num(results, "priorNll")} vs log K ${Math.log(k)}`);
+  assert.ok(num(results, "priorNll") < num(results, "codeEntropy") - 0.5, `prior ${num(results, "priorNll")} vs code entropy ${num(results, "codeEntropy")}`);
+});
+
+test("the exercises: nbgrader cells in place, and the GPT and the MAE runs train with the student's functions", () => {
+  const file = path.resolve(__dirname, "..", "..", "..", "notebooks", "02-self-prediction.ipynb");
+  const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { source: string[]; metadata: { nbgrader?: { grade_id: string; points?: number } } }[] }).cells;
+  const graded = cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]);
+  assert.deepEqual(graded, [["02.1", "solution"], ["02.1-check", 2], ["02.2", "solution"], ["02.2-check", 2]]);
+  const source = (start: string) => {
+    const cell = cells.find((c) => c.source.join("").startsWith(start));
+    assert.ok(cell, `a cell starting ${JSON.stringify(start)}`);
+    return cell.source.join("");
+  };
+  assert.match(source("const LM_CONTEXT = "), /nextTokenNll: myNextTokenNll/);
+  assert.match(source("const MAE_STEPS = "), /maskedPatchLoss: myMaskedPatchLoss/);
+});
+
+test("the figures and tables are in the executed notebook, and it kept to its budget", () => {
+  const shown = notebookDisplays("02-self-prediction");
+  for (const title of [
+    "Bits per character",
+    "PixelCNN samples, drawn pixel by pixel",
+    "BERT: share of masked characters recovered",
+    "MAE: held-out digits rebuilt from a quarter of their patches",
+    "Context encoder: the hidden square painted from the rest of the digit",
+    "Colorization of held-out coloured digits",
+    "VQ-VAE: test digits and their reconstructions from the code grid",
+    "New digits: code grids sampled from the prior, decoded by the VQ-VAE",
+  ]) {
+    assert.ok(shown.figureTitles.includes(title), `figure "${title}" missing`);
+  }
+  for (const caption of ["The baselines", "GPT samples", "Negative log-likelihood of the first", "Linear probe of the genre group", "MAE after", "Pretext tasks after", "Probe with 10 labels per class on each layer", "Every representation of this notebook"]) {
+    assert.ok(shown.tableCaptions.some((c) => c.startsWith(caption)), `table "${caption}..." missing: ${JSON.stringify(shown.tableCaptions)}`);
+  }
+});

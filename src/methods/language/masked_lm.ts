@@ -28,6 +28,7 @@ import {
   describe,
 } from "../../validation/arguments";
 import type { Method } from "../method";
+import { nextTokenNll } from "./causal_lm";
 
 /** A batch of clean token rows; the method masks them itself, from the step's seed. */
 export interface MaskedLmBatch {
@@ -118,15 +119,11 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, we
   if (!(logits instanceof tf.Tensor) || logits.rank !== 3 || logits.dtype !== "float32") {
     throw new Error(`${fn}: logits must be a float32 tensor of shape [batch,time,vocab], got ${describe(logits)}`);
   }
-  const [batch, time, vocab] = logits.shape;
+  const [batch, time] = logits.shape;
   checkMatrix(fn, "targets", targets, batch, time, "int32");
   checkMatrix(fn, "weights", weights, batch, time, "float32");
-  return tf.tidy(() => {
-    const logProbs = tf.logSoftmax(logits);
-    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(targets, vocab)), 2);
-    const total = tf.sum(tf.mul(tf.neg(picked), weights));
-    return tf.div(total, tf.maximum(tf.sum(weights), 1)) as tf.Scalar;
-  });
+  // The same per-position cross-entropy as the causal LM's, weighted.
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(nextTokenNll(logits, targets), weights)), tf.maximum(tf.sum(weights), 1)) as tf.Scalar);
 }
 
 /**

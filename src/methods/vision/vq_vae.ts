@@ -34,6 +34,7 @@ import {
 } from "../../validation/arguments";
 import type { Method } from "../method";
 import type { VisionBatch } from "./method";
+import { nextTokenNll } from "../language/causal_lm";
 
 /** Images per forward pass of the batched, no-gradient helpers. */
 const EVAL_BATCH = 256;
@@ -445,9 +446,10 @@ export function createCodePrior(options: CodePriorOptions): CodePrior {
   /** Cross-entropy of every cell, `[B, gh, gw]`. */
   const cellNll = (codes: tf.Tensor3D): tf.Tensor3D =>
     tf.tidy(() => {
-      const logits = forward(codes);
-      const picked = tf.sum(tf.mul(logits, tf.reshape(floatOneHot(codes, k), logits.shape)), -1);
-      return tf.sub(tf.logSumExp(logits, -1), picked) as tf.Tensor3D;
+      // The grid read in raster order is a sequence of next-code predictions.
+      const [b] = codes.shape;
+      const logits = tf.reshape(forward(codes), [b, gh * gw, k]) as tf.Tensor3D;
+      return tf.reshape(nextTokenNll(logits, tf.reshape(codes, [b, gh * gw]) as tf.Tensor2D), [b, gh, gw]) as tf.Tensor3D;
     });
 
   const nllPerCode = (codes: tf.Tensor3D): number => {

@@ -34,6 +34,7 @@ import { checkImages } from "../../data/pretext_common";
 import type { StepContext } from "../../training/loop";
 import type { VisionBatch, VisionMethod } from "./method";
 import { applyChecked, checkVisionBatch } from "./checks";
+import { nextTokenNll } from "../language/causal_lm";
 import {
   checkInteger,
   checkNumberInRange,
@@ -249,10 +250,9 @@ export function rebalancedColorLoss(logits: tf.Tensor4D, bins: tf.Tensor3D, weig
     throw new Error(`${fn}: weights must be [${q}] (one per bin of logits), got ${describe(weights)}`);
   }
   return tf.tidy(() => {
-    const flatBins = tf.reshape(bins, [-1]);
-    const logProbs = tf.logSoftmax(tf.reshape(logits, [b * h * w, q]));
-    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(flatBins, q)), 1);
-    return tf.neg(tf.mean(tf.mul(tf.gather(weights, flatBins), picked))) as tf.Scalar;
+    // Each pixel's cross-entropy over the bins (one row of b images, h * w pixels), weighted by its bin's rarity.
+    const nll = nextTokenNll(tf.reshape(logits, [b, h * w, q]) as tf.Tensor3D, tf.reshape(bins, [b, h * w]) as tf.Tensor2D);
+    return tf.mean(tf.mul(tf.gather(weights, tf.reshape(bins, [-1])), tf.reshape(nll, [-1]))) as tf.Scalar;
   });
 }
 

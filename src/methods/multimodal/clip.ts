@@ -176,8 +176,8 @@ export function createClip(options: ClipOptions): ClipMethod {
   checkPositiveInteger(fn, "options.imageDim", imageDim);
   const { textDim = 32, textHeads = 2, textLayers = 1, embedDim = 32, initialTemperature = 0.07, maxLogitScale = MAX_LOGIT_SCALE, seed = 0 } = options;
   checkPositiveInteger(fn, "options.embedDim", embedDim);
-  checkNumberInRange(fn, "options.initialTemperature", initialTemperature, 1 / maxLogitScale, 1);
   checkNumberInRange(fn, "options.maxLogitScale", maxLogitScale, 1, Infinity, { minExclusive: true, maxExclusive: true });
+  checkNumberInRange(fn, "options.initialTemperature", initialTemperature, 1 / maxLogitScale, 1);
   checkInteger(fn, "options.seed", seed);
   const loss = options.clipLoss ?? clipLoss;
   if (typeof loss !== "function") throw new Error(`${fn}: options.clipLoss must be a function (imageEmb, textEmb, logitScale) => scalar, got ${describe(loss)}`);

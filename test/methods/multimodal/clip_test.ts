@@ -225,6 +225,7 @@ test("createClip and clipBatches reject bad options and batches", async () => {
     [{ ...base, imageEncoder: {} }, /createClip: options.imageEncoder must be a tf.LayersModel, got an object/],
     [{ ...base, imageDim: 0 }, /createClip: options.imageDim must be a positive integer, got 0/],
     [{ ...base, initialTemperature: 0.001 }, /createClip: options.initialTemperature must be a number in \[0.01, 1\], got 0.001/],
+    [{ ...base, maxLogitScale: 1 }, /createClip: options.maxLogitScale must be a number in \(1, Infinity\), got 1/],
     [{ ...base, textHeads: 3 }, /createTransformer: /],
     [{ ...base, clipLoss: "clip" }, /createClip: options.clipLoss must be a function \(imageEmb, textEmb, logitScale\) => scalar, got "clip"/],
   ];

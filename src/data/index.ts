@@ -58,3 +58,21 @@ export { coloredDigits, luminance, chroma, rgbFromLuminanceChroma, luminanceSet,
 export type { ColoredDigitsOptions, ColoredDigitSet } from "./colored_digits";
 export { BROWN_COARSE_GROUPS, brownGenrePassages, bagOfCharacters, bagOfWords, wordVocabulary } from "./brown_genre";
 export type { BrownGenreGroup, BrownGenrePassageOptions, GenrePassages, BrownGenreSet } from "./brown_genre";
+export {
+  DIGIT_NAMES,
+  INK_THRESHOLD,
+  ATTRIBUTE_WORDS,
+  CAPTION_TEMPLATES,
+  TRAIN_TEMPLATES,
+  HELD_OUT_TEMPLATES,
+  PAD_TOKEN,
+  measureDigit,
+  measureDigits,
+  fitAttributeBuckets,
+  describeDigits,
+  renderCaption,
+  promptsForDigit,
+  sampleCaptions,
+  captionTokenizer,
+} from "./digit_captions";
+export type { DigitMeasurements, DigitAttributes, AttributeBuckets, DigitDescription, CaptionTemplate, TokenizedCaptions, CaptionTokenizer } from "./digit_captions";

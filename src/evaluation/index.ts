@@ -31,3 +31,5 @@ export { fitCharNgram, ngramBitsPerChar, ngramDistribution } from "./char_ngram"
 export type { CharNgram, CharNgramOptions } from "./char_ngram";
 export { layerFeatures } from "./layer_features";
 export type { LayerFeaturesOptions } from "./layer_features";
+export { promptEnsemble, zeroShotClassify, crossModalRecall } from "./zero_shot";
+export type { ZeroShotResult, CrossModalRecallOptions, CrossModalRecallResult } from "./zero_shot";

@@ -88,3 +88,5 @@ export { createPretextClassifier, createRotNet, createRelativePosition, createJi
 export type { PretextClassifierOptions, PretextTask, RelativePositionMethodOptions, JigsawMethodOptions } from "./vision/pretext_classifier";
 export { createCounting, countingLoss, quadrantTiles, downsampleByTwo, otherImages } from "./vision/counting";
 export type { CountingOptions, CountingLossOptions } from "./vision/counting";
+export { createClip, clipLoss, clipBatches, MAX_LOGIT_SCALE } from "./multimodal/clip";
+export type { ClipOptions, ClipMethod, ClipBatch, ClipBatchesOptions, ClipLossFunction } from "./multimodal/clip";

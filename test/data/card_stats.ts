@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BROWN_GENRES, brownSourceDir, loadBrown } from "../../src/data/brown";
 import { loadMnist, mnistSourceDir } from "../../src/data/mnist";
+import { digitCaptionsBlocks } from "./digit_captions_card";
 
 /** The repository root: the nearest folder above this file whose package.json is `ssl-workbook`. */
 export function repoRoot(): string {
@@ -190,6 +191,7 @@ export function replaceBlocks(markdown: string, blocks: Record<string, string>):
 export const CARDS: readonly { file: string; blocks: () => Record<string, string> }[] = [
   { file: "data/mnist.md", blocks: mnistBlocks },
   { file: "data/brown.md", blocks: brownBlocks },
+  { file: "data/digit-captions.md", blocks: digitCaptionsBlocks },
 ];
 
 if (require.main === module) {

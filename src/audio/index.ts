@@ -1,6 +1,6 @@
 /**
  * Audio front end: the short-time Fourier transform as matrix products (it
- * runs on wasm, where `tf.signal.stft` is wrong), the HTK mel filter bank,
+ * runs on wasm, where `tf.signal.stft` has no complex kernels), the HTK mel filter bank,
  * log-mel spectrograms and their per-bin statistics.
  */
 export { stftMagnitude, dftMatrices, hannWindow, frameCount } from "./stft";

@@ -3,12 +3,13 @@
  * into overlapping frames, window them, multiply by a cosine and a sine DFT
  * matrix. O(frameLength x bins) per frame instead of an FFT's
  * O(fftLength log fftLength), which is nothing at the frame lengths of this
- * workbook, and it runs on every backend: `tf.signal.stft` (and `tf.spectral.rfft`
- * under it) gives wrong values on the wasm backend, where the workbook's
- * notebooks run.
+ * workbook, and it runs on every backend: `tf.signal.stft` (through
+ * `tf.spectral.rfft`) does not run on the wasm backend, where the workbook's
+ * notebooks run (tfjs 4.22: "Kernel 'Complex' not registered for backend
+ * 'wasm'").
  */
 import { tf } from "../backend/tf";
-import { checkIntegerInRange, checkOptions, checkPositiveInteger, checkRank, describe } from "../validation/arguments";
+import { checkOptions, checkPositiveInteger, checkRank, describe } from "../validation/arguments";
 
 /** Options of {@link stftMagnitude}. */
 export interface StftOptions {
@@ -36,6 +37,13 @@ export function hannWindow(length: number): Float32Array {
   return Float32Array.from({ length }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / length));
 }
 
+/** Throws unless `fftLength` is an even integer >= `frameLength` (the real DFT's bins are 0..fftLength/2). */
+function checkFftLength(fn: string, arg: string, fftLength: unknown, frameLength: number): void {
+  if (!Number.isInteger(fftLength) || (fftLength as number) < frameLength || (fftLength as number) % 2 !== 0) {
+    throw new Error(`${fn}: ${arg} must be an even integer >= frameLength = ${frameLength}, got ${describe(fftLength)}`);
+  }
+}
+
 /**
  * Number of frames of a signal of `samples` samples: `1 + floor((samples -
  * frameLength) / frameStep)`, every frame whole (no padding at the end, as
@@ -48,7 +56,7 @@ export function frameCount(samples: number, frameLength: number, frameStep: numb
   const fn = "frameCount";
   checkPositiveInteger(fn, "frameLength", frameLength);
   checkPositiveInteger(fn, "frameStep", frameStep);
-  checkIntegerInRange(fn, "samples", samples, frameLength, Number.MAX_SAFE_INTEGER);
+  if (!Number.isInteger(samples) || samples < frameLength) throw new Error(`${fn}: samples must be an integer >= frameLength = ${frameLength}, got ${describe(samples)}`);
   return 1 + Math.floor((samples - frameLength) / frameStep);
 }
 
@@ -66,8 +74,7 @@ export function frameCount(samples: number, frameLength: number, frameStep: numb
 export function dftMatrices(frameLength: number, fftLength: number = frameLength): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
   const fn = "dftMatrices";
   checkPositiveInteger(fn, "frameLength", frameLength);
-  checkIntegerInRange(fn, "fftLength", fftLength, frameLength, Number.MAX_SAFE_INTEGER);
-  if (fftLength % 2 !== 0) throw new Error(`${fn}: fftLength must be even, got ${fftLength}`);
+  checkFftLength(fn, "fftLength", fftLength, frameLength);
   const bins = fftLength / 2 + 1;
   const window = hannWindow(frameLength);
   const cos = new Float32Array(frameLength * bins);
@@ -92,7 +99,7 @@ export function dftMatrices(frameLength: number, fftLength: number = frameLength
  * k = 0..fftLength/2. Equal to `tf.abs(tf.signal.stft(x, frameLength,
  * frameStep, fftLength))` on the cpu backend for an even frameLength (tested);
  * computed with frames x DFT matrices ({@link dftMatrices}) because
- * `tf.signal.stft` is wrong on the wasm backend.
+ * `tf.signal.stft` has no complex kernels on the wasm backend.
  *
  * Shapes: `waves` `[count, samples]` float32 -> `[count, frames, fftLength / 2 + 1]`.
  *
@@ -109,8 +116,7 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
   checkPositiveInteger(fn, "options.frameLength", frameLength);
   checkPositiveInteger(fn, "options.frameStep", frameStep);
   checkPositiveInteger(fn, "options.framesPerPass", framesPerPass);
-  checkIntegerInRange(fn, "options.fftLength", fftLength, frameLength, Number.MAX_SAFE_INTEGER);
-  if (fftLength % 2 !== 0) throw new Error(`${fn}: options.fftLength must be even, got ${fftLength}`);
+  checkFftLength(fn, "options.fftLength", fftLength, frameLength);
   const [count, samples] = waves.shape;
   if (count < 1) throw new Error(`${fn}: waves must hold at least one signal, got ${describe(waves)}`);
   if (samples < frameLength) {

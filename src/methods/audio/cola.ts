@@ -172,7 +172,9 @@ export interface ColaBatchesOptions {
    * drawn independently for anchor and positive; default 0 (none, as in the
    * paper). A recording's loudness is the same in both its segments, so
    * without it the encoder can match pairs by loudness alone, a shortcut
-   * that teaches nothing about the sound (the notebook measures it).
+   * that teaches nothing about the sound (an augmentation the paper does not use; one
+   * seed of notebook 05's setting with 12 dB probed instruments worse, so the
+   * notebook leaves it off).
    */
   gainJitterDb?: number;
 }

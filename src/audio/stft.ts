@@ -1,0 +1,151 @@
+/**
+ * The short-time Fourier transform as two matrix products: cut the signal
+ * into overlapping frames, window them, multiply by a cosine and a sine DFT
+ * matrix. O(frameLength x bins) per frame instead of an FFT's
+ * O(fftLength log fftLength), which is nothing at the frame lengths of this
+ * workbook, and it runs on every backend: `tf.signal.stft` (through
+ * `tf.spectral.rfft`) does not run on the wasm backend, where the workbook's
+ * notebooks run (tfjs 4.22: "Kernel 'Complex' not registered for backend
+ * 'wasm'").
+ */
+import { tf } from "../backend/tf";
+import { checkOptions, checkPositiveInteger, checkRank, describe } from "../validation/arguments";
+
+/** Options of {@link stftMagnitude}. */
+export interface StftOptions {
+  /** Samples per frame (the window length). */
+  frameLength: number;
+  /** Samples between the starts of consecutive frames. */
+  frameStep: number;
+  /** DFT size, >= frameLength (the frame is zero-padded); default `frameLength`. */
+  fftLength?: number;
+  /** Frames per matrix product, to bound memory on long inputs; default 4096. */
+  framesPerPass?: number;
+}
+
+/**
+ * The periodic Hann window `w[n] = 0.5 - 0.5 cos(2 pi n / N)`, n = 0..N-1:
+ * what `tf.signal.hannWindow(N)` returns for an even N (for an odd N it
+ * returns the symmetric window, dividing by N - 1). Periodic windows with a
+ * step of N/2 add up to a constant, so no part of the signal is weighed less.
+ *
+ * @example
+ * hannWindow(4); // Float32Array [0, 0.5, 1, 0.5]
+ */
+export function hannWindow(length: number): Float32Array {
+  checkPositiveInteger("hannWindow", "length", length);
+  return Float32Array.from({ length }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / length));
+}
+
+/** Throws unless `fftLength` is an even integer >= `frameLength` (the real DFT's bins are 0..fftLength/2). */
+function checkFftLength(fn: string, arg: string, fftLength: unknown, frameLength: number): void {
+  if (!Number.isInteger(fftLength) || (fftLength as number) < frameLength || (fftLength as number) % 2 !== 0) {
+    throw new Error(`${fn}: ${arg} must be an even integer >= frameLength = ${frameLength}, got ${describe(fftLength)}`);
+  }
+}
+
+/**
+ * Number of frames of a signal of `samples` samples: `1 + floor((samples -
+ * frameLength) / frameStep)`, every frame whole (no padding at the end, as
+ * `tf.signal.frame` with `padEnd = false`).
+ *
+ * @example
+ * frameCount(8000, 256, 128); // 61
+ */
+export function frameCount(samples: number, frameLength: number, frameStep: number): number {
+  const fn = "frameCount";
+  checkPositiveInteger(fn, "frameLength", frameLength);
+  checkPositiveInteger(fn, "frameStep", frameStep);
+  if (!Number.isInteger(samples) || samples < frameLength) throw new Error(`${fn}: samples must be an integer >= frameLength = ${frameLength}, got ${describe(samples)}`);
+  return 1 + Math.floor((samples - frameLength) / frameStep);
+}
+
+/**
+ * The windowed real DFT as two matrices `[frameLength, bins]`, bins =
+ * `fftLength / 2 + 1` (0 Hz to the Nyquist frequency):
+ * `cos[n, k] = w[n] cos(2 pi k n / fftLength)` and `sin[n, k] = -w[n] sin(...)`,
+ * so a frame x `[frameLength]` has spectrum `X[k] = (x cos)[k] + i (x sin)[k]`.
+ * The Hann window is folded in. Angles are reduced modulo fftLength in
+ * integers before the float64 cosine, so large k n lose no precision.
+ *
+ * @example
+ * const { cos, sin } = dftMatrices(256, 256); // each [256, 129]
+ */
+export function dftMatrices(frameLength: number, fftLength: number = frameLength): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const fn = "dftMatrices";
+  checkPositiveInteger(fn, "frameLength", frameLength);
+  checkFftLength(fn, "fftLength", fftLength, frameLength);
+  const bins = fftLength / 2 + 1;
+  const window = hannWindow(frameLength);
+  const cos = new Float32Array(frameLength * bins);
+  const sin = new Float32Array(frameLength * bins);
+  for (let n = 0; n < frameLength; n++) {
+    for (let k = 0; k < bins; k++) {
+      const angle = (2 * Math.PI * ((k * n) % fftLength)) / fftLength;
+      cos[n * bins + k] = window[n] * Math.cos(angle);
+      sin[n * bins + k] = -window[n] * Math.sin(angle);
+    }
+  }
+  return { cos: tf.tensor2d(cos, [frameLength, bins]), sin: tf.tensor2d(sin, [frameLength, bins]) };
+}
+
+/**
+ * Magnitude of the short-time Fourier transform of each signal, with a
+ * periodic Hann window ({@link hannWindow}):
+ *
+ *   |X_t[k]| = | sum_n w[n] x[t * frameStep + n] exp(-2 pi i k n / fftLength) |,
+ *
+ * for frames t = 0..frames-1 ({@link frameCount}: whole frames only) and bins
+ * k = 0..fftLength/2. Equal to `tf.abs(tf.signal.stft(x, frameLength,
+ * frameStep, fftLength))` on the cpu backend for an even frameLength (tested);
+ * computed with frames x DFT matrices ({@link dftMatrices}) because
+ * `tf.signal.stft` has no complex kernels on the wasm backend.
+ *
+ * Shapes: `waves` `[count, samples]` float32 -> `[count, frames, fftLength / 2 + 1]`.
+ *
+ * @example
+ * const mag = stftMagnitude(waves, { frameLength: 256, frameStep: 128 }); // [count, 61, 129] for 8000 samples
+ */
+export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tensor3D {
+  const fn = "stftMagnitude";
+  checkRank(fn, "waves", waves, 2, "float32");
+  checkOptions(fn, options, "{frameLength, frameStep, fftLength?, framesPerPass?}");
+  const { frameLength, frameStep } = options;
+  const fftLength = options.fftLength ?? frameLength;
+  const framesPerPass = options.framesPerPass ?? 4096;
+  checkPositiveInteger(fn, "options.frameLength", frameLength);
+  checkPositiveInteger(fn, "options.frameStep", frameStep);
+  checkPositiveInteger(fn, "options.framesPerPass", framesPerPass);
+  checkFftLength(fn, "options.fftLength", fftLength, frameLength);
+  const [count, samples] = waves.shape;
+  if (count < 1) throw new Error(`${fn}: waves must hold at least one signal, got ${describe(waves)}`);
+  if (samples < frameLength) {
+    throw new Error(`${fn}: waves must have at least options.frameLength = ${frameLength} samples, got ${describe(waves)}`);
+  }
+  const frames = frameCount(samples, frameLength, frameStep);
+  const bins = fftLength / 2 + 1;
+  const { cos, sin } = dftMatrices(frameLength, fftLength);
+  // Sample index of every (frame, offset): gathering it cuts all frames at once.
+  const index = new Int32Array(frames * frameLength);
+  for (let t = 0; t < frames; t++) for (let n = 0; n < frameLength; n++) index[t * frameLength + n] = t * frameStep + n;
+  const indexTensor = tf.tensor1d(index, "int32");
+  // Whole signals per pass, as many as fit in framesPerPass frames (at least one).
+  const signalsPerPass = Math.max(1, Math.floor(framesPerPass / frames));
+  const parts: tf.Tensor3D[] = [];
+  try {
+    for (let start = 0; start < count; start += signalsPerPass) {
+      const size = Math.min(signalsPerPass, count - start);
+      parts.push(tf.tidy(() => {
+        const chunk = count === size ? waves : tf.slice(waves, [start, 0], [size, samples]);
+        const framed = tf.reshape(tf.gather(chunk, indexTensor, 1), [size * frames, frameLength]);
+        const re = tf.matMul(framed, cos);
+        const im = tf.matMul(framed, sin);
+        return tf.reshape(tf.sqrt(tf.add(tf.square(re), tf.square(im))), [size, frames, bins]) as tf.Tensor3D;
+      }));
+    }
+    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor3D);
+  } finally {
+    if (parts.length > 1) tf.dispose(parts);
+    tf.dispose([cos, sin, indexTensor]);
+  }
+}

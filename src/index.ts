@@ -4,7 +4,7 @@
  * One import gives a notebook everything it shares with the others:
  *
  * ```ts
- * import { tf, setupBackend, data, augment, models, losses, methods, classical, training, evaluation, plot, notebook } from "ssl-workbook";
+ * import { tf, setupBackend, data, augment, audio, models, losses, methods, classical, training, evaluation, plot, notebook } from "ssl-workbook";
  * ```
  *
  * `tf` is the one TensorFlow.js instance the library itself uses; use it
@@ -20,6 +20,8 @@ export * as backend from "./backend";
 export * as data from "./data";
 /** Input corruptions and augmentations. */
 export * as augment from "./augment";
+/** The audio front end: STFT magnitudes, mel filter banks, log-mel spectrograms. */
+export * as audio from "./audio";
 /** Encoders, heads and generative models. */
 export * as models from "./models";
 /** Self-supervised losses. */

@@ -76,3 +76,5 @@ export {
   captionTokenizer,
 } from "./digit_captions";
 export type { DigitMeasurements, DigitAttributes, AttributeBuckets, DigitDescription, CaptionTemplate, TokenizedCaptions, CaptionTokenizer } from "./digit_captions";
+export { syntheticRecordings, midiToHz, INSTRUMENTS, CHORD_QUALITIES } from "./synthetic_recordings";
+export type { SyntheticRecordings, SyntheticRecordingsOptions, InstrumentSpec } from "./synthetic_recordings";

@@ -90,3 +90,5 @@ export { createCounting, countingLoss, quadrantTiles, downsampleByTwo, otherImag
 export type { CountingOptions, CountingLossOptions } from "./vision/counting";
 export { createClip, clipLoss, clipBatches, MAX_LOGIT_SCALE } from "./multimodal/clip";
 export type { ClipOptions, ClipMethod, ClipBatch, ClipBatchesOptions, ClipLossFunction } from "./multimodal/clip";
+export { createCola, colaBatches, embedRecordings, bilinearContrastiveLoss } from "./audio/cola";
+export type { ColaBatch, ColaOptions, ColaMethod, ColaBatchesOptions, EmbedRecordingsOptions } from "./audio/cola";

@@ -17,6 +17,7 @@ import * as path from "path";
 import { BROWN_GENRES, brownSourceDir, loadBrown } from "../../src/data/brown";
 import { loadMnist, mnistSourceDir } from "../../src/data/mnist";
 import { digitCaptionsBlocks } from "./digit_captions_card";
+import { syntheticRecordingsBlocks } from "./synthetic_recordings_card";
 
 /** The repository root: the nearest folder above this file whose package.json is `ssl-workbook`. */
 export function repoRoot(): string {
@@ -192,6 +193,7 @@ export const CARDS: readonly { file: string; blocks: () => Record<string, string
   { file: "data/mnist.md", blocks: mnistBlocks },
   { file: "data/brown.md", blocks: brownBlocks },
   { file: "data/digit-captions.md", blocks: digitCaptionsBlocks },
+  { file: "data/synthetic-recordings.md", blocks: syntheticRecordingsBlocks },
 ];
 
 if (require.main === module) {

@@ -370,7 +370,7 @@ function advanceOneFrame(state: State, s: MovingDigitsSettings): void {
   const hi = s.frameSize - s.digitSize / 2;
   let remaining = 1;
   for (let events = 0; ; events++) {
-    if (events > MAX_EVENTS_PER_FRAME) throw new Error(`movingDigitClips: more than ${MAX_EVENTS_PER_FRAME} wall bounces in one frame; lower options.velocityStd`);
+    if (events > MAX_EVENTS_PER_FRAME) throw new Error(`movingDigitClips: more than ${MAX_EVENTS_PER_FRAME} wall bounces in one frame (a very fast digit, or one settling under gravity with options.restitution near 1); lower options.velocityStd or options.restitution`);
     const gNow = state.resting ? 0 : s.gravity;
     const tx = state.vx > 0 ? (hi - state.x) / state.vx : state.vx < 0 ? (lo - state.x) / state.vx : Infinity;
     const txHit = tx > 1e-12 && tx <= remaining ? tx : Infinity;

@@ -78,3 +78,7 @@ export {
 export type { DigitMeasurements, DigitAttributes, AttributeBuckets, DigitDescription, CaptionTemplate, TokenizedCaptions, CaptionTokenizer } from "./digit_captions";
 export { syntheticRecordings, midiToHz, INSTRUMENTS, CHORD_QUALITIES } from "./synthetic_recordings";
 export type { SyntheticRecordings, SyntheticRecordingsOptions, InstrumentSpec } from "./synthetic_recordings";
+export { movingDigitClips, renderClipView, positionBins, frameDigits } from "./moving_digits";
+export type { MovingDigitsOptions, MovingDigitsPhysics, MovingDigitsSettings, MovingDigitClips, ClipView } from "./moving_digits";
+export { orderVerificationBatch, arrowOfTimeBatch, timeContrastiveBatch, videoTaskBatches, clipFrames } from "./video_tasks";
+export type { FrameSequenceBatch, TimeContrastiveBatch, OrderVerificationOptions, ArrowOfTimeOptions, TimeContrastiveOptions, VideoTaskBatchesOptions } from "./video_tasks";

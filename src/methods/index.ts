@@ -92,3 +92,11 @@ export { createClip, clipLoss, clipBatches, MAX_LOGIT_SCALE } from "./multimodal
 export type { ClipOptions, ClipMethod, ClipBatch, ClipBatchesOptions, ClipLossFunction } from "./multimodal/clip";
 export { createCola, colaBatches, embedRecordings, bilinearContrastiveLoss } from "./audio/cola";
 export type { ColaBatch, ColaOptions, ColaMethod, ColaBatchesOptions, EmbedRecordingsOptions } from "./audio/cola";
+export { createFrameEncoder } from "./video/method";
+export type { VideoMethod, FrameEncoderOptions } from "./video/method";
+export { createOrderVerification } from "./video/order_verification";
+export { createArrowOfTime } from "./video/arrow_of_time";
+export type { ArrowOfTimeMethodOptions } from "./video/arrow_of_time";
+export { createTimeContrastive } from "./video/time_contrastive";
+export type { TimeContrastiveMethodOptions } from "./video/time_contrastive";
+export type { FrameSequenceClassifier, FrameSequenceClassifierOptions } from "./video/sequence_classifier";

@@ -18,6 +18,7 @@ import { BROWN_GENRES, brownSourceDir, loadBrown } from "../../src/data/brown";
 import { loadMnist, mnistSourceDir } from "../../src/data/mnist";
 import { digitCaptionsBlocks } from "./digit_captions_card";
 import { syntheticRecordingsBlocks } from "./synthetic_recordings_card";
+import { movingDigitsBlocks } from "./moving_digits_card";
 
 /** The repository root: the nearest folder above this file whose package.json is `ssl-workbook`. */
 export function repoRoot(): string {
@@ -194,6 +195,7 @@ export const CARDS: readonly { file: string; blocks: () => Record<string, string
   { file: "data/brown.md", blocks: brownBlocks },
   { file: "data/digit-captions.md", blocks: digitCaptionsBlocks },
   { file: "data/synthetic-recordings.md", blocks: syntheticRecordingsBlocks },
+  { file: "data/moving-digits.md", blocks: movingDigitsBlocks },
 ];
 
 if (require.main === module) {

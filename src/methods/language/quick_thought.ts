@@ -5,8 +5,7 @@
  * a classifier. Two encoders f and g embed every sentence of a batch of
  * consecutive sentences; for sentence s the classifier picks its true
  * context sentences (the one before and the one after) among all the other
- * sentences of the batch by the inner product f(s) . g(c) (the paper's
- * eq. 2 and 3):
+ * sentences of the batch by the inner product f(s) . g(c):
  *
  *   p(c | s) = exp(f(s) . g(c)) / sum_{c' in batch, c' != s} exp(f(s) . g(c')),
  *   L = -mean over (s, c true neighbour) of log p(c | s).

@@ -4,7 +4,8 @@
  * Each sentence of a batch goes through the same encoder twice; the only
  * difference between the two passes is the dropout mask, the "minimal data
  * augmentation". InfoNCE over the batch then pulls the two passes of a
- * sentence together and pushes the other sentences away (the paper's eq. 4):
+ * sentence together and pushes the other sentences away (the paper's
+ * section 3):
  *
  *   l_i = -log exp(cos(h_i, h_i') / tau) / sum_j exp(cos(h_i, h_j') / tau),
  *
@@ -56,8 +57,8 @@ export interface SimcseMethod extends Method<SentenceBatch> {
 
 /**
  * SimCSE's loss: InfoNCE of the first pass against the second over the
- * batch, on cosine similarities divided by `temperature` (the paper's
- * eq. 4; one direction, as the paper's code):
+ * batch, on cosine similarities divided by `temperature` (one direction,
+ * as in the paper):
  *
  *   L = 1/B sum_i [ log sum_j exp(cos(h1_i, h2_j) / tau) - cos(h1_i, h2_i) / tau ].
  *
@@ -111,9 +112,8 @@ function twoPasses(transformer: Transformer, batch: SentenceBatch, seed: number,
 /**
  * Unsupervised SimCSE for `training.train`: each step encodes the batch
  * twice with `transformer.pooled` (the mean of the final hidden states
- * over each sentence's words; the paper's [CLS]-with-MLP and its mean
- * pooling are within a point of each other, and mean pooling needs no
- * extra token or head), with dropout masks seeded by a hash of the step's
+ * over each sentence's words: no extra token or head; the paper found
+ * the pooling choice matters little), with dropout masks seeded by a hash of the step's
  * `ctx.seed` (one mask for both passes when `sharedMask`), and minimises
  * {@link simcseLoss}. Metric `accuracy`: the share of sentences whose
  * nearest second pass is their own.

@@ -9,6 +9,12 @@
  * negative number where it may not (the future, for a GPT-style causal
  * model; padding, for a batch of sequences of different lengths). Written
  * as functions because tfjs-layers 4.22 has no multi-head attention layer.
+ *
+ * Dropout (Srivastava et al. 2014) is optional and explicit: a rate and a
+ * seed, with masks drawn in JS from the seed ({@link seededDropout}), so the
+ * same seed drops the same units on every backend and call. SimCSE needs
+ * exactly that: two passes of one sentence under different seeds are two
+ * "views", and under one seed they are identical.
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
@@ -31,6 +37,70 @@ import {
  */
 export const MASKED_LOGIT = -1e9;
 
+/**
+ * Dropout of one call: each unit is kept with probability `1 - rate` and
+ * scaled by `1 / (1 - rate)` (inverted dropout, so no rescaling at
+ * inference), zeroed otherwise; which units is a function of `seed` alone.
+ */
+export interface DropoutOptions {
+  /** Probability of dropping a unit, in [0, 1); 0 changes nothing. */
+  rate: number;
+  /** Integer seed of the masks: the same seed gives the same masks. */
+  seed: number;
+}
+
+/** Checks a {@link DropoutOptions}. */
+export function checkDropout(fn: string, arg: string, dropout: unknown): asserts dropout is DropoutOptions {
+  if (dropout === null || typeof dropout !== "object") throw new Error(`${fn}: ${arg} must be an object {rate, seed}, got ${describe(dropout)}`);
+  const { rate, seed } = dropout as DropoutOptions;
+  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new Error(`${fn}: ${arg}.rate must be a number in [0, 1), got ${describe(rate)}`);
+  checkInteger(fn, `${arg}.seed`, seed);
+}
+
+/**
+ * The inverted-dropout mask of a tensor of `shape`: entries `1 / (1 - rate)`
+ * with probability `1 - rate`, else 0, drawn from `createRng(seed)` in
+ * row-major order. Drawn in JS rather than by `tf.randomUniform`, so the
+ * mask is a function of the seed alone, the same on cpu and wasm.
+ *
+ * Shapes: -> `shape` float32.
+ *
+ * @example
+ * const mask = dropoutMask([2, 3], { rate: 0.5, seed: 1 }); // entries 0 or 2
+ */
+export function dropoutMask(shape: readonly number[], dropout: DropoutOptions): tf.Tensor {
+  const fn = "dropoutMask";
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new Error(`${fn}: shape must be an array of positive integers, got ${describe(shape)}`);
+  }
+  checkDropout(fn, "dropout", dropout);
+  const { rate, seed } = dropout;
+  const rng = createRng(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const keep = 1 / (1 - rate);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = rng.next() >= rate ? keep : 0;
+  return tf.tensor(values, [...shape], "float32");
+}
+
+/**
+ * Inverted dropout of `x` with a seeded mask ({@link dropoutMask}):
+ * x * mask, so the gradient flows through kept units only. Rate 0 returns a
+ * copy of `x` (same values, bit for bit).
+ *
+ * Shapes: any float32 -> the same shape.
+ *
+ * @example
+ * const y = seededDropout(hidden, { rate: 0.1, seed: 7 }); // same seed, same mask
+ */
+export function seededDropout(x: tf.Tensor, dropout: DropoutOptions): tf.Tensor {
+  const fn = "seededDropout";
+  checkTensor(fn, "x", x, "float32");
+  checkDropout(fn, "dropout", dropout);
+  if (dropout.rate === 0) return x.clone();
+  return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, dropout)));
+}
+
 /** Options of the attention functions. */
 export interface AttentionOptions {
   /**
@@ -40,6 +110,17 @@ export interface AttentionOptions {
    * Added to every head's scores; any other shape is rejected.
    */
   mask?: tf.Tensor;
+}
+
+/** Options of a {@link SequenceLayer}'s `apply`: the mask, and dropout for training. */
+export interface SelfAttentionOptions extends AttentionOptions {
+  /**
+   * Dropout of this call (training); default none (inference). Multi-head
+   * attention drops attention probabilities (BERT's
+   * `attention_probs_dropout_prob`); a transformer block derives the seeds
+   * of its sites from this one.
+   */
+  dropout?: DropoutOptions;
 }
 
 /**
@@ -254,7 +335,7 @@ export interface SequenceLayer {
   /** Every variable, for `training.train({ trainable })`. */
   readonly trainable: tf.Variable[];
   /** Shapes: `[batch, time, dim]` float32, mask as in {@link AttentionOptions} -> `[batch, time, dim]`. */
-  apply(x: tf.Tensor3D, options?: AttentionOptions): tf.Tensor3D;
+  apply(x: tf.Tensor3D, options?: SelfAttentionOptions): tf.Tensor3D;
   /** Frees the variables. */
   dispose(): void;
 }
@@ -263,6 +344,9 @@ export interface SequenceLayer {
  * Multi-head self-attention: its projections and what it computes. `apply`
  * is self-attention of every position over the sequence: split x Wq, x Wk,
  * x Wv into heads, attend per head, join the heads and project with Wo.
+ * With `options.dropout`, the attention probabilities `[batch, heads, time,
+ * time]` are dropped (after the softmax, before weighting the values), as in
+ * BERT and GPT-2; a dropped probability is not renormalised.
  */
 export interface MultiHeadAttention extends SequenceLayer {
   /** Model width. */
@@ -324,12 +408,15 @@ export function createMultiHeadAttention(options: MultiHeadAttentionOptions): Mu
     value,
     output,
     trainable: [query, key, value, output].flatMap((l) => l.trainable),
-    apply(x: tf.Tensor3D, opts: AttentionOptions = {}): tf.Tensor3D {
+    apply(x: tf.Tensor3D, opts: SelfAttentionOptions = {}): tf.Tensor3D {
       check("MultiHeadAttention.apply", x, opts.mask);
+      if (opts.dropout !== undefined) checkDropout("MultiHeadAttention.apply", "options.dropout", opts.dropout);
       const [batch, time] = x.shape;
       return tf.tidy(() => {
         const [q, k, v] = [query, key, value].map((l) => split(l.apply(x), batch, time));
-        const heads4 = tf.matMul(weightsOf(q, k, opts.mask), v);
+        const weights = weightsOf(q, k, opts.mask);
+        const dropped = opts.dropout === undefined || opts.dropout.rate === 0 ? weights : tf.mul(weights, dropoutMask(weights.shape, opts.dropout));
+        const heads4 = tf.matMul(dropped, v);
         const joined = tf.reshape(tf.transpose(heads4, [0, 2, 1, 3]), [batch, time, dim]);
         return output.apply(joined) as tf.Tensor3D;
       });

@@ -7,7 +7,16 @@
  * Blocks are pre-norm as in GPT-2: x + attn(LN(x)), then x + MLP(LN(x)),
  * so the residual stream is never normalised and gradients reach the
  * embeddings through the identity paths; a final LN follows the last block.
- * No dropout: the workbook's models are small and trained briefly.
+ *
+ * Dropout is off unless asked for twice: a rate when the model is built
+ * (`dropout: 0.1`) and a seed when it is applied (`apply(tokens, { dropout:
+ * { seed } })`, training). It sits where BERT (and GPT-2) put it: on the sum
+ * of token and position embeddings, on the attention probabilities, and on
+ * each sublayer's output before the residual add (attention and MLP); the
+ * final LN's output is not dropped. Every mask is a function of the seed, so
+ * the same seed gives the same masks (SimCSE's "one shared mask" ablation)
+ * and different seeds different ones (SimCSE's two views). Without a seed
+ * the model is deterministic, as at inference.
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
@@ -22,8 +31,8 @@ import {
   describe,
 } from "../validation/arguments";
 import {
-  AttentionOptions,
   causalMask,
+  checkDropout,
   checkLengths,
   createLinear,
   createMultiHeadAttention,
@@ -31,6 +40,8 @@ import {
   Linear,
   MultiHeadAttention,
   paddingMask,
+  seededDropout,
+  SelfAttentionOptions,
   SequenceLayer,
 } from "./attention";
 
@@ -155,6 +166,9 @@ export interface TransformerBlockOptions {
 /**
  * One pre-norm transformer block; `apply` computes h = x + attn(LN1(x), mask),
  * then h + mlpOut(gelu(mlpIn(LN2(h)))), `[batch, time, dim]` -> `[batch, time, dim]`.
+ * With `options.dropout` {rate, seed}: attention probabilities, the attention
+ * output and the MLP output are dropped (before their residual adds), each
+ * with its own seed forked from `seed` in that order.
  */
 export interface TransformerBlock extends SequenceLayer {
   /** Model width. */
@@ -206,12 +220,21 @@ export function createTransformerBlock(options: TransformerBlockOptions): Transf
     mlpIn,
     mlpOut,
     trainable: parts.flatMap((p) => p.trainable),
-    apply(x: tf.Tensor3D, opts: AttentionOptions = {}): tf.Tensor3D {
+    apply(x: tf.Tensor3D, opts: SelfAttentionOptions = {}): tf.Tensor3D {
       checkLastAxis("TransformerBlock.apply", x, dim, 3);
+      const { mask, dropout } = opts;
+      if (dropout !== undefined) checkDropout("TransformerBlock.apply", "options.dropout", dropout);
       // The mask is checked by attention.apply, against x's batch and time.
       return tf.tidy(() => {
-        const h = tf.add(x, attention.apply(norm1.apply(x) as tf.Tensor3D, opts));
-        return tf.add(h, mlpOut.apply(gelu(mlpIn.apply(norm2.apply(h))))) as tf.Tensor3D;
+        if (dropout === undefined || dropout.rate === 0) {
+          const h = tf.add(x, attention.apply(norm1.apply(x) as tf.Tensor3D, { mask }));
+          return tf.add(h, mlpOut.apply(gelu(mlpIn.apply(norm2.apply(h))))) as tf.Tensor3D;
+        }
+        const seeds = createRng(dropout.seed);
+        const site = () => ({ rate: dropout.rate, seed: seeds.fork() });
+        const attended = attention.apply(norm1.apply(x) as tf.Tensor3D, { mask, dropout: site() });
+        const h = tf.add(x, seededDropout(attended, site()));
+        return tf.add(h, seededDropout(mlpOut.apply(gelu(mlpIn.apply(norm2.apply(h)))), site())) as tf.Tensor3D;
       });
     },
     dispose: () => parts.forEach((p) => p.dispose()),
@@ -236,6 +259,17 @@ export interface TransformerOptions {
   mlpRatio?: number;
   /** Seed of every weight; default 0. */
   seed?: number;
+  /**
+   * Dropout rate in [0, 1) used when `apply` or `pooled` is given a dropout
+   * seed (training); default 0, no dropout ever. BERT and SimCSE use 0.1.
+   */
+  dropout?: number;
+}
+
+/** Options of a training pass with dropout: the seed of its masks (the rate is the model's). */
+export interface TransformerDropoutOptions {
+  /** Integer seed: the same seed drops the same units (for equal shapes). */
+  seed: number;
 }
 
 /** Options of {@link Transformer.apply}. */
@@ -246,6 +280,18 @@ export interface TransformerApplyOptions {
    * outputs are computed but meaningless: leave them out of losses.
    */
   padding?: number[] | Int32Array;
+  /**
+   * A training pass: drop units at the model's `dropout` rate with masks
+   * from this seed; default none (inference, deterministic). With rate 0
+   * it changes nothing.
+   */
+  dropout?: TransformerDropoutOptions;
+}
+
+/** Options of {@link Transformer.pooled}. */
+export interface TransformerPooledOptions {
+  /** As in {@link TransformerApplyOptions.dropout}. */
+  dropout?: TransformerDropoutOptions;
 }
 
 /** What {@link Transformer.apply} returns. */
@@ -270,6 +316,8 @@ export interface Transformer {
   readonly layers: number;
   /** Whether each position sees only itself and earlier ones. */
   readonly causal: boolean;
+  /** Dropout rate of training passes (those given a dropout seed); 0: none. */
+  readonly dropout: number;
   /** Token embedding E `[vocabSize, dim]`, N(0, 0.02^2); also the output layer (tied). */
   readonly tokenEmbedding: tf.Variable;
   /** Learned positional embedding `[maxLength, dim]`, N(0, 0.02^2). */
@@ -283,7 +331,8 @@ export interface Transformer {
   /** Every variable, for `training.train({ trainable })`. */
   readonly trainable: tf.Variable[];
   /**
-   * hidden = finalNorm(blocks(E[tokens] + P[0..time))), logits = hidden E^T + outputBias.
+   * hidden = finalNorm(blocks(E[tokens] + P[0..time))), logits = hidden E^T + outputBias;
+   * with `options.dropout`, dropout as described in the module comment.
    * Shapes: `tokens` `[batch, time]` int32 in [0, vocabSize), time <= maxLength ->
    * `{ hidden [batch, time, dim], logits [batch, time, vocabSize] }`.
    */
@@ -291,10 +340,11 @@ export interface Transformer {
   /**
    * The mean of `hidden` over each sequence's first `lengths[b]` positions
    * (all `time` when omitted; padding also masked in attention): one
-   * feature vector per sequence for a linear probe.
+   * feature vector per sequence for a linear probe, or, with
+   * `options.dropout`, a training pass's sentence embedding (SimCSE).
    * Shapes: `tokens` `[batch, time]` int32, `lengths` `[batch]` -> `[batch, dim]`.
    */
-  pooled(tokens: tf.Tensor2D, lengths?: number[] | Int32Array): tf.Tensor2D;
+  pooled(tokens: tf.Tensor2D, lengths?: number[] | Int32Array, options?: TransformerPooledOptions): tf.Tensor2D;
   /** Frees every variable. */
   dispose(): void;
 }
@@ -325,17 +375,20 @@ function normalVariable(rng: ReturnType<typeof createRng>, rows: number, cols: n
  * @example
  * const gpt = createTransformer({ vocabSize: 5000, maxLength: 32, dim: 64, heads: 4, layers: 2, causal: true, seed: 1 });
  * const { logits } = gpt.apply(tokens); // logits[:, t] predicts tokens[:, t + 1]
+ * const bert = createTransformer({ vocabSize: 5000, maxLength: 32, dim: 64, heads: 4, layers: 2, causal: false, dropout: 0.1 });
+ * const view = bert.pooled(tokens, lengths, { dropout: { seed: ctx.seed } }); // a training pass, [batch, 64]
  */
 export function createTransformer(options: TransformerOptions): Transformer {
   const fn = "createTransformer";
-  checkOptions(fn, options, "{vocabSize, maxLength, dim, heads, layers, causal, mlpRatio?, seed?}");
-  const { vocabSize, maxLength, dim, heads, layers, causal, mlpRatio = 4, seed = 0 } = options;
+  checkOptions(fn, options, "{vocabSize, maxLength, dim, heads, layers, causal, mlpRatio?, seed?, dropout?}");
+  const { vocabSize, maxLength, dim, heads, layers, causal, mlpRatio = 4, seed = 0, dropout = 0 } = options;
   checkPositiveInteger(fn, "options.vocabSize", vocabSize);
   checkPositiveInteger(fn, "options.maxLength", maxLength);
   checkWidths(fn, dim, heads, mlpRatio);
   checkNonNegativeInteger(fn, "options.layers", layers);
   if (typeof causal !== "boolean") throw new Error(`${fn}: options.causal must be true or false, got ${describe(causal)}`);
   checkInteger(fn, "options.seed", seed);
+  if (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1)) throw new Error(`${fn}: options.dropout must be a number in [0, 1), got ${describe(dropout)}`);
   const rng = createRng(seed);
   const tokenEmbedding = normalVariable(rng, vocabSize, dim, 0.02);
   const positionEmbedding = normalVariable(rng, maxLength, dim, 0.02);
@@ -358,17 +411,26 @@ export function createTransformer(options: TransformerOptions): Transformer {
     }
   };
 
+  const checkDropoutSeed = (method: string, arg: string, value: unknown): void => {
+    if (value === undefined) return;
+    if (value === null || typeof value !== "object") throw new Error(`${method}: ${arg} must be an object {seed}, got ${describe(value)}`);
+    checkInteger(method, `${arg}.seed`, (value as TransformerDropoutOptions).seed);
+  };
+
   /** The final LN's output, unchecked; call inside tidy. */
-  const hiddenOf = (tokens: tf.Tensor2D, lengths: number[] | Int32Array | undefined): tf.Tensor3D => {
+  const hiddenOf = (tokens: tf.Tensor2D, lengths: number[] | Int32Array | undefined, drop: TransformerDropoutOptions | undefined): tf.Tensor3D => {
     const [batch, time] = tokens.shape;
     const tokenVectors = tf.reshape(tf.gather(tokenEmbedding, tf.reshape(tokens, [-1])), [batch, time, dim]);
     let x = tf.add(tokenVectors, tf.slice(positionEmbedding, [0, 0], [time, dim])) as tf.Tensor3D;
+    // One seed per site: the embeddings first, then one per block (which forks its own three).
+    const seeds = drop === undefined || dropout === 0 ? undefined : createRng(drop.seed);
+    if (seeds !== undefined) x = seededDropout(x, { rate: dropout, seed: seeds.fork() }) as tf.Tensor3D;
     const masks: tf.Tensor[] = [];
     if (causal) masks.push(causalMask(time));
     if (lengths !== undefined) masks.push(paddingMask(lengths, time));
     // Causal [time, time] + padding [batch, 1, 1, time] = [batch, 1, time, time], a shape attention accepts.
     const mask = masks.length === 0 ? undefined : masks.length === 1 ? masks[0] : tf.add(masks[0], masks[1]);
-    for (const block of blocks) x = block.apply(x, { mask });
+    for (const block of blocks) x = block.apply(x, seeds === undefined ? { mask } : { mask, dropout: { rate: dropout, seed: seeds.fork() } });
     return finalNorm.apply(x) as tf.Tensor3D;
   };
 
@@ -379,6 +441,7 @@ export function createTransformer(options: TransformerOptions): Transformer {
     heads,
     layers,
     causal,
+    dropout,
     tokenEmbedding,
     positionEmbedding,
     blocks,
@@ -389,21 +452,24 @@ export function createTransformer(options: TransformerOptions): Transformer {
       const method = "Transformer.apply";
       checkTokens(method, tokens);
       if (opts.padding !== undefined) checkLengths(method, "options.padding", opts.padding, tokens.shape[0], tokens.shape[1]);
+      checkDropoutSeed(method, "options.dropout", opts.dropout);
       return tf.tidy(() => {
-        const hidden = hiddenOf(tokens, opts.padding);
+        const hidden = hiddenOf(tokens, opts.padding, opts.dropout);
         const [batch, time] = tokens.shape;
         const flat = tf.reshape(hidden, [batch * time, dim]) as tf.Tensor2D;
         const logits = tf.add(tf.matMul(flat, tokenEmbedding as tf.Tensor2D, false, true), outputBias);
         return { hidden, logits: tf.reshape(logits, [batch, time, vocabSize]) as tf.Tensor3D };
       });
     },
-    pooled(tokens: tf.Tensor2D, lengths?: number[] | Int32Array): tf.Tensor2D {
+    pooled(tokens: tf.Tensor2D, lengths?: number[] | Int32Array, opts: TransformerPooledOptions = {}): tf.Tensor2D {
       const method = "Transformer.pooled";
       checkTokens(method, tokens);
       const [batch, time] = tokens.shape;
       if (lengths !== undefined) checkLengths(method, "lengths", lengths, batch, time);
+      if (opts === null || typeof opts !== "object") throw new Error(`${method}: options must be an object {dropout?}, got ${describe(opts)}`);
+      checkDropoutSeed(method, "options.dropout", opts.dropout);
       return tf.tidy(() => {
-        const hidden = hiddenOf(tokens, lengths);
+        const hidden = hiddenOf(tokens, lengths, opts.dropout);
         // weight[b, t] = 1 / lengths[b] on real positions, 0 on padding.
         const weights = new Float32Array(batch * time);
         for (let b = 0; b < batch; b++) {

@@ -285,3 +285,27 @@ test("multi-head attention on wasm matches cpu in value and gradient", async () 
   wasm.grads.forEach((g, i) => close(g, cpu.grads[i], `gradient of ${mha.trainable[i].name}`));
   mha.dispose();
 });
+
+test("multi-head attention dropout drops attention probabilities: seeded, off at rate 0, everything dropped leaves the output bias", async () => {
+  await tf.setBackend("cpu");
+  const rng = createRng(6);
+  const [batch, time, dim] = [2, 4, 6];
+  const mha = createMultiHeadAttention({ dim, heads: 2, seed: 7 });
+  tf.tidy(() => mha.output.bias.assign(tf.tensor1d([0.5, -1, 2, 0, 3, -2])));
+  const x = tf.tensor3d(randomArray(rng, [batch, time, dim]) as Seq[]);
+  const before = tf.memory().numTensors;
+  const read = (y: tf.Tensor) => { const v = Array.from(y.dataSync()); y.dispose(); return v; };
+  const clean = read(mha.apply(x));
+  assert.deepEqual(read(mha.apply(x, { dropout: { rate: 0, seed: 1 } })), clean);
+  const a = read(mha.apply(x, { dropout: { rate: 0.5, seed: 1 } }));
+  assert.deepEqual(read(mha.apply(x, { dropout: { rate: 0.5, seed: 1 } })), a);
+  assert.notDeepEqual(read(mha.apply(x, { dropout: { rate: 0.5, seed: 2 } })), a);
+  assert.notDeepEqual(a, clean);
+  // 64 probabilities, each dropped with probability 1 - 1e-6: the heads are zero and only Wo's bias is left.
+  const allDropped = read(mha.apply(x, { dropout: { rate: 1 - 1e-6, seed: 1 } }));
+  assert.deepEqual(allDropped, Array.from({ length: batch * time }, () => [0.5, -1, 2, 0, 3, -2]).flat());
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => mha.apply(x, { dropout: { rate: -0.1, seed: 1 } }), /MultiHeadAttention.apply: options.dropout.rate must be a number in \[0, 1\), got -0.1/);
+  x.dispose();
+  mha.dispose();
+});

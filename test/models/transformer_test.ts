@@ -4,7 +4,7 @@ import { tf } from "../../src/backend/tf";
 import { registerTrainingKernels } from "../../src/backend/kernels";
 import { createRng } from "../../src/data/random";
 import { onWasm } from "../methods/vision/helpers";
-import { causalMask, MASKED_LOGIT, paddingMask } from "../../src/models/attention";
+import { causalMask, dropoutMask, MASKED_LOGIT, paddingMask, seededDropout } from "../../src/models/attention";
 import {
   createLayerNorm,
   createTransformer,
@@ -41,12 +41,24 @@ const refAffine = (r: number[], w: Param, b: Param): number[] => {
   return Array.from({ length: out }, (_, o) => r.reduce((a, x, i) => a + x * w.v[i * out + o], b.v[o]));
 };
 
+/** A block's three dropout masks, flat row-major: attention probabilities `[b, h, i, j]`, attention and MLP outputs `[b, t, c]`. */
+interface BlockDropMasks {
+  probs: Float32Array;
+  attn: Float32Array;
+  mlp: Float32Array;
+}
+
 /**
  * float64 pre-norm block from its parameters in `block.trainable` order:
  * LN1 (g, b), Wq, bq, Wk, bk, Wv, bv, Wo, bo, LN2 (g, b), W1, b1, W2, b2.
  */
-function refBlock(p: Param[], heads: number, x: Rows[], maskAt: MaskAt): Rows[] {
+function refBlock(p: Param[], heads: number, x: Rows[], maskAt: MaskAt, drop?: BlockDropMasks): Rows[] {
   const [g1, c1, wq, bq, wk, bk, wv, bv, wo, bo, g2, c2, w1, b1, w2, b2] = p;
+  const time = x[0].length;
+  const dim = x[0][0].length;
+  // Dropout multipliers (1 without dropout): probabilities [b, h, i, j], sublayer outputs [b, t, c].
+  const probKeep = (b: number, h: number, i: number, j: number) => (drop ? drop.probs[((b * heads + h) * time + i) * time + j] : 1);
+  const outKeep = (which: "attn" | "mlp", b: number, t: number, c: number) => (drop ? drop[which][(b * time + t) * dim + c] : 1);
   return x.map((seq, b) => {
     const n = seq.map((r) => refLayerNorm(r, g1, c1));
     const [q, k, v] = [[wq, bq], [wk, bk], [wv, bv]].map(([w, c]) => n.map((r) => refAffine(r, w, c)));
@@ -60,14 +72,14 @@ function refBlock(p: Param[], heads: number, x: Rows[], maskAt: MaskAt): Rows[] 
         const top = Math.max(...logits);
         const e = logits.map((s) => Math.exp(s - top));
         const z = e.reduce((a, s) => a + s, 0);
-        for (let c = 0; c < hd; c++) row.push(v.reduce((a, vj, j) => a + (e[j] / z) * cols(vj)[c], 0));
+        for (let c = 0; c < hd; c++) row.push(v.reduce((a, vj, j) => a + (e[j] / z) * probKeep(b, h, i, j) * cols(vj)[c], 0));
       }
       return row;
     });
-    const h1 = seq.map((r, i) => refAffine(joined[i], wo, bo).map((a, c) => r[c] + a));
-    return h1.map((r) => {
+    const h1 = seq.map((r, i) => refAffine(joined[i], wo, bo).map((a, c) => r[c] + a * outKeep("attn", b, i, c)));
+    return h1.map((r, t) => {
       const m = refAffine(refAffine(refLayerNorm(r, g2, c2), w1, b1).map(refGelu), w2, b2);
-      return r.map((a, c) => a + m[c]);
+      return r.map((a, c) => a + m[c] * outKeep("mlp", b, t, c));
     });
   });
 }
@@ -314,7 +326,7 @@ test("transformer pieces reject bad input with messages naming the argument, all
     [() => createTransformer({ ...ok, layers: -1 }), /createTransformer: options\.layers must be a non-negative integer, got -1/],
     [() => createTransformer({ ...ok, causal: undefined as never }), /createTransformer: options\.causal must be true or false, got undefined/],
     [() => createTransformer({ ...ok, mlpRatio: 1.1 }), /createTransformer: options\.mlpRatio \* options\.dim must be an integer, got 1\.1 \* 8 = 8\.8/],
-    [() => createTransformer(null as never), /createTransformer: options must be an object \{vocabSize, maxLength, dim, heads, layers, causal, mlpRatio\?, seed\?\}, got null/],
+    [() => createTransformer(null as never), /createTransformer: options must be an object \{vocabSize, maxLength, dim, heads, layers, causal, mlpRatio\?, seed\?, dropout\?\}, got null/],
     [() => createTransformerBlock({ dim: 4, heads: 1, mlpRatio: 0 }), /createTransformerBlock: options\.mlpRatio must be a finite number > 0, got 0/],
     [() => createLayerNorm({ dim: 4, epsilon: 0 }), /createLayerNorm: options\.epsilon must be a finite number > 0, got 0/],
     [() => ln.apply(f23), /LayerNorm\.apply: x must be a float32 tensor of shape \[\.\.\.,4\] \(rank >= 2\), got a tensor of shape \[2,3\]/],
@@ -421,4 +433,148 @@ test("a transformer on wasm matches cpu in logits and gradients", async () => {
   close(wasm.logits, cpu.logits, "logits");
   wasm.grads.forEach((g, i) => close(g, cpu.grads[i], `gradient ${i}`));
   model.dispose();
+});
+
+/** The masks `TransformerBlock.apply` draws from `{ rate, seed }`: three seeds forked from `seed`, in site order. */
+function blockMasks(rate: number, seed: number, batch: number, heads: number, time: number, dim: number): BlockDropMasks {
+  const seeds = createRng(seed);
+  const read = (shape: number[]) => {
+    const m = dropoutMask(shape, { rate, seed: seeds.fork() });
+    const v = m.dataSync() as Float32Array;
+    m.dispose();
+    return v;
+  };
+  return { probs: read([batch, heads, time, time]), attn: read([batch, time, dim]), mlp: read([batch, time, dim]) };
+}
+
+test("dropoutMask and seededDropout: 0 or 1/(1-rate) at the rate asked, a function of the seed alone, no leak", async () => {
+  await tf.setBackend("cpu");
+  const before = tf.memory().numTensors;
+  const m = dropoutMask([200, 500], { rate: 0.3, seed: 4 });
+  const v = m.dataSync() as Float32Array;
+  const dropped = v.filter((x) => x === 0).length / v.length;
+  // 100,000 Bernoulli(0.3) draws: the standard error is 0.0015, so 0.01 is over six of them.
+  assert.ok(Math.abs(dropped - 0.3) < 0.01, `dropped fraction ${dropped}`);
+  assert.ok(v.every((x) => x === 0 || Math.abs(x - 1 / 0.7) < 1e-6));
+  const mean = v.reduce((a, x) => a + x, 0) / v.length;
+  assert.ok(Math.abs(mean - 1) < 0.02, `inverted dropout keeps the mean: ${mean}`);
+  const again = dropoutMask([200, 500], { rate: 0.3, seed: 4 });
+  const other = dropoutMask([200, 500], { rate: 0.3, seed: 5 });
+  assert.deepEqual(again.dataSync(), v);
+  assert.notDeepEqual(other.dataSync(), v);
+  const x = tf.randomNormal([3, 4], 0, 1, "float32", 1);
+  const y = seededDropout(x, { rate: 0.5, seed: 2 });
+  const mask = dropoutMask([3, 4], { rate: 0.5, seed: 2 });
+  const product = tf.mul(x, mask);
+  assert.deepEqual(y.dataSync(), product.dataSync());
+  const same = seededDropout(x, { rate: 0, seed: 2 });
+  assert.deepEqual(same.dataSync(), x.dataSync());
+  // Gradient of sum(dropout(x)) is the mask itself.
+  const g = tf.grad((xi: tf.Tensor) => tf.sum(seededDropout(xi, { rate: 0.5, seed: 2 })))(x);
+  assert.deepEqual(g.dataSync(), mask.dataSync());
+  tf.dispose([m, again, other, x, y, mask, product, same, g]);
+  // The rate statistics do not depend on the backend: the same seed gives the same mask on wasm.
+  const onWasmMask = await onWasm(() => {
+    const w = dropoutMask([50, 20], { rate: 0.3, seed: 9 });
+    const out = Array.from(w.dataSync());
+    w.dispose();
+    return out;
+  });
+  const onCpu = dropoutMask([50, 20], { rate: 0.3, seed: 9 });
+  assert.deepEqual(Array.from(onCpu.dataSync()), onWasmMask);
+  onCpu.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  for (const [call, message] of [
+    [() => dropoutMask([2, 2], { rate: 1, seed: 1 }), /dropoutMask: dropout.rate must be a number in \[0, 1\), got 1/],
+    [() => dropoutMask([2, 0], { rate: 0.1, seed: 1 }), /dropoutMask: shape must be an array of positive integers, got \[2,0\]/],
+    [() => seededDropout(tf.scalar(1), { rate: 0.1, seed: 0.5 }), /seededDropout: dropout.seed must be an integer, got 0.5/],
+  ] as const) assert.throws(call, message);
+});
+
+test("a block with dropout matches float64 with the same masks; its x-gradient matches finite differences", async () => {
+  await tf.setBackend("cpu");
+  const [batch, time, heads, rate, seed] = [2, 4, 2, 0.4, 11];
+  const block = createTransformerBlock({ dim: 6, heads, mlpRatio: 2, seed: 3 });
+  scramble([...block.norm1.trainable, ...block.norm2.trainable], 5, 0.3);
+  const { xs, r, lossOf } = blockSetup(block, batch, time);
+  const maskAt: MaskAt = () => 0;
+  const drop = blockMasks(rate, seed, batch, heads, time, block.dim);
+  assert.ok([drop.probs, drop.attn, drop.mlp].every((m) => m.some((v) => v === 0)), "every site drops something");
+  const params = paramsOf(block.trainable);
+  const x = tf.tensor3d(xs);
+  const y = block.apply(x, { dropout: { rate, seed } });
+  assert.ok(maxError(y, refBlock(params, heads, xs, maskAt, drop)) < 1e-5);
+  const again = block.apply(x, { dropout: { rate, seed } });
+  assert.deepEqual(again.dataSync(), y.dataSync());
+  const other = block.apply(x, { dropout: { rate, seed: seed + 1 } });
+  assert.ok(maxError(other, y.arraySync()) > 1e-3, "another seed drops other units");
+  const clean = block.apply(x);
+  const zeroRate = block.apply(x, { dropout: { rate: 0, seed } });
+  assert.deepEqual(zeroRate.dataSync(), clean.dataSync());
+
+  const rT = tf.tensor3d(r, [batch, time, block.dim]);
+  const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(block.apply(xi as tf.Tensor3D, { dropout: { rate, seed } }), rT)))(x);
+  const got = dx.dataSync();
+  const flat = Float64Array.from(xs.flat(2) as number[]);
+  const at = () => xs.map((s, b) => s.map((row, t) => row.map((_, c) => flat[(b * time + t) * block.dim + c])));
+  const h = 1e-5;
+  let maxErr = 0;
+  let scale = 0;
+  for (let i = 0; i < flat.length; i++) {
+    const keep = flat[i];
+    flat[i] = keep + h;
+    const plus = lossOf(refBlock(params, heads, at(), maskAt, drop));
+    flat[i] = keep - h;
+    const minus = lossOf(refBlock(params, heads, at(), maskAt, drop));
+    flat[i] = keep;
+    const numeric = (plus - minus) / (2 * h);
+    maxErr = Math.max(maxErr, Math.abs(numeric - got[i]));
+    scale = Math.max(scale, Math.abs(numeric));
+  }
+  assert.ok(scale > 0.1, `the reference gradient should not vanish (${scale})`);
+  assert.ok(maxErr <= 1e-4 * Math.max(1, scale), `max gradient error ${maxErr} (scale ${scale})`);
+  tf.dispose([x, y, again, other, clean, zeroRate, rT, dx]);
+  block.dispose();
+});
+
+test("transformer dropout: off without a seed (bit-identical to a model without it), same seed same output, other seeds differ, no leak", async () => {
+  await tf.setBackend("cpu");
+  const options = { vocabSize: 7, maxLength: 6, dim: 8, heads: 2, layers: 2, mlpRatio: 2, causal: false, seed: 5 };
+  const plain = createTransformer(options);
+  const dropping = createTransformer({ ...options, dropout: 0.3 });
+  const rateZero = createTransformer({ ...options, dropout: 0 });
+  assert.equal(plain.dropout, 0);
+  assert.equal(dropping.dropout, 0.3);
+  const t = tf.tensor2d([[1, 4, 6, 0, 2], [3, 3, 5, 1, 0]], undefined, "int32");
+  const lengths = [5, 3];
+  const read = (y: tf.Tensor) => { const v = Array.from(y.dataSync()); y.dispose(); return v; };
+  const inference = read(plain.pooled(t, lengths));
+  assert.deepEqual(read(dropping.pooled(t, lengths)), inference, "no seed: no dropout");
+  assert.deepEqual(read(rateZero.pooled(t, lengths, { dropout: { seed: 3 } })), inference, "rate 0: no dropout");
+  const before = tf.memory().numTensors;
+  const a = read(dropping.pooled(t, lengths, { dropout: { seed: 3 } }));
+  assert.equal(tf.memory().numTensors, before);
+  const b = read(dropping.pooled(t, lengths, { dropout: { seed: 3 } }));
+  const c = read(dropping.pooled(t, lengths, { dropout: { seed: 4 } }));
+  assert.deepEqual(a, b, "same seed, same masks");
+  assert.notDeepEqual(a, c, "another seed, other masks");
+  assert.notDeepEqual(a, inference);
+  const out = dropping.apply(t, { padding: lengths, dropout: { seed: 3 } });
+  assert.equal(tf.memory().numTensors, before + 2);
+  // apply and pooled draw the same masks from one seed: pooled is the mean of apply's hidden.
+  const h = out.hidden.arraySync() as number[][][];
+  const want = h.map((seq, s) => seq[0].map((_, k) => seq.slice(0, lengths[s]).reduce((acc, row) => acc + row[k], 0) / lengths[s]));
+  assert.ok(want.flat().every((v, i) => Math.abs(v - a[i]) < 1e-6));
+  // Gradients reach every variable through a dropout pass, and are finite.
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(dropping.pooled(t, lengths, { dropout: { seed: 3 } }))) as tf.Scalar, dropping.trainable.filter((v) => v !== dropping.outputBias));
+  assert.ok(Object.values(grads).every((g) => g.dataSync().every(Number.isFinite)));
+  assert.ok(Object.values(grads).some((g) => g.dataSync().some((v) => v !== 0)));
+  tf.dispose([out.hidden, out.logits, value, ...Object.values(grads)]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => createTransformer({ ...options, dropout: 1 }), /createTransformer: options.dropout must be a number in \[0, 1\), got 1/);
+  assert.throws(() => dropping.pooled(t, lengths, { dropout: { seed: 1.5 } }), /Transformer.pooled: options.dropout.seed must be an integer, got 1.5/);
+  assert.throws(() => dropping.apply(t, { dropout: 3 as never }), /Transformer.apply: options.dropout must be an object \{seed\}, got 3/);
+  assert.equal(tf.memory().numTensors, before);
+  t.dispose();
+  [plain, dropping, rateZero].forEach((m) => m.dispose());
 });

@@ -82,3 +82,19 @@ export { movingDigitClips, renderClipView, positionBins, frameDigits } from "./m
 export type { MovingDigitsOptions, MovingDigitsPhysics, MovingDigitsSettings, MovingDigitClips, ClipView } from "./moving_digits";
 export { orderVerificationBatch, arrowOfTimeBatch, timeContrastiveBatch, videoTaskBatches, clipFrames } from "./video_tasks";
 export type { FrameSequenceBatch, TimeContrastiveBatch, OrderVerificationOptions, ArrowOfTimeOptions, TimeContrastiveOptions, VideoTaskBatchesOptions } from "./video_tasks";
+export { brownSentenceSplit, sampleSentences, sentenceVocab, padSentences, sentenceBatches, neighbourBatches, ppmiWordVectors, averagedWordVectors } from "./brown_sentences";
+export type {
+  BrownSentence,
+  SentenceDocument,
+  SentenceSet,
+  BrownSentenceSplit,
+  BrownSentenceSplitOptions,
+  SampleSentencesOptions,
+  SentenceVocab,
+  PaddedSentences,
+  SentenceBatch,
+  NeighbourBatch,
+  SentenceBatchOptions,
+  NeighbourBatchOptions,
+  PpmiWordVectorOptions,
+} from "./brown_sentences";

@@ -2,7 +2,8 @@
  * Debiased contrastive loss: NT-Xent with the false negatives corrected for.
  *
  * Chuang, Robinson, Lin, Torralba, Jegelka (2020), "Debiased Contrastive
- * Learning", NeurIPS, eq. 6 (the debiased objective with the estimator g).
+ * Learning", NeurIPS: the debiased objective with the estimator g
+ * of the true negatives, and the clamp of the authors' code.
  *
  * The "negatives" of SimCLR are the other images of the batch, and a share
  * tau+ of them (1/C for C balanced classes) are of the anchor's own class.
@@ -79,7 +80,7 @@ export function maskedRowLogSumExp(logits: tf.Tensor2D, mask: tf.Tensor2D): tf.T
 
 /**
  * The debiased loss of each anchor from its positive logit and the log of its
- * (possibly reweighted) negative mass, Chuang et al.'s eq. 6 with the clamp of
+ * (possibly reweighted) negative mass, Chuang et al.'s debiased objective with the clamp of
  * their reference code:
  *
  *   Ng_i  = max( (negMass_i - tau+ * M * exp(pos_i)) / (1 - tau+),  M * e^{-1/t} )

@@ -2,7 +2,7 @@
  * Hard-negative sampling by importance weights, on top of the debiased loss.
  *
  * Robinson, Chuang, Sra, Jegelka (2021), "Contrastive Learning with Hard
- * Negative Samples", ICLR, eq. 3-5: negatives are drawn from
+ * Negative Samples", ICLR: negatives are drawn from
  * q_beta(x-) ∝ e^{beta f(x)^T f(x-)} p(x-) instead of p(x-), estimated by
  * reweighting the batch's negatives (no extra sampling), and debiased as in
  * Chuang et al. (2020) with the class prior tau+.

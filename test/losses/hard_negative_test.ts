@@ -169,10 +169,11 @@ test("hardNegativeNtXent trains a linear encoder through train() without leaking
       loss(tf.matMul(tf.tensor2d(views[0]), weights) as tf.Tensor2D, tf.matMul(tf.tensor2d(views[1]), weights) as tf.Tensor2D, 0.5);
     const first = tf.tidy(() => lossOf(batches[0]).dataSync()[0]);
     const counts: number[] = [];
+    const optimizer = tf.train.adam(0.05);
     const history = await train({
       loss: (views: number[][][]) => lossOf(views),
       trainable: [weights],
-      optimizer: tf.train.adam(0.05),
+      optimizer,
       batches: () => batches,
       steps: 30,
       seed: 1,
@@ -182,6 +183,7 @@ test("hardNegativeNtXent trains a linear encoder through train() without leaking
     const last = tf.tidy(() => lossOf(batches[0]).dataSync()[0]);
     const w = Array.from(weights.dataSync());
     weights.dispose();
+    optimizer.dispose();
     return { first, last, counts, w, steps: history.steps };
   };
   const one = await run();

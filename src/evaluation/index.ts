@@ -33,3 +33,5 @@ export { layerFeatures } from "./layer_features";
 export type { LayerFeaturesOptions } from "./layer_features";
 export { promptEnsemble, zeroShotClassify, crossModalRecall } from "./zero_shot";
 export type { ZeroShotResult, CrossModalRecallOptions, CrossModalRecallResult } from "./zero_shot";
+export { falseNegativesOfBatch, expectedFalseNegatives, falseNegativesByBatchSize } from "./false_negatives";
+export type { FalseNegativeCounts, FalseNegativesRow, FalseNegativesByBatchSizeOptions } from "./false_negatives";

@@ -30,3 +30,7 @@ export { rowLogSumExp } from "./ops/log_sum_exp";
 export { stopGradient } from "./ops/stop_gradient";
 export { softTargetCrossEntropy } from "./cross_entropy";
 export type { SoftTargetCrossEntropyOptions } from "./cross_entropy";
+export { debiasedContrastiveLoss, debiasedNtXent } from "./debiased_contrastive";
+export type { DebiasedContrastiveOptions, TwoViewLogits } from "./debiased_contrastive";
+export { hardNegativeLoss, hardNegativeNtXent } from "./hard_negative";
+export type { HardNegativeOptions } from "./hard_negative";

@@ -17,6 +17,18 @@
  * the same seed gives the same masks (SimCSE's "one shared mask" ablation)
  * and different seeds different ones (SimCSE's two views). Without a seed
  * the model is deterministic, as at inference.
+ *
+ * Cutoff (Shen, Zheng, Chen, Han, Yin, Gu 2020, "A Simple but Tough-to-Beat
+ * Data Augmentation Approach for Natural Language Understanding and
+ * Generation") is off unless asked for with a kind, a rate and a seed
+ * (`apply(tokens, { cutoff: { kind: "span", rate: 0.1, seed } })`): it zeroes
+ * part of the token embeddings E[tokens] before the positional embedding is
+ * added (the paper's cut on the input embedding matrix; positions stay, so
+ * the model still sees that a word was there). Kinds: "token" zeroes whole
+ * words, "feature" whole embedding dimensions across a sentence, "span" a
+ * contiguous run of words ({@link cutoffMask}). Nothing is rescaled, unlike
+ * dropout. A pass may have both dropout and cutoff; their masks come from
+ * their own seeds.
  */
 import { tf } from "../backend/tf";
 import { createRng } from "../data/random";
@@ -272,6 +284,83 @@ export interface TransformerDropoutOptions {
   seed: number;
 }
 
+/** What cutoff zeroes: whole words, embedding dimensions across a sentence, or a contiguous span of words. */
+export type CutoffKind = "token" | "feature" | "span";
+
+/** The cutoff kinds. */
+export const CUTOFF_KINDS: readonly CutoffKind[] = Object.freeze(["token", "feature", "span"] as CutoffKind[]);
+
+/** Options of a pass with cutoff (Shen et al. 2020): kind, rate and the seed of its masks. */
+export interface CutoffOptions {
+  /** Which entries of the token embeddings are zeroed. */
+  kind: CutoffKind;
+  /**
+   * In [0, 1): "token", each real word's embedding zeroed with this
+   * probability; "feature", each dimension zeroed (at every position of the
+   * sentence) with this probability; "span", a run of
+   * max(1, round(rate * length)) words (none at rate 0). 0 changes nothing.
+   */
+  rate: number;
+  /** Integer seed: the same seed (and shapes, lengths) gives the same mask. */
+  seed: number;
+}
+
+/** Checks a cutoff option. */
+function checkCutoff(fn: string, arg: string, cutoff: unknown): asserts cutoff is CutoffOptions {
+  if (cutoff === null || typeof cutoff !== "object") throw new Error(`${fn}: ${arg} must be an object {kind, rate, seed}, got ${describe(cutoff)}`);
+  const { kind, rate, seed } = cutoff as CutoffOptions;
+  if (!CUTOFF_KINDS.includes(kind)) throw new Error(`${fn}: ${arg}.kind must be one of "token", "feature", "span", got ${describe(kind)}`);
+  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new Error(`${fn}: ${arg}.rate must be a number in [0, 1), got ${describe(rate)}`);
+  checkInteger(fn, `${arg}.seed`, seed);
+}
+
+/**
+ * The keep-mask of a cutoff pass: 1 keep, 0 cut, drawn in JS from
+ * `createRng(cutoff.seed)`, sequence by sequence, so it is the same on
+ * every backend. Only a sequence's first `lengths[b]` positions (all
+ * `time` when omitted) are ever cut; padding is left at 1, as it is masked
+ * out of attention and pooling anyway.
+ *
+ * - "token": each real position's whole `[dim]` row is 0 with probability `rate`.
+ * - "feature": each of the `dim` dimensions is 0 with probability `rate`, at
+ *   every real position of the sequence.
+ * - "span": positions [start, start + n) are 0, n = max(1, round(rate * length))
+ *   (0 at rate 0), start uniform in [0, length - n].
+ *
+ * Shapes: -> `[batch * time * dim]` float32, row-major `[batch, time, dim]`.
+ *
+ * @example
+ * const mask = cutoffMask(2, 5, 8, [5, 3], { kind: "span", rate: 0.4, seed: 1 });
+ */
+export function cutoffMask(batch: number, time: number, dim: number, lengths: ArrayLike<number> | undefined, cutoff: CutoffOptions): Float32Array {
+  const fn = "cutoffMask";
+  checkPositiveInteger(fn, "batch", batch);
+  checkPositiveInteger(fn, "time", time);
+  checkPositiveInteger(fn, "dim", dim);
+  if (lengths !== undefined) checkLengths(fn, "lengths", lengths as number[], batch, time);
+  checkCutoff(fn, "cutoff", cutoff);
+  const { kind, rate } = cutoff;
+  const rng = createRng(cutoff.seed);
+  const mask = new Float32Array(batch * time * dim).fill(1);
+  for (let b = 0; b < batch; b++) {
+    const length = lengths === undefined ? time : lengths[b];
+    const cutRow = (t: number) => mask.fill(0, (b * time + t) * dim, (b * time + t + 1) * dim);
+    if (kind === "token") {
+      for (let t = 0; t < length; t++) if (rng.next() < rate) cutRow(t);
+    } else if (kind === "feature") {
+      for (let k = 0; k < dim; k++) {
+        if (!(rng.next() < rate)) continue;
+        for (let t = 0; t < length; t++) mask[(b * time + t) * dim + k] = 0;
+      }
+    } else {
+      const n = rate === 0 ? 0 : Math.min(length, Math.max(1, Math.round(rate * length)));
+      const start = rng.int(length - n + 1);
+      for (let t = start; t < start + n; t++) cutRow(t);
+    }
+  }
+  return mask;
+}
+
 /** Options of {@link Transformer.apply}. */
 export interface TransformerApplyOptions {
   /**
@@ -286,12 +375,16 @@ export interface TransformerApplyOptions {
    * it changes nothing.
    */
   dropout?: TransformerDropoutOptions;
+  /** Cutoff of the token embeddings (see {@link cutoffMask}); default none. */
+  cutoff?: CutoffOptions;
 }
 
 /** Options of {@link Transformer.pooled}. */
 export interface TransformerPooledOptions {
   /** As in {@link TransformerApplyOptions.dropout}. */
   dropout?: TransformerDropoutOptions;
+  /** As in {@link TransformerApplyOptions.cutoff}. */
+  cutoff?: CutoffOptions;
 }
 
 /** What {@link Transformer.apply} returns. */
@@ -331,8 +424,9 @@ export interface Transformer {
   /** Every variable, for `training.train({ trainable })`. */
   readonly trainable: tf.Variable[];
   /**
-   * hidden = finalNorm(blocks(E[tokens] + P[0..time))), logits = hidden E^T + outputBias;
-   * with `options.dropout`, dropout as described in the module comment.
+   * hidden = finalNorm(blocks(E[tokens] * cutoffMask + P[0..time))), logits = hidden E^T + outputBias;
+   * with `options.dropout`, dropout as described in the module comment; the
+   * cutoff mask is all ones unless `options.cutoff` is given.
    * Shapes: `tokens` `[batch, time]` int32 in [0, vocabSize), time <= maxLength ->
    * `{ hidden [batch, time, dim], logits [batch, time, vocabSize] }`.
    */
@@ -418,9 +512,10 @@ export function createTransformer(options: TransformerOptions): Transformer {
   };
 
   /** The final LN's output, unchecked; call inside tidy. */
-  const hiddenOf = (tokens: tf.Tensor2D, lengths: number[] | Int32Array | undefined, drop: TransformerDropoutOptions | undefined): tf.Tensor3D => {
+  const hiddenOf = (tokens: tf.Tensor2D, lengths: number[] | Int32Array | undefined, drop: TransformerDropoutOptions | undefined, cutoff: CutoffOptions | undefined): tf.Tensor3D => {
     const [batch, time] = tokens.shape;
-    const tokenVectors = tf.reshape(tf.gather(tokenEmbedding, tf.reshape(tokens, [-1])), [batch, time, dim]);
+    let tokenVectors = tf.reshape(tf.gather(tokenEmbedding, tf.reshape(tokens, [-1])), [batch, time, dim]);
+    if (cutoff !== undefined && cutoff.rate > 0) tokenVectors = tf.mul(tokenVectors, tf.tensor3d(cutoffMask(batch, time, dim, lengths, cutoff), [batch, time, dim]));
     let x = tf.add(tokenVectors, tf.slice(positionEmbedding, [0, 0], [time, dim])) as tf.Tensor3D;
     // One seed per site: the embeddings first, then one per block (which forks its own three).
     const seeds = drop === undefined || dropout === 0 ? undefined : createRng(drop.seed);
@@ -453,8 +548,9 @@ export function createTransformer(options: TransformerOptions): Transformer {
       checkTokens(method, tokens);
       if (opts.padding !== undefined) checkLengths(method, "options.padding", opts.padding, tokens.shape[0], tokens.shape[1]);
       checkDropoutSeed(method, "options.dropout", opts.dropout);
+      if (opts.cutoff !== undefined) checkCutoff(method, "options.cutoff", opts.cutoff);
       return tf.tidy(() => {
-        const hidden = hiddenOf(tokens, opts.padding, opts.dropout);
+        const hidden = hiddenOf(tokens, opts.padding, opts.dropout, opts.cutoff);
         const [batch, time] = tokens.shape;
         const flat = tf.reshape(hidden, [batch * time, dim]) as tf.Tensor2D;
         const logits = tf.add(tf.matMul(flat, tokenEmbedding as tf.Tensor2D, false, true), outputBias);
@@ -466,10 +562,11 @@ export function createTransformer(options: TransformerOptions): Transformer {
       checkTokens(method, tokens);
       const [batch, time] = tokens.shape;
       if (lengths !== undefined) checkLengths(method, "lengths", lengths, batch, time);
-      if (opts === null || typeof opts !== "object") throw new Error(`${method}: options must be an object {dropout?}, got ${describe(opts)}`);
+      if (opts === null || typeof opts !== "object") throw new Error(`${method}: options must be an object {dropout?, cutoff?}, got ${describe(opts)}`);
       checkDropoutSeed(method, "options.dropout", opts.dropout);
+      if (opts.cutoff !== undefined) checkCutoff(method, "options.cutoff", opts.cutoff);
       return tf.tidy(() => {
-        const hidden = hiddenOf(tokens, lengths, opts.dropout);
+        const hidden = hiddenOf(tokens, lengths, opts.dropout, opts.cutoff);
         // weight[b, t] = 1 / lengths[b] on real positions, 0 on padding.
         const weights = new Float32Array(batch * time);
         for (let b = 0; b < batch; b++) {

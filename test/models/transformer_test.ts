@@ -9,6 +9,8 @@ import {
   createLayerNorm,
   createTransformer,
   createTransformerBlock,
+  CUTOFF_KINDS,
+  cutoffMask,
   gelu,
   Transformer,
   TransformerBlock,
@@ -577,4 +579,109 @@ test("transformer dropout: off without a seed (bit-identical to a model without 
   assert.equal(tf.memory().numTensors, before);
   t.dispose();
   [plain, dropping, rateZero].forEach((m) => m.dispose());
+});
+
+test("cutoffMask: token rows, feature columns, one span, only on real positions, at the rate asked, a function of the seed", () => {
+  const [batch, time, dim] = [60, 12, 16];
+  const rng = createRng(9);
+  const lengths = Int32Array.from({ length: batch }, () => 3 + rng.int(time - 2));
+  const at = (m: Float32Array, b: number, t: number, k: number) => m[(b * time + t) * dim + k];
+  const real = lengths.reduce((s, n) => s + n, 0);
+  // token: a position is cut in all its dimensions or none; padding is never cut; the cut share near the rate.
+  const token = cutoffMask(batch, time, dim, lengths, { kind: "token", rate: 0.3, seed: 1 });
+  let cutTokens = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < time; t++) {
+      const row = Array.from({ length: dim }, (_, k) => at(token, b, t, k));
+      assert.ok(row.every((v) => v === row[0]) && (row[0] === 0 || row[0] === 1));
+      if (t >= lengths[b]) assert.equal(row[0], 1, "padding is not cut");
+      if (row[0] === 0) cutTokens++;
+    }
+  }
+  assert.ok(Math.abs(cutTokens / real - 0.3) < 0.06, `token cut share ${cutTokens / real} of ${real}`);
+  // feature: a dimension is cut at every real position of a sequence or at none.
+  const feature = cutoffMask(batch, time, dim, lengths, { kind: "feature", rate: 0.25, seed: 2 });
+  let cutDims = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < dim; k++) {
+      const column = Array.from({ length: lengths[b] }, (_, t) => at(feature, b, t, k));
+      assert.ok(column.every((v) => v === column[0]));
+      for (let t = lengths[b]; t < time; t++) assert.equal(at(feature, b, t, k), 1);
+      if (column[0] === 0) cutDims++;
+    }
+  }
+  assert.ok(Math.abs(cutDims / (batch * dim) - 0.25) < 0.05, `feature cut share ${cutDims / (batch * dim)}`);
+  // span: exactly max(1, round(rate * length)) contiguous real positions.
+  const span = cutoffMask(batch, time, dim, lengths, { kind: "span", rate: 0.3, seed: 3 });
+  const starts = new Set<number>();
+  for (let b = 0; b < batch; b++) {
+    const cut = Array.from({ length: time }, (_, t) => at(span, b, t, 0) === 0);
+    const positions = cut.flatMap((c, t) => (c ? [t] : []));
+    assert.equal(positions.length, Math.max(1, Math.round(0.3 * lengths[b])));
+    assert.equal(positions[positions.length - 1] - positions[0], positions.length - 1, "contiguous");
+    assert.ok(positions[positions.length - 1] < lengths[b]);
+    starts.add(positions[0]);
+  }
+  assert.ok(starts.size > 3, "the span moves");
+  assert.deepEqual(cutoffMask(batch, time, dim, lengths, { kind: "span", rate: 0.3, seed: 3 }), span, "same seed, same mask");
+  assert.notDeepEqual(cutoffMask(batch, time, dim, lengths, { kind: "span", rate: 0.3, seed: 4 }), span);
+  for (const kind of CUTOFF_KINDS) assert.ok(cutoffMask(2, 3, 4, undefined, { kind, rate: 0, seed: 1 }).every((v) => v === 1), `${kind} at rate 0`);
+  assert.throws(() => cutoffMask(2, 3, 4, undefined, { kind: "word" as never, rate: 0.1, seed: 1 }), /cutoffMask: cutoff.kind must be one of "token", "feature", "span", got "word"/);
+  assert.throws(() => cutoffMask(2, 3, 4, undefined, { kind: "token", rate: 1, seed: 1 }), /cutoffMask: cutoff.rate must be a number in \[0, 1\), got 1/);
+  assert.throws(() => cutoffMask(2, 3, 4, [1, 4], { kind: "token", rate: 0.1, seed: 1 }), /cutoffMask: lengths\[1\] must be an integer in \[1, 3\], got 4/);
+});
+
+test("transformer cutoff: hidden matches float64 with the mask on E[tokens]; no cutoff or rate 0 is bit-identical; same seed same output; no leak", async () => {
+  await tf.setBackend("cpu");
+  const options = { vocabSize: 7, maxLength: 6, dim: 8, heads: 2, layers: 0, mlpRatio: 2, causal: false, seed: 6 };
+  const model = createTransformer(options);
+  const ids = [[1, 4, 6, 0, 2], [3, 3, 5, 1, 0]];
+  const lengths = [5, 3];
+  const t = tf.tensor2d(ids, undefined, "int32");
+  const read = (y: tf.Tensor) => { const v = Array.from(y.dataSync()); y.dispose(); return v; };
+  // With no blocks, hidden = LN(E[tokens] * mask + P[t]) (gain 1, bias 0): a float64 reference per position.
+  const E = model.tokenEmbedding.arraySync() as number[][];
+  const P = model.positionEmbedding.arraySync() as number[][];
+  for (const kind of CUTOFF_KINDS) {
+    const cutoff = { kind, rate: 0.4, seed: 11 };
+    const mask = cutoffMask(2, 5, 8, lengths, cutoff);
+    const got = model.apply(t, { padding: lengths, cutoff });
+    const hidden = read(got.hidden);
+    got.logits.dispose();
+    for (let b = 0; b < 2; b++) {
+      for (let p = 0; p < 5; p++) {
+        const x = E[ids[b][p]].map((e, k) => e * mask[(b * 5 + p) * 8 + k] + P[p][k]);
+        const mean = x.reduce((s, v) => s + v, 0) / 8;
+        const variance = x.reduce((s, v) => s + (v - mean) ** 2, 0) / 8;
+        x.forEach((v, k) => {
+          const want = (v - mean) / Math.sqrt(variance + 1e-5);
+          assert.ok(Math.abs(hidden[(b * 5 + p) * 8 + k] - want) < 1e-4, `${kind} [${b},${p},${k}]: ${hidden[(b * 5 + p) * 8 + k]} vs ${want}`);
+        });
+      }
+    }
+  }
+  model.dispose();
+  const deep = createTransformer({ ...options, layers: 2, dropout: 0.2 });
+  const plain = read(deep.pooled(t, lengths));
+  assert.deepEqual(read(deep.pooled(t, lengths, { cutoff: { kind: "token", rate: 0, seed: 2 } })), plain, "rate 0: unchanged");
+  const before = tf.memory().numTensors;
+  const cut = { kind: "span" as const, rate: 0.3, seed: 2 };
+  const a = read(deep.pooled(t, lengths, { cutoff: cut }));
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(read(deep.pooled(t, lengths, { cutoff: cut })), a, "same seed, same output");
+  // Another seed whose span lands elsewhere (with 5 and 3 words, some seeds pick the same spans): another output.
+  let other = 3;
+  while (cutoffMask(2, 5, 8, lengths, { ...cut, seed: other }).every((v, i) => v === cutoffMask(2, 5, 8, lengths, cut)[i])) other++;
+  assert.notDeepEqual(read(deep.pooled(t, lengths, { cutoff: { ...cut, seed: other } })), a);
+  assert.notDeepEqual(a, plain);
+  // Cutoff and dropout together: gradients reach the weights, finite, and nothing is left behind.
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(deep.pooled(t, lengths, { dropout: { seed: 1 }, cutoff: { kind: "feature", rate: 0.3, seed: 4 } }))) as tf.Scalar, deep.trainable.filter((v) => v !== deep.outputBias));
+  assert.ok(Object.values(grads).every((g) => g.dataSync().every(Number.isFinite)));
+  tf.dispose([value, ...Object.values(grads)]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => deep.pooled(t, lengths, { cutoff: { kind: "span", rate: -0.1, seed: 1 } }), /Transformer.pooled: options.cutoff.rate must be a number in \[0, 1\), got -0.1/);
+  assert.throws(() => deep.apply(t, { cutoff: { kind: "token", rate: 0.1 } as never }), /Transformer.apply: options.cutoff.seed must be an integer, got undefined/);
+  assert.equal(tf.memory().numTensors, before);
+  t.dispose();
+  deep.dispose();
 });

@@ -14,3 +14,5 @@ export { intensityJitter, gaussianBlur, gaussianKernels, gaussianPixelNoise } fr
 export type { IntensityJitterOptions, GaussianBlurOptions, GaussianPixelNoiseOptions } from "./photometric";
 export { cutout, cutoutMasks } from "./cutout";
 export type { CutoutOptions } from "./cutout";
+export { EDA_STOP_WORDS, EDA_OPERATIONS, vocabSynonyms, synonymTable, edaChangeCount, synonymReplacement, randomInsertion, randomSwap, randomDeletion, eda, edaRows, rowsToTensor } from "./text";
+export type { SynonymTable, VocabSynonymOptions, EdaOperation, EdaOptions, TokenRows, AugmentedRows } from "./text";

@@ -101,7 +101,7 @@ export { createTimeContrastive } from "./video/time_contrastive";
 export type { TimeContrastiveMethodOptions } from "./video/time_contrastive";
 export type { FrameSequenceClassifier, FrameSequenceClassifierOptions } from "./video/sequence_classifier";
 export { createSimcse, simcseLoss } from "./language/simcse";
-export type { SimcseOptions, SimcseMethod } from "./language/simcse";
+export type { SimcseOptions, SimcseMethod, SimcseViews } from "./language/simcse";
 export { createQuickThought, quickThoughtLoss, quickThoughtEmbeddings } from "./language/quick_thought";
 export type { QuickThoughtOptions, QuickThoughtMethod } from "./language/quick_thought";
 export { mochiNegatives, infoNceWithSynthetic, negativeSimilarities } from "./vision/mochi";

@@ -27,3 +27,5 @@ export { createLayerNorm, createTransformer, createTransformerBlock, gelu } from
 export type { LayerNorm, LayerNormOptions, Transformer, TransformerApplyOptions, TransformerBlock, TransformerBlockOptions, TransformerDropoutOptions, TransformerOptions, TransformerOutput, TransformerPooledOptions } from "./transformer";
 export { createVit, gatherPatches } from "./vit";
 export type { Vit, VitOptions } from "./vit";
+export { cutoffMask, CUTOFF_KINDS } from "./transformer";
+export type { CutoffKind, CutoffOptions } from "./transformer";

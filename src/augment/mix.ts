@@ -1,8 +1,8 @@
 /**
  * Mixing two images of a batch: mixup (Zhang, Cisse, Dauphin & Lopez-Paz
- * 2018, "mixup: Beyond Empirical Risk Minimization", eq. 1) and CutMix (Yun,
+ * 2018, "mixup: Beyond Empirical Risk Minimization", Sec. 2) and CutMix (Yun,
  * Han, Oh, Chun, Choe & Yoo 2019, "CutMix: Regularization Strategy to Train
- * Strong Classifiers with Localizable Features", eq. 1-2), as seeded batched
+ * Strong Classifiers with Localizable Features", Sec. 3.1), as seeded batched
  * ops. Each image i is mixed with a partner `partners[i]` (a random
  * permutation of the batch, as both papers' code shuffles the batch) with
  * weight `lambdas[i]` on its own content; what the loss needs (partners and
@@ -141,7 +141,7 @@ export function mixupAssignment(batch: number, options: MixOptions, seed: number
 }
 
 /**
- * mixup (Zhang et al. 2018, eq. 1): `x~_i = lambda_i x_i + (1 - lambda_i) x_partner(i)`,
+ * mixup (Zhang et al. 2018): `x~_i = lambda_i x_i + (1 - lambda_i) x_partner(i)`,
  * lambda ~ Beta(alpha, alpha) per batch (the paper's code; default) or per
  * image. Pixels stay in the inputs' range (a convex combination). `alpha: 0`
  * is the identity (lambdas all 1).
@@ -222,7 +222,7 @@ export function cutMixAssignment(batch: number, height: number, width: number, o
 }
 
 /**
- * CutMix (Yun et al. 2019, eq. 1): a box of each image replaced by the same
+ * CutMix (Yun et al. 2019, Sec. 3.1): a box of each image replaced by the same
  * box of its partner, `x~_i = M_i * x_i + (1 - M_i) * x_partner(i)`, with the
  * box and lambda of {@link cutMixAssignment} (one box for the batch by
  * default, as the paper's code; or one per image). The returned lambdas are
@@ -259,7 +259,12 @@ export function cutMix(options: MixOptions = {}): BatchMix {
   };
 }
 
-function checkAssignment(fn: string, mix: MixAssignment, batch: number): void {
+/**
+ * Rejects a {@link MixAssignment} whose partners are not `batch` indices in
+ * `[0, batch)` or whose lambdas are not `batch` numbers in [0, 1] (shared
+ * with the losses that take one, e.g. `iMixLoss`).
+ */
+export function checkMixAssignment(fn: string, mix: MixAssignment, batch: number): void {
   if (mix === null || typeof mix !== "object") throw new Error(`${fn}: mix must be an object {partners, lambdas}, got ${describe(mix)}`);
   const { partners, lambdas } = mix;
   if (!partners || partners.length !== batch) throw new Error(`${fn}: mix.partners must have length ${batch}, got ${describe(partners)}`);
@@ -290,7 +295,7 @@ export function mixLabels(labels: tf.Tensor2D, mix: MixAssignment): tf.Tensor2D 
   const fn = "mixLabels";
   checkMatrix(fn, "labels", labels, undefined, undefined, "float32");
   const batch = labels.shape[0];
-  checkAssignment(fn, mix, batch);
+  checkMixAssignment(fn, mix, batch);
   return tf.tidy(() => {
     const own = tf.tensor2d(mix.lambdas, [batch, 1]);
     const other = tf.gather(labels, tf.tensor1d(mix.partners, "int32"));

@@ -126,7 +126,8 @@ function cutoutFraction(fraction: number): Augmentation {
  * M = 30 in brackets). The paper's geometric and intensity ops: identity,
  * rotate (30 degrees), shear x / y (0.3), translate x / y (0.3 of the side,
  * whole pixels), brightness and contrast (factor 1 +- 0.9, the paper's
- * [0.1, 1.9]), solarize (the top 100 % of the range inverted). Its colour
+ * [0.1, 1.9]), solarize (pixels above 1 - M/30 inverted: every
+ * non-zero pixel at M = 30). Its colour
  * ops (color, posterize on 8-bit channels, equalize, autoContrast,
  * sharpness) are left out: a grey digit has no colour, and MNIST already
  * spans the full range. In their place the SimCLR ops this workbook already

@@ -2,12 +2,12 @@
  * i-Mix, mixed positives in the contrastive loss.
  *
  * Lee, Zhu, Sohn, Li, Shin & Lee (2021), "i-Mix: A Domain-Agnostic Strategy
- * for Contrastive Representation Learning", Sec. 3 (eq. 4 for the N-pair /
- * SimCLR form, Sec. 3.1 for MoCo's queue).
+ * for Contrastive Representation Learning", Sec. 3: i-Mix on the N-pair
+ * (SimCLR) loss, and on MoCo, whose queue entries carry no virtual label.
  */
 import { tf } from "../backend/tf";
 import { softTargetCrossEntropy } from "./cross_entropy";
-import type { MixAssignment } from "../augment/mix";
+import { type MixAssignment, checkMixAssignment } from "../augment/mix";
 import { checkMatrix, checkOptions, checkPositiveNumber, describe } from "../validation/arguments";
 
 /** Options of {@link iMixLoss}. */
@@ -16,19 +16,6 @@ export interface IMixOptions {
   temperature: number;
   /** Extra negatives `[M, D]` (MoCo's queue) shared by every anchor; they carry no virtual label. */
   negatives?: tf.Tensor2D;
-}
-
-function checkMix(fn: string, mix: MixAssignment, batch: number): void {
-  if (mix === null || typeof mix !== "object") throw new Error(`${fn}: mix must be an object {partners, lambdas}, got ${describe(mix)}`);
-  const { partners, lambdas } = mix;
-  if (!partners || partners.length !== batch) throw new Error(`${fn}: mix.partners must have length ${batch}, got ${describe(partners)}`);
-  if (!lambdas || lambdas.length !== batch) throw new Error(`${fn}: mix.lambdas must have length ${batch}, got ${describe(lambdas)}`);
-  for (let i = 0; i < batch; i++) {
-    const p = partners[i];
-    if (!Number.isInteger(p) || p < 0 || p >= batch) throw new Error(`${fn}: mix.partners[${i}] must be an integer in [0, ${batch}), got ${describe(p)}`);
-    const l = lambdas[i];
-    if (!(l >= 0 && l <= 1)) throw new Error(`${fn}: mix.lambdas[${i}] must be a number in [0, 1], got ${describe(l)}`);
-  }
 }
 
 /**
@@ -67,7 +54,7 @@ export function iMixLoss(anchors: tf.Tensor2D, positives: tf.Tensor2D, mix: MixA
   }
   checkMatrix(fn, "positives", positives, anchors.shape[0], anchors.shape[1], "float32");
   const batch = anchors.shape[0];
-  checkMix(fn, mix, batch);
+  checkMixAssignment(fn, mix, batch);
   checkOptions(fn, options, "{temperature, negatives?}");
   checkPositiveNumber(fn, "options.temperature", options.temperature);
   const negatives = options.negatives;

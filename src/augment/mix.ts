@@ -263,6 +263,10 @@ export function cutMix(options: MixOptions = {}): BatchMix {
  * Rejects a {@link MixAssignment} whose partners are not `batch` indices in
  * `[0, batch)` or whose lambdas are not `batch` numbers in [0, 1] (shared
  * with the losses that take one, e.g. `iMixLoss`).
+ *
+ * @example
+ * checkMixAssignment("iMixLoss", { partners: Int32Array.of(1, 2), lambdas: Float32Array.of(1, 0) }, 2);
+ * // Error: iMixLoss: mix.partners[1] must be an integer in [0, 2), got 2
  */
 export function checkMixAssignment(fn: string, mix: MixAssignment, batch: number): void {
   if (mix === null || typeof mix !== "object") throw new Error(`${fn}: mix must be an object {partners, lambdas}, got ${describe(mix)}`);

@@ -16,3 +16,7 @@ export { cutout, cutoutMasks } from "./cutout";
 export type { CutoutOptions } from "./cutout";
 export { EDA_STOP_WORDS, EDA_OPERATIONS, vocabSynonyms, synonymTable, edaChangeCount, synonymReplacement, randomInsertion, randomSwap, randomDeletion, eda, edaRows, rowsToTensor } from "./text";
 export type { SynonymTable, VocabSynonymOptions, EdaOperation, EdaOptions, TokenRows, AugmentedRows } from "./text";
+export { mixup, cutMix, mixupAssignment, cutMixAssignment, mixLabels, mixAsAugmentation, sampleBeta } from "./mix";
+export type { MixOptions, MixAssignment, MixedBatch, BatchMix, CutMixAssignment } from "./mix";
+export { randAugment, randAugmentOps, RAND_AUGMENT_MAX_MAGNITUDE } from "./rand_augment";
+export type { RandAugmentOptions, RandAugmentOp, RandAugmentPlan, RandAugmentation } from "./rand_augment";

@@ -34,3 +34,5 @@ export { debiasedContrastiveLoss, debiasedNtXent } from "./debiased_contrastive"
 export type { DebiasedContrastiveOptions, TwoViewLogits } from "./debiased_contrastive";
 export { hardNegativeLoss, hardNegativeNtXent } from "./hard_negative";
 export type { HardNegativeOptions } from "./hard_negative";
+export { iMixLoss } from "./i_mix";
+export type { IMixOptions } from "./i_mix";

@@ -104,15 +104,13 @@ export function udaLoss(
   if (l < 1 || k < 2) throw new Error(`${fn}: labelledLogits must be [L, K] with L >= 1 and K >= 2, got [${labelledLogits.shape}]`);
   checkRank(fn, "labels", labels, 1, "int32");
   if (labels.shape[0] !== l) throw new Error(`${fn}: labels must have shape [${l}] like labelledLogits' rows, got [${labels.shape}]`);
+  checkLabelRange(fn, "labels", labels, k);
   checkMatrix(fn, "cleanLogits", cleanLogits, undefined, k, "float32");
   if (cleanLogits.shape[0] < 1) throw new Error(`${fn}: cleanLogits must have at least one row, got [${cleanLogits.shape}]`);
   checkMatrix(fn, "strongLogits", strongLogits, cleanLogits.shape[0], k, "float32");
   const { lambda, confidenceThreshold, sharpenTemperature } = checkLossOptions(fn, options);
   return tf.tidy(() => {
-    const logSoftmax = (x: tf.Tensor2D) => tf.sub(x, tf.expandDims(rowLogSumExp(x), 1)) as tf.Tensor2D;
-    // tf.oneHot with a float32 output is wrong on wasm: int32, then cast.
-    const oneHot = tf.cast(tf.oneHot(labels, k), "float32");
-    const supervised = tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logSoftmax(labelledLogits)), 1))) as tf.Scalar;
+    const supervised = meanCrossEntropy(labelledLogits, labels);
     const clean = stopGradient(cleanLogits);
     const logTarget = logSoftmax(sharpenTemperature === 1 ? clean : (tf.div(clean, sharpenTemperature) as tf.Tensor2D));
     // log-probabilities, not log(softmax): a target probability that underflows to 0 gives 0 * finite = 0.
@@ -121,6 +119,28 @@ export function udaLoss(
     const consistency = tf.mean(tf.mul(kl, mask)) as tf.Scalar;
     const loss = (lambda === 0 ? tf.clone(supervised) : tf.add(supervised, tf.mul(consistency, lambda))) as tf.Scalar;
     return { loss, supervised, consistency, maskRate: tf.mean(mask) as tf.Scalar };
+  });
+}
+
+/** Throws unless every label is in [0, k): tf.oneHot would silently give an out-of-range label a zero row (and a zero loss). */
+function checkLabelRange(fn: string, arg: string, labels: tf.Tensor1D, k: number): void {
+  const values = labels.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= k) throw new Error(`${fn}: ${arg} must hold class ids in [0, ${k}), got ${values[i]} at index ${i}`);
+  }
+}
+
+/** Row-wise log-softmax `[n, K]` -> `[n, K]`, through the stable log-sum-exp of the losses. */
+function logSoftmax(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.sub(x, tf.expandDims(rowLogSumExp(x), 1)) as tf.Tensor2D;
+}
+
+/** Mean softmax cross-entropy of `logits` `[n, K]` against class ids `labels` `[n]` int32 (checked by the caller). */
+function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    // tf.oneHot with a float32 output is wrong on wasm: int32, then cast.
+    const oneHot = tf.cast(tf.oneHot(labels, logits.shape[1]), "float32");
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logSoftmax(logits)), 1))) as tf.Scalar;
   });
 }
 
@@ -135,7 +155,7 @@ function confidenceMask(logits: tf.Tensor2D, threshold: number): tf.Tensor1D {
     const [x] = args as [tf.Tensor2D];
     return {
       value: tf.cast(tf.greater(tf.max(tf.softmax(x), 1), threshold), "float32"),
-      gradFunc: (dy: tf.Tensor) => tf.zerosLike(x),
+      gradFunc: () => tf.zerosLike(x),
     };
   });
   return op(logits) as tf.Tensor1D;
@@ -270,8 +290,9 @@ export function createUda(options: UdaOptions): UdaMethod {
       const accuracyOf = (s: tf.Tensor2D) => tf.mean(tf.cast(tf.equal(tf.argMax(s, 1), labelled.labels), "float32")) as tf.Scalar;
       if (lossOptions.lambda === 0) {
         const s = classify(x, true);
-        const { loss, supervised } = udaLoss(s, labelled.labels, s, s, lossOptions);
-        return { loss, metrics: { supervised, accuracy: accuracyOf(s) } };
+        checkLabelRange(where, "batch.labelled.labels", labelled.labels, numClasses);
+        const supervised = meanCrossEntropy(s, labelled.labels);
+        return { loss: supervised, metrics: { supervised: tf.clone(supervised), accuracy: accuracyOf(s) } };
       }
       const clean = options.weakAugmentation ? options.weakAugmentation(unlabelled, weakSeed) : unlabelled;
       const strongView = strong(unlabelled, strongSeed);

@@ -283,6 +283,7 @@ export function createUda(options: UdaOptions): UdaMethod {
     trainable: [encoder, head],
     loss(batch: UdaBatch, ctx: StepContext): LossWithMetrics {
       const { labelled, unlabelled } = checkUdaBatch(where, batch);
+      checkLabelRange(where, "batch.labelled.labels", labelled.labels, numClasses);
       const rng = createRng(ctx.seed);
       const [labelledSeed, weakSeed, strongSeed] = [rng.fork(), rng.fork(), rng.fork()];
       const x = options.labelledAugmentation ? options.labelledAugmentation(labelled.images, labelledSeed) : labelled.images;
@@ -290,7 +291,6 @@ export function createUda(options: UdaOptions): UdaMethod {
       const accuracyOf = (s: tf.Tensor2D) => tf.mean(tf.cast(tf.equal(tf.argMax(s, 1), labelled.labels), "float32")) as tf.Scalar;
       if (lossOptions.lambda === 0) {
         const s = classify(x, true);
-        checkLabelRange(where, "batch.labelled.labels", labelled.labels, numClasses);
         const supervised = meanCrossEntropy(s, labelled.labels);
         return { loss: supervised, metrics: { supervised: tf.clone(supervised), accuracy: accuracyOf(s) } };
       }

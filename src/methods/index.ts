@@ -106,3 +106,5 @@ export { createQuickThought, quickThoughtLoss, quickThoughtEmbeddings } from "./
 export type { QuickThoughtOptions, QuickThoughtMethod } from "./language/quick_thought";
 export { mochiNegatives, infoNceWithSynthetic, negativeSimilarities } from "./vision/mochi";
 export type { MochiNegativesOptions, InfoNceWithSyntheticOptions, NegativeSimilarities } from "./vision/mochi";
+export { createUda, udaBatches, udaLoss } from "./vision/uda";
+export type { UdaBatch, UdaBatchesOptions, UdaLossOptions, UdaLossParts, UdaMethod, UdaOptions } from "./vision/uda";

@@ -68,6 +68,7 @@ test("sentence embeddings: dropout noise helps SimCSE, and SimCSE and quick-thou
   // random init 0.380/0.395/0.388 / 0.127/0.138/0.091; averaged PPMI word vectors 0.525/0.500/0.480 / 0.292/0.260/0.234.
   above("sentSimcseGenre", "sentNoDropoutGenre", 0.005); // [0.010]; on retrieval p = 0.1 is behind at seed 3, so not asserted
   above("sentLargeDropoutGenre", "sentNoDropoutGenre", 0.03); // [0.047]
+  above("sentSimcseRecall10", "sentRandomRecall10", 0.005); // [0.011]; on genre p = 0.1 leads random init by 0.005 at seed 2, too thin to assert
   above("sentLargeDropoutGenre", "sentRandomGenre", 0.03); // [0.052]
   above("sentLargeDropoutRecall10", "sentRandomRecall10", 0.015); // [0.025]
   above("sentQuickThoughtGenre", "sentRandomGenre", 0.05); // [0.082]

@@ -5,7 +5,7 @@ import { tf } from "../../src/backend/tf";
 import { debiasedContrastiveLoss, debiasedNtXent } from "../../src/losses/debiased_contrastive";
 import { ntXentLoss } from "../../src/losses/nt_xent";
 import { createRng } from "../../src/data/random";
-import { assertGradientsMatch } from "./gradients";
+import { assertGradientsMatch, close, randomMatrix } from "./two_view_reference";
 
 /**
  * Float64 debiased loss straight from Chuang et al.'s eq. 6, plain loops: per
@@ -32,12 +32,6 @@ function referenceDebiased(z1: number[][], z2: number[][], t: number, tauPlus: n
   }
   return total / m;
 }
-
-function randomMatrix(rng: ReturnType<typeof createRng>, rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.normal()));
-}
-
-const close = (got: number, want: number, tol = 1e-5) => Math.abs(got - want) <= tol * Math.max(1, Math.abs(want));
 
 test("debiasedContrastiveLoss matches a float64 reference on cpu and wasm", async () => {
   const rng = createRng(5);

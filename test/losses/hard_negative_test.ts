@@ -7,7 +7,7 @@ import { debiasedContrastiveLoss } from "../../src/losses/debiased_contrastive";
 import { ntXentLoss } from "../../src/losses/nt_xent";
 import { createRng } from "../../src/data/random";
 import { train } from "../../src/training/loop";
-import { assertGradientsMatch } from "./gradients";
+import { assertGradientsMatch, close, randomMatrix } from "./two_view_reference";
 
 /**
  * Float64 hard-negative loss from Robinson et al.'s eq. with plain loops: per
@@ -37,12 +37,6 @@ function referenceHardNegative(z1: number[][], z2: number[][], t: number, beta: 
   }
   return total / m;
 }
-
-function randomMatrix(rng: ReturnType<typeof createRng>, rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.normal()));
-}
-
-const close = (got: number, want: number, tol = 1e-5) => Math.abs(got - want) <= tol * Math.max(1, Math.abs(want));
 
 test("hardNegativeLoss matches a float64 reference on cpu and wasm", async () => {
   const rng = createRng(21);

@@ -4,7 +4,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../src/backend/tf";
 import { ntXentLoss } from "../../src/losses/nt_xent";
 import { createRng } from "../../src/data/random";
-import { assertGradientsMatch } from "./gradients";
+import { assertGradientsMatch, randomMatrix } from "./two_view_reference";
 
 /** Float64 NT-Xent straight from the SimCLR paper's equation, plain loops. */
 function referenceNtXent(z1: number[][], z2: number[][], tau: number): number {
@@ -23,10 +23,6 @@ function referenceNtXent(z1: number[][], z2: number[][], tau: number): number {
     total += -Math.log(Math.exp(dot(z[i], z[pos]) / tau) / denom);
   }
   return total / m;
-}
-
-function randomMatrix(rng: ReturnType<typeof createRng>, rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.normal()));
 }
 
 test("ntXentLoss matches a float64 reference on cpu and wasm", async () => {

@@ -116,9 +116,10 @@ function binCounts(values: readonly number[], edges: readonly number[]): number[
  * `[bins, 3]` = (bin low, bin high, count).
  *
  * @example
+ * const sims = moco.negativeSimilarities(images); // { queue, synthetic } cosines
  * show(histogram([
- *   { name: "queue negatives", values: moco.negativeSimilarities().queue },
- *   { name: "MoCHi synthetic", values: moco.negativeSimilarities().synthetic },
+ *   { name: "queue negatives", values: sims.queue },
+ *   { name: "MoCHi synthetic", values: sims.synthetic },
  * ], { xTitle: "cosine similarity to the query", range: [-1, 1], markers: [{ x: 0, name: "orthogonal" }] }));
  */
 export function histogram(series: HistogramSeries | readonly HistogramSeries[] | PlotValues, options: HistogramOptions = {}): Figure {

@@ -57,7 +57,7 @@ export interface IMixMethodOptions extends VisionMethodOptions {
  * weight lambda_i on itself); the anchors are the L2-normalised projections
  * a = g(f(mix(x1))) and the positives k = g(f(x2)); the loss is
  * `losses.iMixLoss`, the cross-entropy of the softmax over the B positives
- * against the mixed virtual label (the paper's Sec. 3, eq. 4 on N-pair):
+ * against the mixed virtual label (the paper's Sec. 3, i-Mix on the N-pair loss):
  *
  *   l = 1/B sum_i [ log sum_j exp(a_i.k_j / T) - lambda_i a_i.k_i / T - (1 - lambda_i) a_i.k_p(i) / T ].
  *

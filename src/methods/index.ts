@@ -51,6 +51,8 @@ export { createCpc, cpcPatches, CPC_GRID, CPC_PATCH, CPC_STRIDE } from "./vision
 export type { CpcMethod, CpcOptions } from "./vision/cpc";
 export type { VisionBatch, VisionMethod } from "./vision/method";
 export { createSimclr } from "./vision/simclr";
+export { createIMix } from "./vision/i_mix";
+export type { IMixMethodOptions } from "./vision/i_mix";
 export { normalizedStd } from "./vision/collapse";
 export type { SimclrOptions } from "./vision/simclr";
 export type { VisionMethodOptions } from "./vision/checks";

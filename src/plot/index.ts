@@ -21,6 +21,8 @@ export { barChart } from "./barChart";
 export { labelEfficiencyChart } from "./label_efficiency_chart";
 export type { LabelEfficiencyChartOptions, LabelEfficiencyChartPoint, LabelEfficiencySeries } from "./label_efficiency_chart";
 export type { BarSeries, BarChartOptions } from "./barChart";
+export { histogram } from "./histogram";
+export type { HistogramSeries, HistogramMarker, HistogramOptions, HistogramNormalization } from "./histogram";
 export { encodePng, crc32 } from "./png";
 export { escapeHtml } from "./html";
 export { readValues, readVector, readPlotLabels, shortestFloat32 } from "./values";

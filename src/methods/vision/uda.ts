@@ -25,6 +25,7 @@ import {
   checkInteger,
   checkIntegerInRange,
   checkMatrix,
+  checkNonNegativeInteger,
   checkNonNegativeNumber,
   checkNumberInRange,
   checkOptions,
@@ -56,25 +57,67 @@ export interface UdaLossOptions {
   confidenceThreshold?: number;
   /** Softmax temperature of the clean target, sharpening it below 1; default 1 (the paper: 0.4 on ImageNet). */
   sharpenTemperature?: number;
+  /**
+   * Training-signal annealing: a labelled example counts only while the
+   * model's probability of its class is at most this, in (0, 1]; default 1,
+   * which keeps every example. {@link createUda} sets it per step from its
+   * `tsa` schedule ({@link tsaThreshold}).
+   */
+  tsaThreshold?: number;
+}
+
+/** How TSA's threshold rises from 1/K to 1 over training (Xie et al. 2020, Sec. 3.2 and Fig. 3). */
+export type TsaSchedule = "linear" | "log" | "exp";
+
+/**
+ * TSA's threshold at a step (Xie et al. 2020, Sec. 3.2): with progress
+ * p = min(1, step / totalSteps) and K classes,
+ *
+ *   eta = alpha(p) (1 - 1/K) + 1/K,
+ *   alpha = p (linear), 1 - e^{-5p} (log), e^{5(p - 1)} (exp).
+ *
+ * A labelled example whose correct-class probability exceeds eta leaves the
+ * supervised loss for that step, so the model cannot fit the few labels
+ * faster than the threshold rises. The paper recommends "exp" when the
+ * labels are few and the model overfits them quickly: it releases the
+ * signal late.
+ *
+ * @example
+ * tsaThreshold("exp", 0, 300, 10);   // 0.1 + 0.9 e^-5 = 0.106
+ * tsaThreshold("exp", 300, 300, 10); // 1
+ */
+export function tsaThreshold(schedule: TsaSchedule, step: number, totalSteps: number, numClasses: number): number {
+  const fn = "tsaThreshold";
+  if (schedule !== "linear" && schedule !== "log" && schedule !== "exp") throw new Error(`${fn}: schedule must be "linear", "log" or "exp", got ${describe(schedule)}`);
+  checkNonNegativeInteger(fn, "step", step);
+  checkPositiveInteger(fn, "totalSteps", totalSteps);
+  checkPositiveInteger(fn, "numClasses", numClasses);
+  if (numClasses < 2) throw new Error(`${fn}: numClasses must be at least 2, got ${numClasses}`);
+  const p = Math.min(1, step / totalSteps);
+  const alpha = schedule === "linear" ? p : schedule === "log" ? 1 - Math.exp(-5 * p) : Math.exp(5 * (p - 1));
+  return alpha * (1 - 1 / numClasses) + 1 / numClasses;
 }
 
 /** The parts of {@link udaLoss}: the total, its two terms and the share of unlabelled examples the mask kept. */
 export interface UdaLossParts {
   /** `supervised + lambda * consistency`, the scalar the optimizer minimises. */
   loss: tf.Scalar;
-  /** Mean cross-entropy of the labelled batch. */
+  /** Mean cross-entropy of the labelled batch (over the examples TSA keeps, all without TSA). */
   supervised: tf.Scalar;
   /** Mean over the unlabelled batch of mask_i * KL(target_i || prediction on the strong view); masked rows count as 0. */
   consistency: tf.Scalar;
   /** Share of unlabelled rows whose clean confidence passed the threshold (no gradient). */
   maskRate: tf.Scalar;
+  /** Share of labelled rows TSA kept in the supervised term (1 without TSA; no gradient). */
+  tsaKept: tf.Scalar;
 }
 
 /**
  * UDA's objective on logits (Xie et al. 2020, eq. 3 with section 3.2):
  *
- *   L = 1/L sum_i -log softmax(s_i)[y_i]
+ *   L = 1/max(1, sum_i t_i) sum_i t_i (-log softmax(s_i)[y_i])
  *     + lambda * 1/U sum_j m_j KL( p~_j || softmax(a_j) ),
+ *   t_i = 1[ softmax(s_i)[y_i] <= eta ]  (training-signal annealing; eta = 1 keeps all),
  *   p~_j = stopgrad softmax(c_j / T),   m_j = 1[ max_k softmax(c_j)_k > beta ],
  *
  * where s are the labelled logits, c the logits of the clean unlabelled
@@ -108,9 +151,9 @@ export function udaLoss(
   checkMatrix(fn, "cleanLogits", cleanLogits, undefined, k, "float32");
   if (cleanLogits.shape[0] < 1) throw new Error(`${fn}: cleanLogits must have at least one row, got [${cleanLogits.shape}]`);
   checkMatrix(fn, "strongLogits", strongLogits, cleanLogits.shape[0], k, "float32");
-  const { lambda, confidenceThreshold, sharpenTemperature } = checkLossOptions(fn, options);
+  const { lambda, confidenceThreshold, sharpenTemperature, tsaThreshold: eta } = checkLossOptions(fn, options);
   return tf.tidy(() => {
-    const supervised = meanCrossEntropy(labelledLogits, labels);
+    const { supervised, kept } = annealedCrossEntropy(labelledLogits, labels, eta);
     const clean = stopGradient(cleanLogits);
     const logTarget = logSoftmax(sharpenTemperature === 1 ? clean : (tf.div(clean, sharpenTemperature) as tf.Tensor2D));
     // log-probabilities, not log(softmax): a target probability that underflows to 0 gives 0 * finite = 0.
@@ -118,7 +161,7 @@ export function udaLoss(
     const mask = confidenceMask(cleanLogits, confidenceThreshold);
     const consistency = tf.mean(tf.mul(kl, mask)) as tf.Scalar;
     const loss = (lambda === 0 ? tf.clone(supervised) : tf.add(supervised, tf.mul(consistency, lambda))) as tf.Scalar;
-    return { loss, supervised, consistency, maskRate: tf.mean(mask) as tf.Scalar };
+    return { loss, supervised, consistency, maskRate: tf.mean(mask) as tf.Scalar, tsaKept: kept };
   });
 }
 
@@ -135,12 +178,21 @@ function logSoftmax(x: tf.Tensor2D): tf.Tensor2D {
   return tf.sub(x, tf.expandDims(rowLogSumExp(x), 1)) as tf.Tensor2D;
 }
 
-/** Mean softmax cross-entropy of `logits` `[n, K]` against class ids `labels` `[n]` int32 (checked by the caller). */
-function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+/**
+ * Softmax cross-entropy of `logits` `[n, K]` against class ids `labels` `[n]`
+ * int32 (checked by the caller), averaged over the rows whose correct-class
+ * probability is at most `eta` (TSA; all rows at eta = 1), and the share kept.
+ * The keep-mask is a constant to the optimizer.
+ */
+function annealedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, eta: number): { supervised: tf.Scalar; kept: tf.Scalar } {
   return tf.tidy(() => {
     // tf.oneHot with a float32 output is wrong on wasm: int32, then cast.
     const oneHot = tf.cast(tf.oneHot(labels, logits.shape[1]), "float32");
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logSoftmax(logits)), 1))) as tf.Scalar;
+    const correctLogProb = tf.sum(tf.mul(oneHot, logSoftmax(logits)), 1);
+    if (eta >= 1) return { supervised: tf.neg(tf.mean(correctLogProb)) as tf.Scalar, kept: tf.scalar(1) };
+    const keep = constantMask(correctLogProb, (x) => tf.lessEqual(x, Math.log(eta)));
+    const supervised = tf.div(tf.neg(tf.sum(tf.mul(correctLogProb, keep))), tf.maximum(tf.sum(keep), 1)) as tf.Scalar;
+    return { supervised, kept: tf.mean(keep) as tf.Scalar };
   });
 }
 
@@ -151,25 +203,29 @@ function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
  * behind a stop-gradient: the mask is a constant to the optimizer.
  */
 function confidenceMask(logits: tf.Tensor2D, threshold: number): tf.Tensor1D {
+  return constantMask(logits, (x) => tf.greater(tf.max(tf.softmax(x), 1), threshold)) as tf.Tensor1D;
+}
+
+/** `test(x)` as float32 0/1, through a custom op with a zero gradient (the comparisons have none on the tape). */
+function constantMask(x: tf.Tensor, test: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [x] = args as [tf.Tensor2D];
-    return {
-      value: tf.cast(tf.greater(tf.max(tf.softmax(x), 1), threshold), "float32"),
-      gradFunc: () => tf.zerosLike(x),
-    };
+    const [input] = args as [tf.Tensor];
+    return { value: tf.cast(test(input), "float32"), gradFunc: () => tf.zerosLike(input) };
   });
-  return op(logits) as tf.Tensor1D;
+  return op(x) as tf.Tensor;
 }
 
 function checkLossOptions(fn: string, options: UdaLossOptions): Required<UdaLossOptions> {
-  checkOptions(fn, options, "{lambda?, confidenceThreshold?, sharpenTemperature?}");
+  checkOptions(fn, options, "{lambda?, confidenceThreshold?, sharpenTemperature?, tsaThreshold?}");
   const lambda = options.lambda ?? 1;
   checkNonNegativeNumber(fn, "options.lambda", lambda);
   const confidenceThreshold = options.confidenceThreshold ?? 0;
   checkNumberInRange(fn, "options.confidenceThreshold", confidenceThreshold, 0, 1, { maxExclusive: true });
   const sharpenTemperature = options.sharpenTemperature ?? 1;
   checkPositiveNumber(fn, "options.sharpenTemperature", sharpenTemperature);
-  return { lambda, confidenceThreshold, sharpenTemperature };
+  const tsaThreshold = options.tsaThreshold ?? 1;
+  checkNumberInRange(fn, "options.tsaThreshold", tsaThreshold, 0, 1, { minExclusive: true });
+  return { lambda, confidenceThreshold, sharpenTemperature, tsaThreshold };
 }
 
 /** Options of {@link createUda}: the loss's, plus the classifier and the augmentations. */
@@ -192,6 +248,12 @@ export interface UdaOptions extends UdaLossOptions {
   labelledAugmentation?: Augmentation;
   /** Seed of the head's initialiser; default 0. */
   seed?: number;
+  /**
+   * Training-signal annealing: the supervised term's threshold follows
+   * {@link tsaThreshold}(schedule, step, steps) (past `steps` it stays 1);
+   * default none. Not together with a constant `tsaThreshold`.
+   */
+  tsa?: { schedule: TsaSchedule; steps: number };
 }
 
 /** UDA as a trainable method: a {@link VisionMethod} on {@link UdaBatch}es, plus its classifier. */
@@ -217,13 +279,15 @@ export interface UdaMethod extends VisionMethod<UdaBatch> {
  * labelled, clean and strong images go through the network in one call
  * (one BatchNorm batch, in training mode). With `lambda: 0` the unlabelled
  * images are not used at all, so the step is exactly supervised training
- * on the labelled batch. Not implemented: the paper's training-signal
- * annealing (TSA), which masks labelled examples the model is already
- * confident on; its ablations matter at 4,000 labels and long schedules.
+ * on the labelled batch. With `tsa`, the paper's training-signal
+ * annealing hides the labelled examples the model already gets right with
+ * more than the step's threshold (with `lambda: 0` too, so it can be
+ * compared on its own).
  *
  * Metrics: `supervised` and `consistency` (the two terms), `maskRate`
  * (share of unlabelled images kept by the confidence mask) and `accuracy`
- * (on the labelled batch); with `lambda: 0` only `supervised` and `accuracy`.
+ * (on the labelled batch); with `lambda: 0` only `supervised` and `accuracy`;
+ * with `tsa` also `tsaKept` (share of labelled images in the supervised term).
  *
  * Shapes: `batch.labelled.images` `[L, h, w, c]`, `batch.labelled.labels`
  * `[L]` int32, `batch.unlabelled` `[U, h, w, c]` -> encoder `[L + 2U, encoderDim]`
@@ -247,6 +311,12 @@ export function createUda(options: UdaOptions): UdaMethod {
   checkPositiveInteger(fn, "options.numClasses", numClasses);
   if (numClasses < 2) throw new Error(`${fn}: options.numClasses must be at least 2, got ${numClasses}`);
   const lossOptions = checkLossOptions(fn, options);
+  const tsa = options.tsa;
+  if (tsa !== undefined) {
+    if (tsa === null || typeof tsa !== "object") throw new Error(`${fn}: options.tsa must be an object {schedule, steps}, got ${describe(tsa)}`);
+    tsaThreshold(tsa.schedule, 0, tsa.steps, numClasses); // checks the schedule and steps
+    if (options.tsaThreshold !== undefined) throw new Error(`${fn}: options.tsa and options.tsaThreshold exclude each other (the schedule sets the threshold), got both`);
+  }
   const seed = options.seed ?? 0;
   checkInteger(fn, "options.seed", seed);
   const strong = options.strongAugmentation ?? simclrAugment();
@@ -289,10 +359,12 @@ export function createUda(options: UdaOptions): UdaMethod {
       const x = options.labelledAugmentation ? options.labelledAugmentation(labelled.images, labelledSeed) : labelled.images;
       const l = labelled.images.shape[0];
       const accuracyOf = (s: tf.Tensor2D) => tf.mean(tf.cast(tf.equal(tf.argMax(s, 1), labelled.labels), "float32")) as tf.Scalar;
+      const stepOptions = tsa === undefined ? lossOptions : { ...lossOptions, tsaThreshold: tsaThreshold(tsa.schedule, ctx.step, tsa.steps, numClasses) };
+      const tsaMetric = (kept: tf.Scalar): Record<string, tf.Scalar> => (tsa === undefined ? (kept.dispose(), {}) : { tsaKept: kept });
       if (lossOptions.lambda === 0) {
         const s = classify(x, true);
-        const supervised = meanCrossEntropy(s, labelled.labels);
-        return { loss: supervised, metrics: { supervised: tf.clone(supervised), accuracy: accuracyOf(s) } };
+        const { supervised, kept } = annealedCrossEntropy(s, labelled.labels, stepOptions.tsaThreshold);
+        return { loss: supervised, metrics: { supervised: tf.clone(supervised), accuracy: accuracyOf(s), ...tsaMetric(kept) } };
       }
       const clean = options.weakAugmentation ? options.weakAugmentation(unlabelled, weakSeed) : unlabelled;
       const strongView = strong(unlabelled, strongSeed);
@@ -301,8 +373,8 @@ export function createUda(options: UdaOptions): UdaMethod {
       const s = tf.slice(all, [0, 0], [l, -1]) as tf.Tensor2D;
       const c = tf.slice(all, [l, 0], [u, -1]) as tf.Tensor2D;
       const a = tf.slice(all, [l + u, 0], [u, -1]) as tf.Tensor2D;
-      const { loss, supervised, consistency, maskRate } = udaLoss(s, labelled.labels, c, a, lossOptions);
-      return { loss, metrics: { supervised, consistency, maskRate, accuracy: accuracyOf(s) } };
+      const { loss, supervised, consistency, maskRate, tsaKept } = udaLoss(s, labelled.labels, c, a, stepOptions);
+      return { loss, metrics: { supervised, consistency, maskRate, accuracy: accuracyOf(s), ...tsaMetric(tsaKept) } };
     },
     itemsPerBatch: (batch: UdaBatch) => batch.labelled.images.shape[0] + batch.unlabelled.shape[0],
     logits,

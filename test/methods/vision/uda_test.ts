@@ -6,7 +6,7 @@ import { simclrAugment } from "../../../src/augment/compose";
 import { loadMnist, toTensors, type ImageSet } from "../../../src/data/mnist";
 import { sampleLabelsPerClass } from "../../../src/evaluation/label_efficiency";
 import { createRng } from "../../../src/data/random";
-import { createUda, udaBatches, udaLoss, type UdaBatch } from "../../../src/methods/vision/uda";
+import { createUda, tsaThreshold, udaBatches, udaLoss, type UdaBatch } from "../../../src/methods/vision/uda";
 import { allMoved, assertSteadyTensors, ctxOf, denseEncoder, onWasm, rngImages, snapshot, trainCounting } from "./helpers";
 
 /** Float64 log-softmax of one row. */
@@ -68,6 +68,72 @@ test("udaLoss matches a float64 reference: cross-entropy plus lambda times the m
   const extreme = tf.tidy(() => udaLoss(tf.tensor2d([[0, 1]]), tf.tensor1d([1], "int32"), tf.tensor2d([[0, 400]]), tf.tensor2d([[3, 0]]), { sharpenTemperature: 0.1 }).consistency.dataSync()[0]);
   close(extreme, 3 + Math.log1p(Math.exp(-3)), 1e-5, "KL with a one-hot target");
   assert.equal(tf.memory().numTensors, before);
+});
+
+test("tsaThreshold: each schedule rises from 1/K at step 0 to 1 at the last step, as in the paper's closed forms", () => {
+  const k = 10;
+  const eta = (alpha: number) => alpha * (1 - 1 / k) + 1 / k;
+  for (const [step, p] of [[0, 0], [75, 0.25], [150, 0.5], [300, 1], [450, 1]] as const) {
+    close(tsaThreshold("linear", step, 300, k), eta(p), 1e-12, `linear at ${step}`);
+    close(tsaThreshold("log", step, 300, k), eta(1 - Math.exp(-5 * p)), 1e-12, `log at ${step}`);
+    close(tsaThreshold("exp", step, 300, k), eta(Math.exp(5 * (p - 1))), 1e-12, `exp at ${step}`);
+  }
+  // Halfway, log releases the most signal and exp the least.
+  assert.ok(tsaThreshold("log", 150, 300, k) > tsaThreshold("linear", 150, 300, k) && tsaThreshold("linear", 150, 300, k) > tsaThreshold("exp", 150, 300, k));
+  assert.throws(() => tsaThreshold("cosine" as never, 0, 10, 10), /tsaThreshold: schedule must be "linear", "log" or "exp", got/);
+  assert.throws(() => tsaThreshold("exp", -1, 10, 10), /tsaThreshold: step/);
+  assert.throws(() => tsaThreshold("exp", 0, 0, 10), /tsaThreshold: totalSteps/);
+  assert.throws(() => tsaThreshold("exp", 0, 10, 1), /tsaThreshold: numClasses must be at least 2, got 1/);
+});
+
+test("udaLoss with a TSA threshold: the supervised term averages over the labelled rows whose correct-class probability is at most eta", async () => {
+  await tf.setBackend("cpu");
+  const probabilities = s0.map((row, i) => Math.exp(logSoftmax(row)[y0[i]]));
+  const before = tf.memory().numTensors;
+  // One threshold between the rows' probabilities, one below all of them (no row kept: the term is 0), and 1 (all kept).
+  const sorted = [...probabilities].sort((a, b) => a - b);
+  for (const eta of [(sorted[0] + sorted[1]) / 2, sorted[0] / 2, 1]) {
+    const keptRows = s0.map((row, i) => i).filter((i) => probabilities[i] <= eta);
+    const want = keptRows.length === 0 ? 0 : -keptRows.reduce((sum, i) => sum + logSoftmax(s0[i])[y0[i]], 0) / keptRows.length;
+    const [supervised, kept, gradient] = tf.tidy(() => {
+      const s = tf.tensor2d(s0);
+      const parts = udaLoss(s, tf.tensor1d(y0, "int32"), tf.tensor2d(c0), tf.tensor2d(a0), { tsaThreshold: eta });
+      const g = tf.grad((x: tf.Tensor) => udaLoss(x as tf.Tensor2D, tf.tensor1d(y0, "int32"), tf.tensor2d(c0), tf.tensor2d(a0), { tsaThreshold: eta, lambda: 0 }).loss)(s);
+      return [parts.supervised.dataSync()[0], parts.tsaKept.dataSync()[0], g.arraySync() as number[][]];
+    });
+    close(supervised, want, 1e-5, `supervised at eta ${eta}`);
+    close(kept, keptRows.length / s0.length, 1e-6, `kept share at eta ${eta}`);
+    // Rows TSA drops get no gradient at all.
+    gradient.forEach((row, i) => { if (!keptRows.includes(i)) assert.ok(row.every((v) => v === 0), `row ${i} dropped at eta ${eta} has gradient ${row}`); });
+  }
+  assert.throws(() => tf.tidy(() => udaLoss(tf.tensor2d(s0), tf.tensor1d(y0, "int32"), tf.tensor2d(c0), tf.tensor2d(a0), { tsaThreshold: 0 }).loss), /udaLoss: options.tsaThreshold must be a number in \(0, 1\], got 0/);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("createUda with a TSA schedule: the step's threshold reaches the loss, tsaKept is reported, and a constant threshold beside it is refused", async () => {
+  await tf.setBackend("cpu");
+  const encoder = denseEncoder(8, 1);
+  const options = { lambda: 0.5, confidenceThreshold: 0.1, sharpenTemperature: 0.5 };
+  const uda = createUda({ encoder, encoderDim: 8, strongAugmentation: (x: tf.Tensor4D) => tf.sub(1, x) as tf.Tensor4D, seed: 3, tsa: { schedule: "exp", steps: 100 }, ...options });
+  const batch = tinyBatch(4, 6, 5);
+  const before = tf.memory().numTensors;
+  for (const step of [0, 60, 100]) {
+    const [got, want, kept] = tf.tidy(() => {
+      const out = uda.loss(batch, ctxOf(9, step));
+      const logits = (x: tf.Tensor) => uda.head.apply(encoder.apply(x, { training: true })) as tf.Tensor2D;
+      const parts = udaLoss(logits(batch.labelled.images), batch.labelled.labels, logits(batch.unlabelled), logits(tf.sub(1, batch.unlabelled)),
+        { ...options, tsaThreshold: tsaThreshold("exp", step, 100, 10) });
+      return [out.loss.dataSync()[0], parts.loss.dataSync()[0], out.metrics!.tsaKept.dataSync()[0] - parts.tsaKept.dataSync()[0]];
+    });
+    close(got, want, 1e-5, `loss at step ${step}`);
+    assert.ok(Math.abs(kept) < 1e-6, `tsaKept at step ${step}`);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => createUda({ encoder, encoderDim: 8, tsa: { schedule: "exp", steps: 100 }, tsaThreshold: 0.5 }), /createUda: options.tsa and options.tsaThreshold exclude each other/);
+  assert.throws(() => createUda({ encoder, encoderDim: 8, tsa: { schedule: "exp", steps: 0 } }), /tsaThreshold: totalSteps/);
+  tf.dispose(batch as never);
+  uda.dispose();
+  encoder.dispose();
 });
 
 test("udaLoss: gradients match finite differences on the labelled and strong logits, and none reaches the clean logits", async () => {

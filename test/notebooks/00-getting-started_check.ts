@@ -106,4 +106,5 @@ test("the opening: title first, a self-contained diagram of the two families, th
   assert.match(map, /`07-theory` \*\(coming\)\* \|[^\n]*mutual information/);
   assert.match(map, /\| `02-self-prediction` \| self-prediction \|[^\n]*VQ-VAE/, "02 is available, not coming");
   assert.match(map, /\| `05-pretext-beyond-vision` \| pretext tasks: video[^\n]*CLIP/, "05 is available, not coming");
+  assert.match(map, /\| `06-techniques` \| techniques \|[^\n]*MoCHi/, "06 is available, not coming");
 });

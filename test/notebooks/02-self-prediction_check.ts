@@ -3,11 +3,9 @@
  * after the harness executed it). Margins: measured on wasm (2 threads) with the
  * notebook's SEED at 1, 2 and 3; the values are in the comments.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookDisplays, notebookResults, num } from "./results";
+import { notebookDisplays, notebookExercises, notebookResults, num } from "./results";
 
 const results = notebookResults("02-self-prediction");
 // Each margin is below the smallest gap of the three seeds (in brackets).
@@ -70,15 +68,8 @@ test("the VQ-VAE uses most of its codebook and the prior's NLL per code is below
 });
 
 test("the exercises: nbgrader cells in place, and the GPT and the MAE runs train with the student's functions", () => {
-  const file = path.resolve(__dirname, "..", "..", "..", "notebooks", "02-self-prediction.ipynb");
-  const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { source: string[]; metadata: { nbgrader?: { grade_id: string; points?: number } } }[] }).cells;
-  const graded = cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]);
+  const { graded, source } = notebookExercises("02-self-prediction");
   assert.deepEqual(graded, [["02.1", "solution"], ["02.1-check", 2], ["02.2", "solution"], ["02.2-check", 2]]);
-  const source = (start: string) => {
-    const cell = cells.find((c) => c.source.join("").startsWith(start));
-    assert.ok(cell, `a cell starting ${JSON.stringify(start)}`);
-    return cell.source.join("");
-  };
   assert.match(source("const LM_CONTEXT = "), /nextTokenNll: myNextTokenNll/);
   assert.match(source("const MAE_STEPS = "), /maskedPatchLoss: myMaskedPatchLoss/);
 });

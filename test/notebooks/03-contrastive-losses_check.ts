@@ -2,11 +2,9 @@
  * Checks the numbers 03-contrastive-losses reports (run by `npm run test:notebooks`
  * after the harness executed it).
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookDisplays, notebookResults, num } from "./results";
+import { notebookDisplays, notebookExercises, notebookResults, num } from "./results";
 
 const results = notebookResults("03-contrastive-losses");
 
@@ -55,16 +53,9 @@ test("the label-aware losses separate the toy classes completely", () => {
 });
 
 test("the exercises: nbgrader cells in place, and the recipes train with the student's functions", () => {
-  const file = path.resolve(__dirname, "..", "..", "..", "notebooks", "03-contrastive-losses.ipynb");
-  const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { source: string[]; metadata: { nbgrader?: { grade_id: string; points?: number } } }[] }).cells;
-  const graded = cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]);
+  const { graded, source } = notebookExercises("03-contrastive-losses");
   // In the notebook's order: the triplet section comes before InfoNCE.
   assert.deepEqual(graded, [["03.1", "solution"], ["03.1-check", 2], ["03.2", "solution"], ["03.2-check", 3]]);
-  const source = (start: string) => {
-    const cell = cells.find((c) => c.source.join("").startsWith(start));
-    assert.ok(cell, `a cell starting ${JSON.stringify(start)}`);
-    return cell.source.join("");
-  };
   assert.match(source("const tripletRecipe = "), /return myTripletLoss\(/);
   assert.ok(!source("const tripletRecipe = ").includes("losses.tripletLoss"), "the triplet recipe uses the student's loss only");
   assert.match(source("const infoNceCheck = "), /myInfoNce\(q, k, 1\)/);

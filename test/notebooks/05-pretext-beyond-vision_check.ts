@@ -3,17 +3,12 @@
  * after the harness executed it). Margins: measured on wasm (2 threads) with the
  * notebook's SEED at 1, 2 and 3; the values are in the comments.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookDisplays, notebookResults, num } from "./results";
+import { assertAbove, notebookDisplays, notebookExercises, notebookResults, num } from "./results";
 
 const results = notebookResults("05-pretext-beyond-vision");
-const above = (key: string, other: string, margin: number): void => {
-  const a = num(results, key), b = num(results, other);
-  assert.ok(a > b + margin, `${key} ${a} vs ${other} ${b} (+${margin} required)`);
-};
+const above = (key: string, other: string, margin: number): void => assertAbove(results, key, other, margin);
 
 test("the clips conserve energy without dissipation and lose it with friction and inelastic walls", () => {
   // Measured: 1.000 kept after 5 frames (elastic) each seed; 0.049/0.049/0.051 (friction 0.2 + restitution 0.5).
@@ -78,15 +73,8 @@ test("sentence embeddings: dropout noise helps SimCSE, and SimCSE and quick-thou
 });
 
 test("the exercises: nbgrader cells in place, and COLA and CLIP train with the student's functions", () => {
-  const file = path.resolve(__dirname, "..", "..", "..", "notebooks", "05-pretext-beyond-vision.ipynb");
-  const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { source: string[]; metadata: { nbgrader?: { grade_id: string; points?: number } } }[] }).cells;
-  const graded = cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]);
+  const { graded, source } = notebookExercises("05-pretext-beyond-vision");
   assert.deepEqual(graded, [["05.1", "solution"], ["05.1-check", 2], ["05.2", "solution"], ["05.2-check", 2]]);
-  const source = (start: string) => {
-    const cell = cells.find((c) => c.source.join("").startsWith(start));
-    assert.ok(cell, `a cell starting ${JSON.stringify(start)}`);
-    return cell.source.join("");
-  };
   assert.match(source("const CLIP_STEPS = "), /clipLoss: myClipLoss/);
   assert.match(source("const AUDIO_SEGMENT = "), /bilinearLoss: myBilinearContrastiveLoss/);
 });

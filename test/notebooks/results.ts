@@ -52,9 +52,39 @@ export function notebookDisplays(name: string): NotebookDisplays {
         figureTitles.push(JSON.parse(`"${m[1]}"`) as string);
       }
       for (const m of text.matchAll(/<div class="ssl-workbook-caption"[^>]*>([\s\S]*?)<\/div>/g)) {
-        tableCaptions.push(m[1].replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").trim());
+        tableCaptions.push(m[1].replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, "&").trim());
       }
     }
   }
   return { figureTitles, tableCaptions };
+}
+
+/** What a source notebook (notebooks/<name>.ipynb) holds for its course: graded cells and code by its opening. */
+export interface NotebookExercises {
+  /** `[grade_id, points]` of every nbgrader cell in order; solution cells have "solution" for points. */
+  graded: Array<[string, number | "solution"]>;
+  /** The source of the first cell that starts with `start`; throws naming `start` when there is none. */
+  source(start: string): string;
+}
+
+/** Reads the exercise cells of a source notebook, for checks that the notebook trains with the student's functions. */
+export function notebookExercises(name: string): NotebookExercises {
+  const file = path.join(ROOT, "notebooks", `${name}.ipynb`);
+  const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as {
+    cells: { source: string[]; metadata: { nbgrader?: { grade_id: string; points?: number } } }[];
+  }).cells;
+  return {
+    graded: cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]),
+    source(start) {
+      const cell = cells.find((c) => c.source.join("").startsWith(start));
+      if (cell === undefined) throw new Error(`notebookExercises(${name}): no cell starts with ${JSON.stringify(start)}`);
+      return cell.source.join("");
+    },
+  };
+}
+
+/** Asserts that result `key` exceeds result `other` by more than `margin`, naming both values. */
+export function assertAbove(results: Record<string, unknown>, key: string, other: string, margin: number): void {
+  const a = num(results, key), b = num(results, other);
+  if (!(a > b + margin)) throw new Error(`${key} ${a} vs ${other} ${b} (+${margin} required)`);
 }

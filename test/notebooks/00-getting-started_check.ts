@@ -6,14 +6,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookDisplays, notebookResults, num } from "./results";
+import { notebookDisplays, notebookExercises, notebookResults, num } from "./results";
 
 const results = notebookResults("00-getting-started");
 
 interface SourceCell {
   cell_type: string;
   source: string[];
-  metadata: { nbgrader?: { grade_id: string; points?: number } };
 }
 
 /** The cells of the notebook as committed (the instructor's version). */
@@ -71,14 +70,12 @@ test("1-NN with the student's nearest-neighbour function (exercise 00.2): far ab
 });
 
 test("the exercises: nbgrader cells in place, and the cells after them run the student's functions", () => {
-  const cells = notebookCells();
-  const graded = cells.filter((c) => c.metadata.nbgrader !== undefined).map((c) => [c.metadata.nbgrader!.grade_id, c.metadata.nbgrader!.points ?? "solution"]);
+  const { graded, source } = notebookExercises("00-getting-started");
   assert.deepEqual(graded, [["00.1", "solution"], ["00.1-check", 2], ["00.2", "solution"], ["00.2-check", 2]]);
-  const training = cells.find((c) => c.source.join("").startsWith("history = await training.train("));
-  assert.ok(training, "the first model's training cell");
-  assert.match(training.source.join(""), /return myCrossEntropy\(logits, y\);/);
-  assert.ok(!training.source.join("").includes("softmaxCrossEntropy"), "the training cell uses the student's loss only");
-  assert.ok(cells.some((c) => c.source.join("").includes("myNearestNeighbour(features(trainSet.x), trainSet.y, features(testSet.x))")), "the 1-NN table uses the student's function");
+  const training = source("history = await training.train(");
+  assert.match(training, /return myCrossEntropy\(logits, y\);/);
+  assert.ok(!training.includes("softmaxCrossEntropy"), "the training cell uses the student's loss only");
+  assert.ok(notebookCells().some((c) => c.source.join("").includes("myNearestNeighbour(features(trainSet.x), trainSet.y, features(testSet.x))")), "the 1-NN table uses the student's function");
 });
 
 test("the figures and tables are in the executed notebook", () => {

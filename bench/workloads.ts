@@ -1,7 +1,7 @@
 /**
- * The benchmark's three training workloads, defined exactly as in the
- * project's PyTorch reference (bench/torch_bench.py), so one machine can
- * report TensorFlow.js throughput as a ratio to PyTorch's:
+ * The benchmark's workloads, defined exactly as in the project's PyTorch
+ * reference (bench/torch_bench.py), so one machine can report TensorFlow.js
+ * throughput as a ratio to PyTorch's:
  *
  * - simclr-step: 2 x 256 images 28x28x1 through the small CNN encoder and a
  *   128-128-64 projection head, NT-Xent (tau 0.5), Adam(1e-3). Items: images.
@@ -10,6 +10,20 @@
  *   and output tables, Adam(1e-3). Items: pairs. 10x the base step count.
  * - linear-probe: softmax regression on 8000 x 128 features, 10 classes,
  *   full batch, Adam(1e-2). Items: examples per step. 10x the base step count.
+ * - resnet-step: SimCLR on the small ResNet (BatchNorm after every
+ *   convolution, models/resnet.ts defaults): 2 x 64 images, head
+ *   128-128-64, NT-Xent (tau 0.5), Adam(1e-3). Items: images.
+ * - transformer-step: 02's character GPT at its notebook size: vocabulary
+ *   96, context 32, batch 32, width 64, 4 heads, 2 pre-norm blocks (MLP 256,
+ *   GELU), tied output, mean next-token cross-entropy, Adam(3e-3). Items:
+ *   sequences. 10x the base step count.
+ * - mae-step: 02's MAE at its notebook size: ViT on 7x7 patches of 64
+ *   images (width 64, 4 heads, 2 blocks), 75% of patches hidden, one-block
+ *   decoder of width 64, squared error on the hidden patches, Adam(1e-3).
+ *   Items: images. 10x the base step count.
+ * - log-mel: 05's audio front end, no training: log-mel spectrograms of 512
+ *   one-second recordings at 8 kHz (frames of 256, hop 128, 32 mel bins,
+ *   60-4000 Hz). Items: recordings. 10x the base step count.
  *
  * Inputs are fixed random tensors drawn once, as in the reference: the
  * benchmark times training steps, not data loading.
@@ -19,9 +33,16 @@ import { mlpHead, smallCnnEncoder, trainableVariables } from "../src/models/enco
 import { ntXentLoss } from "../src/losses/nt_xent";
 import { createRng } from "../src/data/random";
 import { adam as fusedAdam } from "../src/training/adam";
+import { smallResNetEncoder } from "../src/models/resnet";
+import { createTransformer } from "../src/models/transformer";
+import { createVit } from "../src/models/vit";
+import { createCausalLm } from "../src/methods/language/causal_lm";
+import { createMae } from "../src/methods/vision/mae";
+import { logMelSpectrogram } from "../src/audio/log_mel";
+import type { LossWithMetrics, StepContext } from "../src/training/types";
 
 /** Names of the workloads, in the reference's order. */
-export const WORKLOAD_NAMES = ["simclr-step", "sgns-step", "linear-probe"] as const;
+export const WORKLOAD_NAMES = ["simclr-step", "sgns-step", "linear-probe", "resnet-step", "transformer-step", "mae-step", "log-mel"] as const;
 /** One workload name. */
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -29,13 +50,13 @@ export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 export interface Workload {
   /** Its name, e.g. `"sgns-step"`. */
   name: WorkloadName;
-  /** Runs one training step (forward, backward, optimizer update) and returns the loss. */
+  /** Runs one training step (forward, backward, optimizer update) and returns the loss (log-mel: the mean output). */
   step(): number;
   /** Items one step processes (images, pairs or examples). */
   items: number;
   /** Timed steps the benchmark runs (after one warm-up step). */
   steps: number;
-  /** The trained variables, in a stable order (for inspection and tests). */
+  /** The trained variables, in a stable order (for inspection and tests); none for log-mel. */
   variables: tf.Variable[];
   /** Frees every tensor and variable the workload owns. */
   dispose(): void;
@@ -117,14 +138,27 @@ function minimizeStep(optimizer: tf.Optimizer, variables: tf.Variable[], loss: (
  */
 export function simclrStep(options: WorkloadOptions = {}): Workload {
   const { steps, scale, seed, adam } = resolve("simclrStep", options);
-  const batch = scaled(256, scale, 2);
-  const encoder = smallCnnEncoder({ seed });
+  return simclrWorkload("simclr-step", smallCnnEncoder({ seed }), scaled(256, scale, 2), steps, seed, adam);
+}
+
+/**
+ * One SimCLR step of `encoder` (any `[n, 28, 28, 1] -> [n, 128]` model) on
+ * `2 * batch` fixed images with a 128-128-64 head and NT-Xent (tau 0.5).
+ */
+function simclrWorkload(
+  name: "simclr-step" | "resnet-step",
+  encoder: tf.LayersModel,
+  batch: number,
+  steps: number,
+  seed: number,
+  adam: (learningRate: number) => tf.Optimizer,
+): Workload {
   const head = mlpHead({ inputDim: 128, hidden: [128], outputDim: 64, seed: seed + 1 });
   const variables = trainableVariables(encoder, head);
   const optimizer = adam(1e-3);
   const images = tf.randomNormal([2 * batch, 28, 28, 1], 0, 1, "float32", seed + 2) as tf.Tensor4D;
   return {
-    name: "simclr-step",
+    name,
     variables,
     items: 2 * batch,
     steps,
@@ -251,6 +285,131 @@ export function linearProbe(options: WorkloadOptions = {}): Workload {
   };
 }
 
+/** A method's loss as a scalar, for workloads that drive a library method (its metrics are dropped). */
+function scalarLoss(out: tf.Tensor | LossWithMetrics): tf.Scalar {
+  const loss = out instanceof tf.Tensor ? out : out.loss;
+  return loss as tf.Scalar;
+}
+
+/** The context a method's loss reads, for step `step` of a run seeded with `seed`. */
+function stepContext(seed: number, step: number): StepContext {
+  const stepSeed = seed * 1000003 + step;
+  return { step, epoch: 0, stepInEpoch: step, seed: stepSeed, rng: createRng(stepSeed) };
+}
+
+/**
+ * SimCLR on the small ResNet (BatchNorm after every convolution): `[2B, 28,
+ * 28, 1]` -> encoder `[2B, 128]` -> head `[2B, 64]` -> NT-Xent of rows i and
+ * i + B. The same step as simclr-step on the encoder whose BatchNorm
+ * gradients 04's BYOL/SimSiam/Barlow Twins variants need.
+ *
+ * @example
+ * const w = resnetStep({ scale: 1 / 16 });
+ */
+export function resnetStep(options: WorkloadOptions = {}): Workload {
+  const { steps, scale, seed, adam } = resolve("resnetStep", options);
+  return simclrWorkload("resnet-step", smallResNetEncoder({ seed }), scaled(64, scale, 2), steps, seed, adam);
+}
+
+/**
+ * 02's character language model through the library's own method
+ * (`createCausalLm` on `createTransformer`): fixed random windows `[32, 33]`
+ * of token ids, logits `[32, 32, 96]`, mean next-token cross-entropy.
+ *
+ * @example
+ * const w = transformerStep({ scale: 0.25 });
+ */
+export function transformerStep(options: WorkloadOptions = {}): Workload {
+  const { steps, scale, seed, adam } = resolve("transformerStep", options);
+  const vocabSize = 96;
+  const context = scaled(32, scale, 4);
+  const batch = scaled(32, scale, 2);
+  const transformer = createTransformer({ vocabSize, maxLength: context, dim: 64, heads: 4, layers: 2, causal: true, seed });
+  const method = createCausalLm({ transformer });
+  const rng = createRng(seed + 1);
+  const windows = tf.tensor2d(Int32Array.from({ length: batch * (context + 1) }, () => rng.int(vocabSize)), [batch, context + 1], "int32");
+  const variables = method.trainable as tf.Variable[];
+  const optimizer = adam(3e-3);
+  let stepIndex = 0;
+  return {
+    name: "transformer-step",
+    variables,
+    items: batch,
+    steps: steps * 10,
+    step: () => minimizeStep(optimizer, variables, () => scalarLoss(method.loss(windows, stepContext(seed, stepIndex++)))),
+    dispose() {
+      windows.dispose();
+      optimizer.dispose();
+      method.dispose();
+      transformer.dispose();
+    },
+  };
+}
+
+/**
+ * 02's MAE through the library's own method (`createMae` on `createVit`):
+ * images `[64, 28, 28, 1]` -> patches `[64, 16, 49]` -> 4 visible tokens per
+ * image through the encoder -> one decoder block -> squared error on the 12
+ * hidden patches. Each step draws new masks, as in training.
+ *
+ * @example
+ * const w = maeStep({ scale: 0.125 });
+ */
+export function maeStep(options: WorkloadOptions = {}): Workload {
+  const { steps, scale, seed, adam } = resolve("maeStep", options);
+  const batch = scaled(64, scale, 2);
+  const vit = createVit({ dim: 64, heads: 4, layers: 2, seed });
+  const method = createMae({ encoder: vit, maskRatio: 0.75, seed: seed + 1 });
+  const images = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", seed + 2) as tf.Tensor4D;
+  const variables = method.trainable as tf.Variable[];
+  const optimizer = adam(1e-3);
+  let stepIndex = 0;
+  return {
+    name: "mae-step",
+    variables,
+    items: batch,
+    steps: steps * 10,
+    step: () => minimizeStep(optimizer, variables, () => scalarLoss(method.loss({ images }, stepContext(seed, stepIndex++)))),
+    dispose() {
+      images.dispose();
+      optimizer.dispose();
+      method.dispose();
+      vit.dispose();
+    },
+  };
+}
+
+/** 05's audio front end. */
+const LOG_MEL_OPTIONS = { sampleRate: 8000, frameLength: 256, frameStep: 128, melBins: 32, fMin: 60, fMax: 4000 };
+
+/**
+ * 05's log-mel front end on fixed random waves `[512, 8000]` -> `[512, 61,
+ * 32]`; no gradient. Returns the mean log-mel value.
+ *
+ * @example
+ * const w = logMelStep({ scale: 0.05 });
+ */
+export function logMelStep(options: WorkloadOptions = {}): Workload {
+  const { steps, scale, seed } = resolve("logMelStep", options);
+  const count = scaled(512, scale, 2);
+  const waves = tf.randomUniform([count, LOG_MEL_OPTIONS.sampleRate], -1, 1, "float32", seed) as tf.Tensor2D;
+  return {
+    name: "log-mel",
+    variables: [],
+    items: count,
+    steps: steps * 10,
+    step: () => {
+      const mean = tf.tidy(() => tf.mean(logMelSpectrogram(waves, LOG_MEL_OPTIONS)));
+      const value = mean.dataSync()[0];
+      mean.dispose();
+      return value;
+    },
+    dispose() {
+      waves.dispose();
+    },
+  };
+}
+
 /** Builds a workload by name. */
 export function makeWorkload(name: WorkloadName, options: WorkloadOptions = {}): Workload {
   switch (name) {
@@ -260,6 +419,14 @@ export function makeWorkload(name: WorkloadName, options: WorkloadOptions = {}):
       return sgnsStep(options);
     case "linear-probe":
       return linearProbe(options);
+    case "resnet-step":
+      return resnetStep(options);
+    case "transformer-step":
+      return transformerStep(options);
+    case "mae-step":
+      return maeStep(options);
+    case "log-mel":
+      return logMelStep(options);
     default:
       throw new Error(`makeWorkload: name must be one of ${WORKLOAD_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
   }

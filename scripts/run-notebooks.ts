@@ -3,7 +3,10 @@
  * registered workbook kernel with Jupyter's own executor (nbclient, what `nbconvert --execute` runs), writes
  * the executed copies to build/notebooks/, and fails on any error output.
  * Each notebook's reported numbers land in build/results/<name>.json (see
- * src/notebook/results.ts) for its check in test/notebooks/.
+ * src/notebook/results.ts) for its check in test/notebooks/. At the end it
+ * prints the wall time of every notebook beside the limit its metadata states
+ * (`metadata.workbook.quickMinutes`) and the total, and writes that table to
+ * build/notebook-times.json (`npm run workbook:time` runs every notebook for it).
  *
  *   node dist/scripts/run-notebooks.js                 every notebook in notebooks/
  *   node dist/scripts/run-notebooks.js 00-getting-started   the named ones
@@ -34,6 +37,56 @@ interface Cell {
   cell_type: string;
   source: string | string[];
   outputs?: Output[];
+}
+
+/** One notebook's run, for the timing table. */
+export interface NotebookTime {
+  /** File name, e.g. `"04-pretext-vision.ipynb"`. */
+  notebook: string;
+  /** Wall time of the run, seconds. */
+  seconds: number;
+  /** The limit the notebook states for its quick budget, minutes; null when it states none. */
+  limitMinutes: number | null;
+  /** Whether it ran without error. */
+  ok: boolean;
+}
+
+/**
+ * The limit a notebook states for its quick budget (`metadata.workbook.quickMinutes`),
+ * or null. A malformed value is an error naming the notebook.
+ *
+ * @example
+ * statedLimitMinutes({ metadata: { workbook: { quickMinutes: 8 } } }, "04.ipynb"); // 8
+ */
+export function statedLimitMinutes(notebook: { metadata?: { workbook?: { quickMinutes?: unknown } } }, file: string): number | null {
+  const value = notebook.metadata?.workbook?.quickMinutes;
+  if (value === undefined) return null;
+  if (typeof value !== "number" || !(value > 0)) {
+    throw new Error(`run-notebooks: ${file}: metadata.workbook.quickMinutes must be a positive number of minutes, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The timing table as text: one row per notebook (seconds, minutes, its
+ * stated limit, and "OVER" when above it or "failed"), then the total.
+ *
+ * @example
+ * timingTable([{ notebook: "00.ipynb", seconds: 200, limitMinutes: 4, ok: true }]);
+ */
+export function timingTable(rows: NotebookTime[]): string {
+  const width = Math.max(8, ...rows.map((r) => r.notebook.length));
+  const line = (name: string, seconds: number, limit: string, note: string) =>
+    `${name.padEnd(width)}  ${seconds.toFixed(0).padStart(7)}  ${(seconds / 60).toFixed(1).padStart(7)}  ${limit.padStart(7)}  ${note}`.trimEnd();
+  const total = rows.reduce((a, r) => a + r.seconds, 0);
+  return [
+    `${"notebook".padEnd(width)}  ${"seconds".padStart(7)}  ${"minutes".padStart(7)}  ${"limit".padStart(7)}`,
+    ...rows.map((r) => {
+      const over = r.limitMinutes !== null && r.seconds > 60 * r.limitMinutes;
+      return line(r.notebook, r.seconds, r.limitMinutes === null ? "-" : `${r.limitMinutes}`, !r.ok ? "failed" : over ? "OVER" : "");
+    }),
+    line("total", total, "", ""),
+  ].join("\n");
 }
 
 const joined = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join("") : text ?? "");
@@ -95,6 +148,7 @@ function main(): void {
   fs.mkdirSync(resultsDir, { recursive: true });
 
   const failures: string[] = [];
+  const times: NotebookTime[] = [];
   for (const file of selected) {
     const name = file.replace(/\.ipynb$/, "");
     const results = path.join(resultsDir, `${name}.json`);
@@ -108,7 +162,10 @@ function main(): void {
       [path.join(REPO_ROOT, "scripts", "execute_notebook.py"), path.join(notebookDir, file), executed, KERNEL_NAME, String(timeout)],
       { cwd: notebookDir, encoding: "utf8", env: { ...process.env, SSL_WORKBOOK_RESULTS: results } },
     );
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const elapsed = (Date.now() - started) / 1000;
+    const seconds = elapsed.toFixed(1);
+    const limitMinutes = statedLimitMinutes(JSON.parse(fs.readFileSync(path.join(notebookDir, file), "utf8")), file);
+    const failed = failures.length;
     const errors = () => errorOutputs(JSON.parse(fs.readFileSync(executed, "utf8")));
     if (run.status !== 0 || !fs.existsSync(executed)) {
       // The executor stops at the first failing cell and prints it on stderr.
@@ -120,7 +177,10 @@ function main(): void {
     } else {
       console.log(`✓ ${file} ran in ${seconds} s -> ${path.relative(REPO_ROOT, executed)}`);
     }
+    times.push({ notebook: file, seconds: elapsed, limitMinutes, ok: failures.length === failed });
   }
+  console.log(`\n${timingTable(times)}`);
+  fs.writeFileSync(path.join(REPO_ROOT, "build", "notebook-times.json"), JSON.stringify(times, null, 1) + "\n");
   if (failures.length > 0) {
     console.error(`\n${failures.length} notebook(s) failed:\n\n${failures.join("\n\n")}`);
     process.exit(1);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { errorOutputs } from "../../scripts/run-notebooks";
+import { errorOutputs, statedLimitMinutes, timingTable } from "../../scripts/run-notebooks";
 
 test("errorOutputs lists every error output with its cell number", () => {
   const nb = {
@@ -23,4 +23,27 @@ test("errorOutputs lists every error output with its cell number", () => {
     "cell 4 (const a: number = 's';): Error: \n    1:7 - Type 'string' is not assignable to type 'number'.",
   ]);
   assert.deepEqual(errorOutputs({ cells: [] }), []);
+});
+
+test("statedLimitMinutes reads metadata.workbook.quickMinutes and refuses a malformed one", () => {
+  assert.equal(statedLimitMinutes({ metadata: { workbook: { quickMinutes: 8 } } }, "a.ipynb"), 8);
+  assert.equal(statedLimitMinutes({ metadata: {} }, "a.ipynb"), null);
+  assert.equal(statedLimitMinutes({}, "a.ipynb"), null);
+  assert.throws(
+    () => statedLimitMinutes({ metadata: { workbook: { quickMinutes: "8" } } }, "b.ipynb"),
+    /run-notebooks: b\.ipynb: metadata\.workbook\.quickMinutes must be a positive number of minutes, got "8"/,
+  );
+});
+
+test("timingTable flags a notebook over its limit and a failed one, and sums the total", () => {
+  const table = timingTable([
+    { notebook: "00-a.ipynb", seconds: 200, limitMinutes: 4, ok: true },
+    { notebook: "04-b.ipynb", seconds: 652, limitMinutes: 8, ok: true },
+    { notebook: "05-c.ipynb", seconds: 30, limitMinutes: null, ok: false },
+  ]).split("\n");
+  assert.equal(table.length, 5);
+  assert.match(table[1], /^00-a\.ipynb\s+200\s+3\.3\s+4$/);
+  assert.match(table[2], /^04-b\.ipynb\s+652\s+10\.9\s+8\s+OVER$/);
+  assert.match(table[3], /^05-c\.ipynb\s+30\s+0\.5\s+-\s+failed$/);
+  assert.match(table[4], /^total\s+882\s+14\.7$/);
 });

@@ -16,6 +16,8 @@ import { gatherRowsKernel } from "./gather_rows";
 import { KernelBackendName } from "./host";
 import { identityAliasKernel } from "./identity_alias";
 import { maxPoolGradKernel } from "./max_pool_grad";
+import { sliceKernel } from "./slice";
+import { tileKernel } from "./tile";
 import { sumLeadingAxesKernel } from "./sum_leading_axes";
 import { unsortedSegmentSumKernel } from "./unsorted_segment_sum";
 
@@ -35,7 +37,10 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
  *   Its Identity copies every activation the tape saves (18 ms); here it aliases.
  *   Its GatherV2 (an embedding lookup) runs a general strided loop: 15.6 ms
  *   for 6144 rows of a 20000x100 table, slower still on the threaded build;
- *   whole rows are copied here.
+ *   whole rows are copied here. Its Tile and Slice also walk elements one by
+ *   one: BatchNorm's gradient tiles per-channel values to the activation's
+ *   shape (about 100 ms per layer of the small ResNet at 128 images), and
+ *   half a [512,14,14,32] batch took 45 ms to slice; both are block copies here.
  * - cpu's Conv2DBackpropFilter is a naive loop (11.7 s for one 3x3x32x64
  *   filter gradient over 32 images, here 0.17 s); its UnsortedSegmentSum makes
  *   one pass over `x` per segment (26 s for a 5000-word embedding gradient,
@@ -55,6 +60,8 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     ["BatchMatMul", batchMatMulTransposedKernel],
     ["Identity", identityAliasKernel],
     ["GatherV2", gatherRowsKernel],
+    ["Tile", tileKernel],
+    ["Slice", sliceKernel],
   ],
   cpu: [
     ["Conv2DBackpropFilter", conv2dBackpropFilterKernel],

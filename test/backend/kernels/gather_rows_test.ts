@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import { createRng } from "../../../src/data/random";
+import { runOn } from "./run_on";
 
 /** Plain-TS gather of rows: `x` `[rows, rowSize]` flat, result `[ids.length * rowSize]`. */
 function gatherRowsRef(x: ArrayLike<number>, rowSize: number, ids: ArrayLike<number>): number[] {
@@ -41,17 +42,34 @@ test("GatherV2 on wasm gathers rows exactly, for float32 and int32 tables and in
   }
 });
 
-test("GatherV2 on wasm: other axes still match the cpu backend, and a bad index is an error naming it", async () => {
-  await tf.setBackend("cpu");
-  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const want = tf.tidy(() => Array.from(tf.gather(tf.tensor(x, [3, 4]), tf.tensor1d([3, 0, 2], "int32"), 1).dataSync()));
+test("GatherV2 on wasm along any axis matches the cpu backend (STFT framing, middle axes), and a bad index is an error naming it", async () => {
+  const rng = createRng(4);
+  const cases: Array<{ shape: number[]; axis: number; ids: number[]; idsShape: number[] }> = [
+    { shape: [3, 4], axis: 1, ids: [3, 0, 2], idsShape: [3] },
+    { shape: [2, 10], axis: 1, ids: [0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7], idsShape: [3, 4] }, // frames of 4, hop 2
+    { shape: [2, 5, 3], axis: 1, ids: [4, 4, 0], idsShape: [3] },
+    { shape: [2, 3, 4], axis: -1, ids: [1, 3], idsShape: [2] },
+    { shape: [2, 3, 4], axis: 2, ids: [], idsShape: [0] },
+  ];
+  for (const c of cases) {
+    const size = c.shape.reduce((a, b) => a * b, 1);
+    const floats = Array.from({ length: size }, () => rng.normal());
+    const ints = Array.from({ length: size }, () => rng.int(1000) - 500);
+    for (const [values, dtype] of [[floats, "float32"], [ints, "int32"]] as const) {
+      const f = () => tf.gather(tf.tensor(values, c.shape, dtype), tf.tensor(c.ids, c.idsShape, "int32"), c.axis);
+      assert.deepEqual(await runOn("wasm", f, `${dtype} ${JSON.stringify(c)}`), await runOn("cpu", f, `${dtype} ${JSON.stringify(c)}`), `${dtype} ${JSON.stringify(c)}`);
+    }
+  }
   await tf.setBackend("wasm");
-  const got = tf.tidy(() => Array.from(tf.gather(tf.tensor(x, [3, 4]), tf.tensor1d([3, 0, 2], "int32"), 1).dataSync()));
-  assert.deepEqual(got, want);
+  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const before = tf.memory().numTensors;
   assert.throws(
     () => tf.tidy(() => tf.gather(tf.tensor(x, [3, 4]), tf.tensor1d([0, 3], "int32")).dataSync()),
     /GatherV2 \(wasm\): indices\[1\] = 3 is not in \[0, 2\]/,
+  );
+  assert.throws(
+    () => tf.tidy(() => tf.gather(tf.tensor(x, [3, 4]), tf.tensor1d([4], "int32"), 1).dataSync()),
+    /GatherV2 \(wasm\): indices\[0\] = 4 is not in \[0, 3\]/,
   );
   assert.equal(tf.memory().numTensors, before);
 });

@@ -14,6 +14,8 @@ const WASM = [
   "wasm/BatchMatMul",
   "wasm/Identity",
   "wasm/GatherV2",
+  "wasm/Tile",
+  "wasm/Slice",
 ];
 const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum"];
 

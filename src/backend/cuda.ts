@@ -170,12 +170,19 @@ export function diagnoseCuda(
     );
   }
   if (newerCuda.length > 0 && !cudart11) {
+    const toolkit = found.toolkits.filter((t) => Number(t.version.split(".")[0]) >= 12).map((t) => `CUDA ${t.version} at ${t.path}`);
+    const have = [...toolkit, ...found.cudart.map((l) => l.name), ...found.cudnn.map((l) => l.name)];
     advice.push(
-      `CUDA ${Math.max(...newerCuda)} is installed, but tfjs-node-gpu 4.22 (TensorFlow 2.9.1) is built for ` +
-        `CUDA 11 and fails to find ${REQUIRED_CUDA.cudart} (tensorflow/tfjs issues 8362 and 8505). ` +
+      `CUDA ${Math.max(...newerCuda)} is installed (found ${have.join(", ")}), but tfjs-node-gpu 4.22 ` +
+        `(TensorFlow 2.9.1) is built for CUDA 11 and opens ${REQUIRED_CUDA.cudart} and ${REQUIRED_CUDA.cudnnSoname} by name ` +
+        `(tensorflow/tfjs issues 8362 and 8505). ` +
         `Renaming or symlinking the CUDA 12 library does not help: the versions are not binary compatible. ` +
         `Install the CUDA 11 runtime and cuDNN 8 beside CUDA 12 (a CUDA 12 driver runs CUDA 11 programs) ` +
         `and point LD_LIBRARY_PATH at them.`,
+      `The package's only other route is a custom libtensorflow: its install script reads ` +
+        `scripts/custom-binary.json ({"tf-lib": "<URL of a libtensorflow GPU tar.gz>"}), downloads that ` +
+        `instead and builds the binding from source (python3, make, g++). A libtensorflow built for CUDA 12 ` +
+        `is a TensorFlow release the binding was not written or tested against; this workbook has not verified it.`,
     );
   }
   const ready = cudart11 && cudnn8 && !(driverMajor < REQUIRED_CUDA.minDriver);

@@ -120,8 +120,9 @@ test("GPU with only CUDA 12: not ready, names libcudart.so.11.0 and the tfjs iss
   assert.deepEqual(report.cudnn.map((l) => l.path), ["/opt/cudnn9/lib/libcudnn.so.9"]);
   assert.match(report.verdict, /no CUDA 11 runtime \(libcudart\.so\.11\.0\), no cuDNN 8/);
   const advice = report.advice.join("\n");
-  assert.match(advice, /CUDA 12 is installed/);
-  assert.match(advice, /issues 8362 and 8505/);
+  assert.match(advice, /CUDA 12 is installed \(found CUDA 12\.4\.1 at \/usr\/local\/cuda-12\.4, libcudart\.so\.12, libcudart\.so\.12\.4\.99, libcudnn\.so\.9\)/);
+  assert.match(advice, /opens libcudart\.so\.11\.0 and libcudnn\.so\.8 by name \(tensorflow\/tfjs issues 8362 and 8505\)/);
+  assert.match(advice, /scripts\/custom-binary\.json/);
   assert.match(advice, /cuDNN 8\.1/);
 });
 

@@ -13,7 +13,7 @@
  * const critic = models.separableCritic({ dim: 20, seed: 1 });
  * const method = methods.createMiEstimation({ critic, bound: "infonce", batchSize: 128 });
  * const staircase = data.miStaircase({ levels: [2, 4, 6, 8, 10], stepsPerLevel: 200 });
- * const history = await training.train({ ...method, optimizer: tf.train.adam(5e-4), batches: () => staircase, steps: staircase.length });
+ * const history = await training.train({ ...method, optimizer: tf.train.adam(2e-3), batches: () => staircase, steps: staircase.length });
  * history.metrics.estimate; // the bound per step, beside history.metrics.trueMi
  * ```
  */
@@ -71,7 +71,7 @@ export interface MiEstimationMethod extends Method<number> {
  * @example
  * const critic = models.separableCritic({ dim: 20, seed: 1 });
  * const nwj = methods.createMiEstimation({ critic, bound: "nwj", batchSize: 128 });
- * await training.train({ ...nwj, optimizer: tf.train.adam(5e-4), batches: () => data.miStaircase({ levels: [2, 4], stepsPerLevel: 500 }), steps: 1000 });
+ * await training.train({ ...nwj, optimizer: tf.train.adam(2e-3), batches: () => data.miStaircase({ levels: [2, 4], stepsPerLevel: 500 }), steps: 1000 });
  * critic.dispose();
  */
 export function createMiEstimation(options: MiEstimationOptions): MiEstimationMethod {

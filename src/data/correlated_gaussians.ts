@@ -1,8 +1,8 @@
 /**
  * Correlated Gaussians: the test bed of mutual-information estimators whose
  * true MI is known in closed form (Poole, Ozair, van den Oord, Alemi,
- * Tucker 2019, "On Variational Bounds of Mutual Information", sec. 4 and
- * Fig. 2; Belghazi et al. 2018, MINE, sec. 5.1).
+ * Tucker 2019, "On Variational Bounds of Mutual Information", Fig. 2;
+ * Belghazi et al. 2018, MINE, its Gaussian experiments).
  *
  * x ~ N(0, I_d) and y = rho x + sqrt(1 - rho^2) eps with eps ~ N(0, I_d):
  * each (x_k, y_k) is a standard bivariate normal with correlation rho,

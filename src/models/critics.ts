@@ -1,6 +1,6 @@
 /**
  * The two critics f(x, y) of Poole, Ozair, van den Oord, Alemi, Tucker
- * (2019), "On Variational Bounds of Mutual Information", sec. 4: the
+ * (2019), "On Variational Bounds of Mutual Information", Fig. 2: the
  * learned score whose diagonal and off-diagonal feed the MI bounds of
  * losses/mi_*.ts.
  *

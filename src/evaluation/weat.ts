@@ -22,9 +22,9 @@
  * associated as the real lists.
  *
  * Decisions this module makes (each an option):
- * - std: the sample std (n - 1) over X u Y by default, as the brief for this
- *   module reads the paper's "std-dev"; numpy reimplementations (np.std) use
- *   the population std, which gives d larger by sqrt(n / (n - 1)).
+ * - std: the paper's "std-dev over w in X u Y" is taken as the sample std
+ *   (n - 1) by default; numpy reimplementations (np.std) use the population
+ *   std, which gives d larger by sqrt(n / (n - 1)) (1.03 for 8 + 8 words);
  *   `options.std: "population"` reproduces them.
  * - p-value: `>=` (the observed partition counts), so p >= 1 / partitions,
  *   where the paper writes `>` (which can give p = 0). Exact enumeration
@@ -35,7 +35,12 @@
  *   cover more words of one list. By default the larger covered target list
  *   is subsampled (seeded) to the smaller's size and the words left out are
  *   reported in `droppedForBalance`; `unequalTargets: "error"` throws
- *   instead. Attribute lists may differ in size (s uses their means).
+ *   instead, and `"keep"` keeps every covered word: the permutation test
+ *   then re-partitions X u Y into parts of the covered sizes, still an exact
+ *   test of "the labels X, Y are exchangeable", but the statistic (a
+ *   difference of sums) then grows with the larger list, so compare effect
+ *   sizes (differences of means), not statistics, across tests. Attribute
+ *   lists may differ in size (s uses their means).
  * - words missing from the vocabulary are left out and reported in
  *   `coverage`; a list with fewer than 2 covered words throws.
  */
@@ -115,8 +120,8 @@ export interface WeatOptions {
   permutations?: number;
   /** Enumerate every partition when there are at most this many; default 100000 (8 + 8 words: 12870). */
   maxExactPartitions?: number;
-  /** Covered X and Y of different sizes: subsample the larger (default) or throw. */
-  unequalTargets?: "subsample" | "error";
+  /** Covered X and Y of different sizes: subsample the larger (default), keep both as they are, or throw. */
+  unequalTargets?: "subsample" | "keep" | "error";
   /** Std of the effect size's denominator: "sample" (n - 1, default) or "population" (n). */
   std?: "sample" | "population";
 }
@@ -139,7 +144,7 @@ export interface WeatResult extends PermutationTestResult {
   x: string[];
   /** Target words Y used. */
   y: string[];
-  /** Covered target words left out so that |X| = |Y| (empty when they were equal). */
+  /** Covered target words left out so that |X| = |Y| (empty when they were equal or with `unequalTargets: "keep"`). */
   droppedForBalance: string[];
   /** `[x.length]` and `[y.length]` s(w, A, B) of each word used, for a plot. */
   associations: { x: Float64Array; y: Float64Array };
@@ -170,7 +175,7 @@ export function weat(vectors: tf.Tensor2D, vocab: WordIndex, lists: WeatLists, o
   checkWordIndex(fn, vocab);
   if (lists === null || typeof lists !== "object") throw new Error(`${fn}: lists must be an object {x, y, a, b} of word arrays, got ${describe(lists)}`);
   const unequal = options.unequalTargets ?? "subsample";
-  checkOneOf(fn, "options.unequalTargets", unequal, ["subsample", "error"]);
+  checkOneOf(fn, "options.unequalTargets", unequal, ["subsample", "keep", "error"]);
   const seed = options.seed ?? 0;
   checkInteger(fn, "options.seed", seed);
   const coverage = {
@@ -200,11 +205,11 @@ export function weat(vectors: tf.Tensor2D, vocab: WordIndex, lists: WeatLists, o
   let x = coverage.x.covered.map((w, i) => ({ w, id: coverage.x.ids[i] }));
   let y = coverage.y.covered.map((w, i) => ({ w, id: coverage.y.ids[i] }));
   const droppedForBalance: string[] = [];
-  if (x.length !== y.length) {
+  if (x.length !== y.length && unequal !== "keep") {
     if (unequal === "error") {
       throw new Error(
         `${fn}: lists.x and lists.y must have as many words in the vocabulary (the test permutes equal-size partitions), got ${x.length} and ${y.length}; ` +
-          `pass options.unequalTargets "subsample" to subsample the larger`,
+          `pass options.unequalTargets "subsample" to subsample the larger or "keep" to permute unequal parts`,
       );
     }
     // Keep a seeded random subset of the larger list, in its list order.

@@ -182,6 +182,12 @@ test("coverage is reported; too few words, unequal sizes and bad input throw wit
   assert.deepEqual([...r.y, ...r.droppedForBalance].sort(), ["ant", "bee", "wasp"]);
   assert.deepEqual(weat(vectors, vocab, lists, { seed: 5 }).y, r.y);
   assert.equal(tf.memory().numTensors, before);
+  // "keep": every covered word stays; the test permutes parts of sizes 2 and 3 (C(5, 2) = 10 partitions).
+  const kept = weat(vectors, vocab, lists, { unequalTargets: "keep" });
+  assert.deepEqual(kept.y, ["ant", "bee", "wasp"]);
+  assert.deepEqual(kept.droppedForBalance, []);
+  assert.equal(kept.permutations, 10);
+  assert.equal(kept.pValue, weatPermutationTest(kept.associations.x, kept.associations.y).pValue);
   assert.throws(
     () => weat(vectors, vocab, lists, { unequalTargets: "error" }),
     /weat: lists.x and lists.y must have as many words in the vocabulary \(the test permutes equal-size partitions\), got 2 and 3/,
@@ -194,7 +200,7 @@ test("coverage is reported; too few words, unequal sizes and bad input throw wit
   assert.throws(() => weat(tf.zeros([4]) as unknown as tf.Tensor2D, vocab, lists), /weat: vectors must be a tensor of shape \[n,d\], got a tensor of shape \[4\]/);
   assert.throws(() => weat(vectors, {} as WordIndex, lists), /weat: vocab must be a vocabulary with has\(word\) and index\(word\)/);
   assert.throws(() => weat(vectors.slice([0, 0], [3, 3]), vocab, lists), /weat: vocab.index\("\w+"\) must be a row of vectors in \[0, 3\), got \d+/);
-  assert.throws(() => weat(vectors, vocab, lists, { unequalTargets: "drop" as "error" }), /weat: options.unequalTargets must be one of "subsample", "error", got "drop"/);
+  assert.throws(() => weat(vectors, vocab, lists, { unequalTargets: "drop" as "error" }), /weat: options.unequalTargets must be one of "subsample", "keep", "error", got "drop"/);
   assert.throws(() => weatEffectSize([1], [2], "sample"), /weatEffectSize: sx and sy must hold at least 3 values together/);
   vectors.dispose();
 });

@@ -101,7 +101,7 @@ export function biasDirection(vectors: tf.Tensor2D, vocab: WordIndex, pairs: rea
   }
   const n = coverage.ids.length;
   const dim = vectors.shape[1];
-  checkIds(fn, "pairs", coverage.ids.flat(), vectors.shape[0]);
+  checkIds(fn, "the vocabulary ids of pairs", coverage.ids.flat(), vectors.shape[0]);
   const unit = unitRows(vectors, coverage.ids.flat());
   // Rows of D: the half-differences (a - b) / 2, [n, dim].
   const half = new Float64Array(n * dim);

@@ -193,6 +193,8 @@ export function weat(vectors: tf.Tensor2D, vocab: WordIndex, lists: WeatLists, o
       );
     }
   }
+  const shared = coverage.x.covered.filter((w) => coverage.y.covered.includes(w));
+  if (shared.length > 0) throw new Error(`${fn}: lists.x and lists.y must not share a word (a word cannot be on both sides), got ${shared.join(", ")} in both`);
   const rows = vectors.shape[0];
   for (const key of ["x", "y", "a", "b"] as const) {
     const c = coverage[key];

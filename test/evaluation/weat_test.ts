@@ -196,6 +196,7 @@ test("coverage is reported; too few words, unequal sizes and bad input throw wit
     () => weat(vectors, vocab, { ...lists, b: ["war", "famine"] }),
     /weat: lists.b must have at least 2 words in the vocabulary, got 1 \(war; missing: famine\)/,
   );
+  assert.throws(() => weat(vectors, vocab, { ...lists, x: ["rose", "ant"] }), /weat: lists.x and lists.y must not share a word \(a word cannot be on both sides\), got ant in both/);
   assert.throws(() => weat(vectors, vocab, { ...lists, x: ["rose", "rose"] }), /weat: lists.x must not repeat a word, got "rose" twice/);
   assert.throws(() => weat(tf.zeros([4]) as unknown as tf.Tensor2D, vocab, lists), /weat: vectors must be a tensor of shape \[n,d\], got a tensor of shape \[4\]/);
   assert.throws(() => weat(vectors, {} as WordIndex, lists), /weat: vocab must be a vocabulary with has\(word\) and index\(word\)/);

@@ -39,6 +39,15 @@
  * accuracy is read by a linear probe on the encoder's features of the clean
  * vectors (true class and style, no noise). {@link infoMinPath} orders the
  * two shares along one axis of increasing shared information.
+ *
+ * Why vectors and not MNIST with an augmentation strength: here the shares
+ * are exact and the shared information has a closed form, and a small MLP
+ * trains in seconds. Measured (wasm, n 2000, MLP 16-64-4, NT-Xent tau 0.5,
+ * batch 128, 300 Adam steps at 3e-3, linear probe on 1000/1000 clean vectors,
+ * seeds 1-3, about 2.6 s a run): probe accuracy 0.26 at path position 0,
+ * 0.92 at 0.25, 1.00 from 0.5 to 0.95 (nuisanceShare 0.9), 0.28 at 1: while
+ * the style sometimes differs between views the class is the one cue that
+ * always matches, so the fall is a cliff at the end of the path.
  */
 import { tf } from "../backend/tf";
 import { createRng, type Rng } from "./random";

@@ -98,3 +98,11 @@ export type {
   NeighbourBatchOptions,
   PpmiWordVectorOptions,
 } from "./brown_sentences";
+export { correlatedGaussians, gaussianMutualInformation, rhoForMutualInformation, miStaircase, optimalGaussianCriticScores } from "./correlated_gaussians";
+export type { CorrelatedGaussiansOptions, CorrelatedGaussianSample, MiStaircaseOptions } from "./correlated_gaussians";
+export { createInfoMinData, infoMinBatches, factorInformation, sharedFactorInformation, infoMinPath } from "./info_min";
+export type { InfoMinOptions, InfoMinShares, InfoMinViews, InfoMinData, InfoMinBatchesOptions } from "./info_min";
+export { gaussianToyData, augmentationNoiseStd, linearToyEncoder, trainCollapseToy, countAboveFraction } from "./collapse_toys";
+export type { AugmentationNoiseOptions, LinearToyEncoderOptions, TrainCollapseToyOptions, CollapseToyRun } from "./collapse_toys";
+export { WEAT_TESTS, DEFINITIONAL_GENDER_PAIRS, EQUALIZE_GENDER_PAIRS } from "./weat_word_sets";
+export type { WeatWordSets } from "./weat_word_sets";

@@ -35,3 +35,7 @@ export { promptEnsemble, zeroShotClassify, crossModalRecall } from "./zero_shot"
 export type { ZeroShotResult, CrossModalRecallOptions, CrossModalRecallResult } from "./zero_shot";
 export { falseNegativesOfBatch, expectedFalseNegatives, falseNegativesByBatchSize } from "./false_negatives";
 export type { FalseNegativeCounts, FalseNegativesRow, FalseNegativesByBatchSizeOptions } from "./false_negatives";
+export { weat, weatEffectSize, weatPermutationTest, wordCoverage } from "./weat";
+export type { WordIndex, WordCoverage, WeatLists, WeatOptions, WeatResult, PermutationTestResult } from "./weat";
+export { biasDirection, biasProjections, neutralize, equalize, pairCoverage } from "./debias";
+export type { BiasDirection, PairCoverage } from "./debias";

@@ -53,7 +53,7 @@ export type { VisionBatch, VisionMethod } from "./vision/method";
 export { createSimclr } from "./vision/simclr";
 export { createIMix } from "./vision/i_mix";
 export type { IMixMethodOptions } from "./vision/i_mix";
-export { normalizedStd } from "./vision/collapse";
+export { normalizedStd, positiveAccuracy } from "./vision/collapse";
 export type { SimclrOptions } from "./vision/simclr";
 export type { VisionMethodOptions } from "./vision/checks";
 export { createByol } from "./vision/byol";
@@ -110,3 +110,9 @@ export { mochiNegatives, infoNceWithSynthetic, negativeSimilarities } from "./vi
 export type { MochiNegativesOptions, InfoNceWithSyntheticOptions, NegativeSimilarities } from "./vision/mochi";
 export { createUda, udaBatches, udaLoss } from "./vision/uda";
 export type { UdaBatch, UdaBatchesOptions, UdaLossOptions, UdaLossParts, UdaMethod, UdaOptions } from "./vision/uda";
+export { createMiEstimation, MI_BOUNDS } from "./mi_estimation";
+export type { MiBoundName, MiEstimationOptions, MiEstimationMethod } from "./mi_estimation";
+export { createDirectClr } from "./vision/direct_clr";
+export type { DirectClrOptions } from "./vision/direct_clr";
+export { createAlignUniform } from "./vision/align_uniform";
+export type { AlignUniformMethodOptions } from "./vision/align_uniform";

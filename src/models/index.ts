@@ -29,3 +29,5 @@ export { createVit, gatherPatches } from "./vit";
 export type { Vit, VitOptions } from "./vit";
 export { cutoffMask, CUTOFF_KINDS } from "./transformer";
 export type { CutoffKind, CutoffOptions } from "./transformer";
+export { separableCritic, concatCritic } from "./critics";
+export type { Critic, CriticOptions } from "./critics";

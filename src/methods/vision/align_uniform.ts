@@ -8,8 +8,7 @@ import { alignUniformLoss } from "../../losses/align_uniform";
 import { alignment, uniformity } from "../../evaluation/alignment_uniformity";
 import type { VisionMethod } from "./method";
 import { applyChecked, checkPositiveNumber, embedTwoViews, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
-import { normalizedStd } from "./collapse";
-import { positiveAccuracy } from "./direct_clr";
+import { normalizedStd, positiveAccuracy } from "./collapse";
 import { checkNonNegativeNumber } from "../../validation/arguments";
 
 /** Options of {@link createAlignUniform}. */

@@ -7,7 +7,7 @@ import * as losses from "../../losses";
 import { mlpHead } from "../../models/encoders";
 import type { VisionMethod } from "./method";
 import { applyChecked, checkPositiveNumber, embedTwoViews, checkProjectorOptions, checkVisionMethodOptions, type VisionMethodOptions } from "./checks";
-import { normalizedStd } from "./collapse";
+import { normalizedStd, positiveAccuracy } from "./collapse";
 
 /** Options of {@link createSimclr}. */
 export interface SimclrOptions extends VisionMethodOptions {
@@ -76,16 +76,4 @@ export function createSimclr(options: SimclrOptions): VisionMethod {
       projector.dispose();
     },
   };
-}
-
-/** Share of the 2B rows of [z1; z2] whose most cosine-similar other row is their other view. */
-function positiveAccuracy(z1: tf.Tensor2D, z2: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const n = z1.shape[0];
-    const unit = losses.l2NormalizeRows(tf.concat([z1, z2], 0) as tf.Tensor2D);
-    // Cosines are >= -1, so subtracting 3 on the diagonal rules out self-matches.
-    const sims = tf.sub(losses.gram(unit), tf.mul(tf.eye(2 * n), 3));
-    const positives = tf.tensor1d(Array.from({ length: 2 * n }, (_, i) => (i + n) % (2 * n)), "int32");
-    return tf.mean(tf.cast(tf.equal(tf.argMax(sims, 1), positives), "float32")) as tf.Scalar;
-  });
 }

@@ -6,11 +6,13 @@
  * other cell, the check cells with their hidden tests included, comes from the
  * autograder version, so deleting, reordering or weakening tests changes
  * nothing. An exercise gets its points iff its check cell ran without error.
+ * Cells no graded cell needs (training runs, figures) are not run at all.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { cellsNeededForGrading } from "./dependencies";
 import { AssignmentMetadata, nbgraderOf, Notebook, NotebookCell, sourceText, writeNotebook } from "./notebook";
 
 /** Why an exercise whose solution cell the submission lacks scores zero. */
@@ -108,6 +110,19 @@ export function lastCheckCell(notebook: Notebook): number {
     if (nbgraderOf(cell)?.grade === true) last = i;
   });
   return last;
+}
+
+/**
+ * The code cells up to `lastCell` that grading does not run because no graded
+ * cell needs them (course/dependencies.ts): training runs and figures.
+ *
+ * @example
+ * cellsSkippedWhenGrading(autograder, lastCheckCell(autograder)); // e.g. [3, 5, 8]
+ */
+export function cellsSkippedWhenGrading(notebook: Notebook, lastCell: number): number[] {
+  const needed = cellsNeededForGrading(notebook, lastCell);
+  const last = lastCell < 0 ? notebook.cells.length - 1 : lastCell;
+  return notebook.cells.flatMap((cell, i) => (cell.cell_type === "code" && i <= last && !needed.has(i) ? [i] : []));
 }
 
 const joined = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join("") : text ?? "");
@@ -295,8 +310,10 @@ export function executeAssembled(notebook: Notebook, executedFile: string, optio
     writeNotebook(input, notebook);
     fs.mkdirSync(path.dirname(executedFile), { recursive: true });
     const lastCell = options.allCells ? -1 : lastCheckCell(notebook);
+    const skipped = options.allCells ? [] : cellsSkippedWhenGrading(notebook, lastCell);
     const args = [options.script, input, executedFile, statusFile, "--kernel", options.kernelName, "--cwd", options.cwd,
-      "--cell-timeout", String(options.cellTimeout), "--notebook-timeout", String(options.notebookTimeout), "--last-cell", String(lastCell)];
+      "--cell-timeout", String(options.cellTimeout), "--notebook-timeout", String(options.notebookTimeout), "--last-cell", String(lastCell),
+      "--skip-cells", skipped.join(",")];
     // A submission must not write into the notebook harness's results (src/notebook/results.ts).
     const env = { ...process.env };
     delete env.SSL_WORKBOOK_RESULTS;

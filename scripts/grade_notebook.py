@@ -1,7 +1,7 @@
 """Execute one assembled submission cell by cell for the grader, surviving whatever the cells do.
 
     python3 grade_notebook.py NOTEBOOK OUTPUT STATUS --kernel NAME --cwd DIR
-        --cell-timeout S --notebook-timeout S [--last-cell N]
+        --cell-timeout S --notebook-timeout S [--last-cell N] [--skip-cells I,J,...]
 
 Runs every code cell with Jupyter's own client (nbclient) and keeps going
 after a failing cell. A cell gets at most S seconds (and no more than what is
@@ -10,7 +10,8 @@ kernel does not come back within GRACE_SECONDS (Node cannot interrupt a
 synchronous loop that runs after an `await`) the kernel is restarted and every
 later cell is marked not run, as after the kernel dies. Cells after
 --last-cell (0-based; the last check cell) are not run: they cannot change
-the grade.
+the grade. Cells listed in --skip-cells (0-based) are not run either: no
+graded cell needs them (course/dependencies.ts decides).
 
 Writes the executed notebook to OUTPUT and, to STATUS, JSON
 {"cells": [{"index", "status": "ok" | "error" | "timeout" | "not-run",
@@ -215,6 +216,10 @@ async def grade(nb, args):
                 if not_run is not None:
                     statuses.append({"index": index, "status": "not-run", "reason": not_run})
                     continue
+                if index in args.skip_cells:
+                    statuses.append({"index": index, "status": "not-run",
+                                     "reason": "not run: no graded cell needs it (--all-cells runs it)"})
+                    continue
                 count += 1
                 limit = {"seconds": min(args.cell_timeout, left), "notebook": f"{args.notebook_timeout:g}",
                          "notebook_bound": left < args.cell_timeout}
@@ -243,7 +248,12 @@ def main():
     parser.add_argument("--cell-timeout", type=float, required=True)
     parser.add_argument("--notebook-timeout", type=float, required=True)
     parser.add_argument("--last-cell", type=int, default=-1)
+    parser.add_argument("--skip-cells", default="")
     args = parser.parse_args()
+    try:
+        args.skip_cells = {int(i) for i in args.skip_cells.split(",") if i != ""}
+    except ValueError:
+        parser.error(f"--skip-cells must be comma-separated cell indices, got {args.skip_cells!r}")
     if args.cell_timeout <= 0 or args.notebook_timeout <= 0:
         parser.error("--cell-timeout and --notebook-timeout must be positive")
     nb = nbformat.read(args.notebook, as_version=4)

@@ -7,6 +7,7 @@ import { csvField, escapeHtml, feedbackHtml, gradebookCsv, summaryTable } from "
 import {
   assembleSubmission,
   CellStatus,
+  cellsSkippedWhenGrading,
   failureMessage,
   Feedback,
   identifyRelease,
@@ -73,6 +74,21 @@ test("assembly grades the first of duplicated solution cells, with a note, and d
   assert.equal(sourceOf(assembled, "add"), ADD);
   assert.deepEqual(notes, { add: "the submission has 2 cells for exercise add; the first was graded" });
   assert.deepEqual(missing, ["mean"]);
+});
+
+test("cellsSkippedWhenGrading lists the code cells up to the last check cell that no graded cell needs", () => {
+  const { autograder } = versions();
+  const last = lastCheckCell(autograder);
+  const skipped = cellsSkippedWhenGrading(autograder, last);
+  for (const i of skipped) {
+    assert.equal(autograder.cells[i].cell_type, "code");
+    assert.ok(i <= last);
+    assert.equal(autograder.cells[i].metadata.nbgrader, undefined, `cell ${i} is graded`);
+  }
+  // Every graded cell runs.
+  autograder.cells.forEach((cell, i) => {
+    if (cell.metadata.nbgrader?.solution || cell.metadata.nbgrader?.grade) assert.ok(!skipped.includes(i), `graded cell ${i} skipped`);
+  });
 });
 
 test("lastCheckCell is the index of the last check cell, -1 without one", () => {

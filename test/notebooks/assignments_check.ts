@@ -4,7 +4,8 @@
  * versions): every notebook carries at least two exercises; the instructor's
  * run passes every check cell, hidden tests included (full marks); the student
  * versions hold no solution text and no hidden test, and grade at zero with a
- * message naming each exercise.
+ * message naming each exercise; the instructor's notebooks, graded as
+ * submissions (the grader runs only the cells graded cells need), get full marks.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +19,7 @@ import { REPO_ROOT } from "../../kernel/jupyter";
 const NOTEBOOKS = path.join(REPO_ROOT, "notebooks");
 const RELEASE = path.join(REPO_ROOT, "build", "assignments");
 const STUDENT_GRADES = path.join(REPO_ROOT, "build", "grades", "student");
+const SOLUTION_GRADES = path.join(REPO_ROOT, "build", "grades", "solutions");
 const names = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).map((f) => f.slice(0, -6)).sort();
 
 test("every notebook carries at least two graded exercises", () => {
@@ -79,4 +81,16 @@ test("the student versions grade at zero, each exercise's message naming it", ()
   }
   const csv = fs.readFileSync(path.join(STUDENT_GRADES, "gradebook.csv"), "utf8");
   assert.match(csv, /^submission,exercise,points,max_points,message\r\n/);
+});
+
+test("the instructor's notebooks graded as submissions get full marks, though the grader skips the cells no graded cell needs", () => {
+  for (const name of names) {
+    const feedback = JSON.parse(fs.readFileSync(path.join(SOLUTION_GRADES, name, "feedback.json"), "utf8")) as Feedback;
+    assert.equal(feedback.error, undefined, `${name}: ${feedback.error}`);
+    assert.equal(feedback.points, feedback.maxPoints, `${name}: ${JSON.stringify(feedback.exercises)}`);
+    const executed = readNotebook(path.join(SOLUTION_GRADES, name, "executed.ipynb"));
+    const ran = executed.cells.filter((c) => c.cell_type === "code" && c.execution_count != null).length;
+    const code = executed.cells.filter((c) => c.cell_type === "code").length;
+    assert.ok(ran < code, `${name}: the grader ran all ${code} code cells`);
+  }
 });

@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REPO_ROOT } from "../../kernel/jupyter";
 import { errorOutputs, statedLimitMinutes, timingTable } from "../../scripts/run-notebooks";
 
 test("errorOutputs lists every error output with its cell number", () => {
@@ -46,4 +49,14 @@ test("timingTable flags a notebook over its limit and a failed one, and sums the
   assert.match(table[2], /^04-b\.ipynb\s+652\s+10\.9\s+8\s+OVER$/);
   assert.match(table[3], /^05-c\.ipynb\s+30\s+0\.5\s+-\s+failed$/);
   assert.match(table[4], /^total\s+882\s+14\.7$/);
+});
+
+test("every notebook of the workbook states its limit at the quick budget", () => {
+  const dir = path.join(REPO_ROOT, "notebooks");
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb"));
+  assert.ok(files.length > 0);
+  for (const file of files) {
+    const limit = statedLimitMinutes(JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")), file);
+    assert.ok(limit !== null && limit <= 10, `${file}: metadata.workbook.quickMinutes is ${limit}`);
+  }
 });

@@ -33,6 +33,7 @@ import { mlpHead, smallCnnEncoder, trainableVariables } from "../src/models/enco
 import { ntXentLoss } from "../src/losses/nt_xent";
 import { createRng } from "../src/data/random";
 import { adam as fusedAdam } from "../src/training/adam";
+import { stepSeed } from "../src/training/seeds";
 import { smallResNetEncoder } from "../src/models/resnet";
 import { createTransformer } from "../src/models/transformer";
 import { createVit } from "../src/models/vit";
@@ -291,10 +292,10 @@ function scalarLoss(out: tf.Tensor | LossWithMetrics): tf.Scalar {
   return loss as tf.Scalar;
 }
 
-/** The context a method's loss reads, for step `step` of a run seeded with `seed`. */
+/** The context `training.train` hands a method's loss at step `step` of a run seeded with `seed`. */
 function stepContext(seed: number, step: number): StepContext {
-  const stepSeed = seed * 1000003 + step;
-  return { step, epoch: 0, stepInEpoch: step, seed: stepSeed, rng: createRng(stepSeed) };
+  const ctxSeed = stepSeed(seed, step);
+  return { step, epoch: 0, stepInEpoch: step, seed: ctxSeed, rng: createRng(ctxSeed) };
 }
 
 /**

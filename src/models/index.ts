@@ -31,3 +31,5 @@ export { cutoffMask, CUTOFF_KINDS } from "./transformer";
 export type { CutoffKind, CutoffOptions } from "./transformer";
 export { separableCritic, concatCritic } from "./critics";
 export type { Critic, CriticOptions } from "./critics";
+export { MODEL_JSON, MODEL_WEIGHTS, loadModelFolder, saveModelFolder } from "./model_folder";
+export type { ModelMetadata } from "./model_folder";

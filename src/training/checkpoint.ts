@@ -22,6 +22,7 @@
 import { promises as fs, existsSync } from "fs";
 import * as path from "path";
 import { tf } from "../backend/tf";
+import { joinWeightData, modelArtifacts, readFileBuffer } from "../models/model_folder";
 
 const FORMAT = "ssl-workbook/checkpoint";
 const VERSION = 1;
@@ -72,27 +73,6 @@ function checkName(fn: string, name: string): void {
   }
 }
 
-function toArrayBuffer(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
-  return Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
-}
-
-async function readBuffer(file: string): Promise<ArrayBuffer> {
-  const b = await fs.readFile(file);
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-}
-
-async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-  if (saved === undefined) throw new Error(`saveCheckpoint: model '${model.name}' produced no artifacts`);
-  return saved;
-}
-
 /**
  * True when `dir` holds a checkpoint written by {@link saveCheckpoint}.
  *
@@ -129,8 +109,8 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
   const manifest: Manifest = { format: FORMAT, version: VERSION, models: {}, state: contents.state ?? null };
 
   for (const [name, model] of Object.entries(models)) {
-    const artifacts = await modelArtifacts(model);
-    const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : toArrayBuffer(artifacts.weightData);
+    const artifacts = await modelArtifacts("saveCheckpoint", model);
+    const weights = joinWeightData(artifacts.weightData);
     const json = {
       format: artifacts.format,
       generatedBy: artifacts.generatedBy,
@@ -206,7 +186,7 @@ async function readManifest(fn: string, dir: string): Promise<Manifest> {
 
 async function readArtifacts(dir: string, entry: { artifacts: string; weights: string }): Promise<tf.io.ModelArtifacts> {
   const json = JSON.parse(await fs.readFile(path.join(dir, entry.artifacts), "utf8")) as tf.io.ModelArtifacts;
-  return { ...json, weightData: await readBuffer(path.join(dir, entry.weights)) };
+  return { ...json, weightData: await readFileBuffer(path.join(dir, entry.weights)) };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -267,7 +247,7 @@ export async function loadCheckpoint(dir: string, targets: CheckpointTargets = {
     if (className !== saved.className) {
       throw new Error(`${fn}: optimizer must be a ${saved.className} as saved, got ${className}`);
     }
-    const decoded = tf.io.decodeWeights(await readBuffer(path.join(dir, saved.file)), saved.specs);
+    const decoded = tf.io.decodeWeights(await readFileBuffer(path.join(dir, saved.file)), saved.specs);
     const old = (await targets.optimizer.getWeights()).map((w) => w.tensor);
     try {
       await targets.optimizer.setWeights(saved.specs.map((s) => ({ name: s.name, tensor: decoded[s.name] })));
@@ -280,7 +260,7 @@ export async function loadCheckpoint(dir: string, targets: CheckpointTargets = {
     tf.dispose(old);
     const hidden = saved.hidden;
     if (hidden !== undefined) {
-      const values = tf.io.decodeWeights(await readBuffer(path.join(dir, hidden.file)), hidden.specs);
+      const values = tf.io.decodeWeights(await readFileBuffer(path.join(dir, hidden.file)), hidden.specs);
       try {
         for (const { name, tensor } of hiddenOptimizerState(targets.optimizer)) {
           const value = values[name];
@@ -296,7 +276,7 @@ export async function loadCheckpoint(dir: string, targets: CheckpointTargets = {
   if (Object.keys(wanted).length > 0) {
     const saved = manifest.variables;
     if (saved === undefined) throw new Error(`${fn}: variables must be saved in '${dir}', got none`);
-    const decoded = tf.io.decodeWeights(await readBuffer(path.join(dir, saved.file)), saved.specs);
+    const decoded = tf.io.decodeWeights(await readFileBuffer(path.join(dir, saved.file)), saved.specs);
     try {
       for (const [name, variable] of Object.entries(wanted)) {
         const value = decoded[name];

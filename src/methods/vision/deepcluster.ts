@@ -31,7 +31,7 @@ import { checkNonNegativeInteger } from "../../validation/arguments";
  * that the augmentation draws one view, not two.
  */
 export interface DeepClusterOptions extends Omit<VisionMethodOptions, "augmentation"> {
-  /** The training set to cluster and sample from, `[N, 28, 28, 1]` float32; never disposed by the method. */
+  /** The training set to cluster and sample from, `[N, H, W, C]` float32 (the encoder's input shape); never disposed by the method. */
   images: tf.Tensor4D;
   /** One augmented view per image; default `simclrAugment()` (the paper: random resized crop, flip, no colour). */
   augmentation?: Augmentation;
@@ -154,7 +154,7 @@ export interface DeepClusterMethod extends VisionMethod<VisionBatch> {
  *
  * Metrics: `accuracy`, the share of the batch whose arg-max class is its pseudo-label.
  *
- * Shapes: `options.images` `[N, 28, 28, 1]`; `batch.images` `[B, 28, 28, 1]`,
+ * Shapes: `options.images` `[N, H, W, C]`; `batch.images` `[B, H, W, C]`,
  * `batch.indices` `[B]` rows of `options.images` -> encoder `[B, encoderDim]`
  * -> logits `[B, clusters]` -> scalar loss.
  *
@@ -177,7 +177,7 @@ export function createDeepCluster(options: DeepClusterOptions): DeepClusterMetho
   if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
   if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.dtype !== "float32") {
     const got = images instanceof tf.Tensor ? `${images.dtype} [${images.shape.join(", ")}]` : typeof images;
-    throw new Error(`${fn}: options.images must be a float32 tf.Tensor4D [N, 28, 28, 1], got ${got}`);
+    throw new Error(`${fn}: options.images must be a float32 tf.Tensor4D [N, height, width, channels], got ${got}`);
   }
   const n = images.shape[0];
   const clusters = options.clusters ?? 50;

@@ -177,7 +177,7 @@ export function createDeepCluster(options: DeepClusterOptions): DeepClusterMetho
   if (typeof augmentation !== "function") throw new Error(`${fn}: options.augmentation must be a function (images, seed) => images, got ${typeof augmentation}`);
   if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.dtype !== "float32") {
     const got = images instanceof tf.Tensor ? `${images.dtype} [${images.shape.join(", ")}]` : typeof images;
-    throw new Error(`${fn}: options.images must be a float32 tf.Tensor4D [N, height, width, channels], got ${got}`);
+    throw new Error(`${fn}: options.images must be a float32 tf.Tensor4D [N, 28, 28, 1], got ${got}`);
   }
   const n = images.shape[0];
   const clusters = options.clusters ?? 50;

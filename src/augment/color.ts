@@ -112,9 +112,15 @@ export function colorJitterParameters(batch: number, options: ColorJitterOptions
   return out;
 }
 
-/** `[m, h, w, 3] -> [m, h, w, 1]` luma. Call inside tidy. */
-function luma(images: tf.Tensor4D): tf.Tensor4D {
-  return tf.sum(tf.mul(images, tf.tensor1d([...LUMA_WEIGHTS])), 3, true) as tf.Tensor4D;
+/**
+ * `[m, h, w, 3] -> [m, h, w, 1]` luma, or `[m, h, w, 3]` with the luma in
+ * every channel. As 1x1 convolutions: on wasm much faster than slicing or
+ * concatenating along the channel axis, and the copy to three channels is a
+ * single product by 1, so the channels are bit-identical. Call inside tidy.
+ */
+function luma(images: tf.Tensor4D, replicate = false): tf.Tensor4D {
+  const y = tf.conv2d(images, tf.tensor4d([...LUMA_WEIGHTS], [1, 1, 3, 1]), 1, "valid");
+  return replicate ? tf.conv2d(y, tf.ones([1, 1, 1, 3]) as tf.Tensor4D, 1, "valid") : y;
 }
 
 /** `clip(f x + (1 - f) other, 0, 1)` with one factor per image: torchvision's `_blend`. Call inside tidy. */
@@ -179,7 +185,7 @@ function applyOp(op: number, images: tf.Tensor4D, factors: Float32Array): tf.Ten
     case 1:
       return blend(images, tf.mean(luma(images), [1, 2, 3], true), factors);
     case 2:
-      return blend(images, luma(images), factors);
+      return blend(images, luma(images, true), factors);
     default:
       return shiftHue(images, factors);
   }
@@ -196,7 +202,8 @@ function applyOp(op: number, images: tf.Tensor4D, factors: Float32Array): tf.Ten
  * The draws are {@link colorJitterParameters}'s. Each op runs once per image
  * on the images that have it in that position (gathered, so no image pays
  * for ops it does not get); an image not jittered is returned bit for bit.
- * Output in [0, 1]. All four strengths 0 is the identity.
+ * An op of strength 0 is left out. Output in [0, 1]. All four strengths 0
+ * is the identity.
  *
  * Shapes: `[batch, height, width, 3]` -> the same. Other channel counts are
  * rejected: colour needs three channels.
@@ -216,6 +223,8 @@ export function colorJitter(options: ColorJitterOptions = {}): Augmentation {
     const batch = images.shape[0];
     const params = colorJitterParameters(batch, resolved, seed);
     const factorsOf = [params.brightness, params.contrast, params.saturation, params.hue];
+    // An op of strength 0 is left out, not run at its identity factor (hue's round trip through HSV is not bit-exact).
+    const active = [resolved.brightness, resolved.contrast, resolved.saturation, resolved.hue].map((v) => v > 0);
     return tf.tidy(() => {
       let current: tf.Tensor4D = images;
       for (let slot = 0; slot < 4; slot++) {
@@ -227,7 +236,7 @@ export function colorJitter(options: ColorJitterOptions = {}): Augmentation {
         groups.forEach((members, op) => {
           if (members.length === 0) return;
           const picked = tf.gather(current, tf.tensor1d(members, "int32")) as tf.Tensor4D;
-          parts.push(op === 4 ? picked : applyOp(op, picked, Float32Array.from(members, (i) => factorsOf[op][i])));
+          parts.push(op === 4 || !active[op] ? picked : applyOp(op, picked, Float32Array.from(members, (i) => factorsOf[op][i])));
           rows.push(...members);
         });
         // Row j of the concatenation is image rows[j]: invert to put images back in place.
@@ -268,13 +277,13 @@ export function randomGrayscale(options: RandomGrayscaleOptions = {}): Augmentat
   return (images, seed) => {
     checkRgb(fn, images, seed);
     if (probability === 0) return images.clone();
-    const [batch, height, width] = images.shape;
+    const batch = images.shape[0];
     const rng = createRng(seed);
     const grey = Uint8Array.from({ length: batch }, () => (rng.next() < probability ? 1 : 0));
     return tf.tidy(() => {
-      const mask = tf.cast(tf.tensor4d(grey, [batch, 1, 1, 1], "int32"), "bool");
-      const y = tf.broadcastTo(luma(images), [batch, height, width, 3]);
-      return tf.where(tf.broadcastTo(mask, [batch, height, width, 3]), y, images) as tf.Tensor4D;
+      const m = tf.tensor4d(grey, [batch, 1, 1, 1], "float32");
+      // x (1 - m) + y m is exact for m in {0, 1}: one of the terms is 0.
+      return tf.add(tf.mul(images, tf.sub(1, m)), tf.mul(luma(images, true), m)) as tf.Tensor4D;
     });
   };
 }

@@ -55,7 +55,7 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function readCsv(fn: string, file: string): RawTable {
   let records: string[][];
   try {
-    records = parse(fs.readFileSync(file), { bom: true, skip_empty_lines: true });
+    records = parse(fs.readFileSync(file), { bom: true, skip_empty_lines: true, trim: true });
   } catch (e) {
     throw new Error(`${fn}: ${file} is not a readable CSV file: ${(e as Error).message}`);
   }
@@ -115,8 +115,8 @@ function readLabels(fn: string, file: string, raw: RawTable, c: number): { label
 
 /**
  * Reads a `.csv` or `.parquet` file into a {@link Table}. CSV: the first row
- * is the header; fields may be quoted (RFC 4180); a UTF-8 byte-order mark is
- * ignored; blank lines are skipped. Parquet: flat columns, read whole.
+ * is the header; fields may be quoted (RFC 4180); spaces around a field, a
+ * UTF-8 byte-order mark and blank lines are ignored. Parquet: flat columns, read whole.
  *
  * Every feature cell must be a finite number (a CSV cell as a decimal like
  * `-1.5e3`); an empty cell, text, NaN or infinity is an error naming the
@@ -161,8 +161,9 @@ export async function readTable(file: string, options: ReadTableOptions = {}): P
   }
   const dim = featureIndex.length;
   const features = new Float32Array(raw.rows * dim);
-  for (let r = 0; r < raw.rows; r++) {
-    for (let j = 0; j < dim; j++) {
+  // Column by column, so the error names the first bad row of the first bad column.
+  for (let j = 0; j < dim; j++) {
+    for (let r = 0; r < raw.rows; r++) {
       const cell = raw.cell(r, featureIndex[j]);
       const v = numberIn(cell);
       if (v === undefined) {

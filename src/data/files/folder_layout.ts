@@ -149,7 +149,9 @@ export function listFolder(fn: string, root: unknown, extensions: readonly strin
  * `[0, classNames.length)`, and that the class names are usable folder names
  * in sorted order, so reading the folder back gives the same label ids.
  * Default class names are the label ids zero-padded to one width ("00".."11"),
- * which sort like the numbers. Creates the folders; returns each item's folder.
+ * which sort like the numbers. Creates the folders of the classes present (a
+ * class with no item gets none, so reading back numbers only the classes
+ * present); returns each item's folder.
  *
  * Internal to the writers.
  */
@@ -190,7 +192,8 @@ export function prepareFolders(fn: string, root: unknown, labels: ArrayLike<numb
       );
     }
   });
-  for (const name of names) fs.mkdirSync(path.join(root, name), { recursive: true });
+  // A class with no item gets no folder: an empty class folder is an error to the readers.
+  for (const y of new Set(Array.from(labels))) fs.mkdirSync(path.join(root, names[y]), { recursive: true });
   return Array.from(labels, (y) => path.join(root, names[y]));
 }
 

@@ -214,6 +214,8 @@ export function readImageFolder(root: string, options: ReadImageFolderOptions = 
  * same images back in class order (then in set order within a class): PNG
  * exactly to 1/255 (values are rounded to bytes), JPEG within its loss.
  * Grey images are written grey in PNG and as R = G = B in JPEG.
+ * A class with no item gets no folder, so reading back then numbers only
+ * the classes present.
  *
  * Errors: `root` exists and is not empty; a value outside [0, 1]; labels
  * mixing -1 and class ids; class names not usable folder names or not sorted

@@ -163,6 +163,8 @@ export function readTextFolder(root: string, options: ReadTextFolderOptions = {}
  * `root/<classNames[labels[i]]>/<i>.txt` (i zero-padded), or to `root/<i>.txt`
  * when `labels` is omitted or all -1. {@link readTextFolder} reads them back
  * in class order, then in the given order within a class.
+ * A class with no item gets no folder, so reading back then numbers only
+ * the classes present.
  *
  * Errors: `root` exists and is not empty; `labels` not one per text; labels
  * mixing -1 and class ids; class names not sorted folder names.

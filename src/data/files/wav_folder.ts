@@ -209,6 +209,8 @@ export function readWavFolder(root: string, options: ReadWavFolderOptions = {}):
  * to `root/<i>.wav` without labels. Samples are scaled by 32768 (negative)
  * or 32767 (positive) and truncated toward zero by node-wav, so
  * {@link readWavFolder} gives each sample back within 1/32767.
+ * A class with no item gets no folder, so reading back then numbers only
+ * the classes present.
  *
  * Errors: `root` exists and is not empty; a sample outside [-1, 1] or not
  * finite (named; nothing is clipped); labels mixing -1 and class ids; class

@@ -43,8 +43,10 @@ export interface FolderListing {
 }
 
 /**
- * Checks and lower-cases an extension list (`[".png", "jpg"]` -> `[".png", ".jpg"]`).
- * Internal to the loaders.
+ * Checks and lower-cases an extension list. Internal to the loaders.
+ *
+ * @example
+ * normalizeExtensions("readImageFolder", [".PNG", "jpg"]); // [".png", ".jpg"]
  */
 export function normalizeExtensions(fn: string, extensions: unknown): string[] {
   if (!Array.isArray(extensions) || extensions.length === 0 || extensions.some((e) => typeof e !== "string" || e.replace(/^\./, "") === "")) {
@@ -106,6 +108,10 @@ function isDirectory(entry: fs.Dirent, dir: string): boolean {
  * with no file of `extensions` (named); no file of `extensions` at all.
  *
  * Internal to the loaders.
+ *
+ * @example
+ * const { classNames, byClass, skipped } = listFolder("readImageFolder", "pets", [".png"]);
+ * byClass[0]; // [{ file: "pets/cat/001.png", label: 0 }, ...]
  */
 export function listFolder(fn: string, root: unknown, extensions: readonly string[]): FolderListing {
   if (typeof root !== "string" || root === "") throw new Error(`${fn}: root must be a folder path, got ${describe(root)}`);
@@ -154,6 +160,9 @@ export function listFolder(fn: string, root: unknown, extensions: readonly strin
  * present); returns each item's folder.
  *
  * Internal to the writers.
+ *
+ * @example
+ * prepareFolders("writeImageFolder", "out", [1, 0, 1], ["cat", "dog"]); // ["out/dog", "out/cat", "out/dog"]
  */
 export function prepareFolders(fn: string, root: unknown, labels: ArrayLike<number>, classNames: readonly string[] | undefined): string[] {
   if (typeof root !== "string" || root === "") throw new Error(`${fn}: root must be a folder path, got ${describe(root)}`);
@@ -197,7 +206,12 @@ export function prepareFolders(fn: string, root: unknown, labels: ArrayLike<numb
   return Array.from(labels, (y) => path.join(root, names[y]));
 }
 
-/** File name of item `i` of `count`: the index zero-padded so names sort like the numbers. */
+/**
+ * File name of item `i` of `count`: the index zero-padded so names sort like the numbers.
+ *
+ * @example
+ * itemFileName(7, 120, ".png"); // "007.png"
+ */
 export function itemFileName(i: number, count: number, extension: string): string {
   return `${String(i).padStart(String(Math.max(count - 1, 0)).length, "0")}${extension}`;
 }

@@ -115,4 +115,5 @@ test("writers reject inconsistent tables; tableToTensors keeps the tensor count;
   assert.deepEqual(df.columns, ["f0", "f1", "f2", "species"]);
   assert.deepEqual(df.shape, [6, 4]);
   assert.deepEqual(df["species"].values, ["p", "q", "p", "q", "p", "q"]);
+  assert.equal(tf.memory().numTensors, before);
 });

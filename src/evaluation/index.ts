@@ -44,3 +44,5 @@ export type { TsneAffinities, TsneOptions, TsneResult } from "./tsne";
 export { umapProjection } from "./umap";
 export type { UmapOptions, UmapResult } from "./umap";
 export type { FeatureRows } from "./projection_input";
+export { readProjectorFiles, writeProjectorFiles } from "./projector_export";
+export type { ProjectorData, ProjectorExport, ProjectorMetadata, ProjectorPaths } from "./projector_export";

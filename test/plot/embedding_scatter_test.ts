@@ -1,10 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import "../../src/backend/select";
 import { tf } from "../../src/backend/tf";
 import { embeddingScatter } from "../../src/plot/embedding_scatter";
 import { COLORWAY } from "../../src/plot/figure";
 import { crc32 } from "../../src/plot/png";
+import { toMimeBundle } from "../../src/plot/mimeBundle";
 import { createRng } from "../../src/data/random";
 import { dataUriBytes, decodePng } from "./helpers";
 
@@ -90,4 +95,33 @@ test("embeddingScatter reads a tensor without leaking and rejects bad input nami
   assert.throws(() => embeddingScatter(p, { thumbnails: { images: images.map((_, i) => (i === 5 ? 1.5 : 0)), shape: [2, 2, 1] } }), /embeddingScatter: options.thumbnails.images values must lie in \[0, 1\], got 1.5 in image 1/);
   assert.throws(() => embeddingScatter(p, { thumbnails: { images, shape: [2, 2, 1], size: 0 } }), /embeddingScatter: options.thumbnails.size must be a finite number > 0, got 0/);
   assert.throws(() => embeddingScatter(p, { markerSize: -1 }), /embeddingScatter: options.markerSize must be a finite number > 0, got -1/);
+});
+
+const chromium = ["chromium", "chromium-browser", "google-chrome"]
+  .flatMap((name) => [process.env.CHROME_BIN ?? "", ...(process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, name))])
+  .find((file) => file !== "" && fs.existsSync(file));
+
+test("embeddingScatter renders in Chromium: every point, one trace per class, every thumbnail", { skip: chromium || process.env.CI ? false : "no Chromium found (set CHROME_BIN)" }, () => {
+  const n = 40;
+  const points = Array.from({ length: n }, (_, i) => [Math.cos(i), 2 * Math.sin(i)]);
+  const images = Float32Array.from({ length: n * 64 }, (_, k) => (k % 8) / 7);
+  const fig = embeddingScatter(points, { labels: points.map((_, i) => i % 3), hoverText: points.map((_, i) => `item <${i}>`), thumbnails: { images, shape: [8, 8, 1], count: 10 } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "embedding-render-"));
+  try {
+    const page = path.join(dir, "page.html");
+    fs.writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${toMimeBundle(fig, { includeLibrary: true, elementId: "e" })["text/html"]}</body></html>`);
+    assert.ok(chromium, "no Chromium found (set CHROME_BIN)");
+    const dom = execFileSync(
+      chromium,
+      ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+        `--user-data-dir=${path.join(dir, "profile")}`, "--window-size=1200,900", "--virtual-time-budget=3000", "--dump-dom", `file://${page}`],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 60_000, stdio: ["ignore", "pipe", "ignore"] },
+    ).replace(/<script[\s\S]*?<\/script>/g, "");
+    assert.match(dom, /data-drawn="1"/);
+    assert.equal((dom.match(/class="trace scatter/g) ?? []).length, 3);
+    assert.equal((dom.match(/class="point[ "]/g) ?? []).length, n);
+    assert.equal((dom.match(/<image [^>]*href="data:image\/png;base64,/g) ?? []).length, 10);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

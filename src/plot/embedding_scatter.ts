@@ -47,7 +47,8 @@ export interface EmbeddingScatterOptions {
  * colour) per class: integer class id c gets `COLORWAY[c % 10]`, names get
  * the colours in order of first appearance. Hovering a point shows its class,
  * its index and its `hoverText`. Both axes share one scale, so distances and
- * thumbnails keep their proportions.
+ * thumbnails keep their proportions. Above 5000 points the traces are drawn
+ * with WebGL (`scattergl`).
  *
  * Thumbnails: plotly cannot draw images inside hover boxes, so a seeded
  * sample of `count` items is drawn on the plot instead, each as a PNG data

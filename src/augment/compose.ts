@@ -1,6 +1,6 @@
 /**
  * Composing augmentations, drawing two views, and the SimCLR-style preset
- * for MNIST digits.
+ * for MNIST digits and small RGB images.
  */
 import type { tf } from "../backend/tf";
 import { createRng } from "../data/random";
@@ -8,6 +8,7 @@ import { type Augmentation, type TwoViewAugment, checkImages } from "./augmentat
 import { randomResizedCrop } from "./crop";
 import { randomRotation } from "./geometric";
 import { gaussianBlur, gaussianPixelNoise, intensityJitter } from "./photometric";
+import { colorJitter, randomGrayscale } from "./color";
 import { checkNonNegativeNumber } from "../validation/arguments";
 
 /**
@@ -67,32 +68,57 @@ export interface SimclrAugmentOptions {
 }
 
 /**
- * SimCLR's augmentation pipeline (Chen et al. 2020, Appendix A) adapted to
- * 28 x 28 grey digits. At `strength` s:
+ * SimCLR's augmentation pipeline (Chen et al. 2020, Appendix A), sized for
+ * small images and taking its colour ops from the batch's channels. At
+ * `strength` s:
  * - random resized crop, area `[1 - 0.6 s, 1]` (0.4 at s = 1, not SimCLR's
- *   0.08: a tenth of a digit is often no digit), ratio `[(3/4)^s, (4/3)^s]`;
+ *   0.08: a tenth of a 28 x 28 digit is often no digit), ratio `[(3/4)^s, (4/3)^s]`;
  * - rotation in `[-15 s, 15 s]` degrees (no flip: mirrored digits are not digits);
- * - intensity jitter, brightness and contrast `0.4 s` (colour jitter without
- *   the colour: MNIST has one channel);
+ * - colour, by channel count:
+ *   - 3 channels (RGB): {@link colorJitter} with SimCLR's strengths,
+ *     brightness, contrast and saturation `0.8 s`, hue `0.2 s` (random order
+ *     per image, applied with probability 0.8), then {@link randomGrayscale}
+ *     with probability `0.2 min(1, s)`;
+ *   - any other count (1 for MNIST): intensity jitter, brightness and
+ *     contrast `0.4 s` on all channels together (colour jitter without the
+ *     colour); this pipeline is the one the MNIST notebooks were run with;
  * - Gaussian blur with probability 0.5, sigma `[0.1 s, s]` pixels;
  * - Gaussian pixel noise, std `0.05 s`.
- * Output in [0, 1]. Strength 0 is the identity. At s > 1 the crop area floor
- * is capped at 0.08 and the jitter at 1.
+ * Output in [0, 1]. Strength 0 is the identity (up to float rounding of the
+ * crop and rotation). At s > 1 the crop area floor is capped at 0.08, the
+ * intensity jitter and the RGB brightness, contrast and saturation at 1 and
+ * the hue at 0.5.
  *
  * Shapes: `[batch, height, width, channels]` -> the same.
  *
  * @example
  * const views = twoViews(simclrAugment({ strength: 1 }));
- * const [v1, v2] = views(x, step);
+ * const [v1, v2] = views(x, step); // x [B, 28, 28, 1] digits or [B, 32, 32, 3] photos
  */
 export function simclrAugment(options: SimclrAugmentOptions = {}): Augmentation {
   const s = options.strength ?? 1;
   checkNonNegativeNumber("simclrAugment", "options.strength", s);
-  return compose([
-    randomResizedCrop({ scale: [Math.max(0.08, 1 - 0.6 * s), 1], ratio: [(3 / 4) ** s, (4 / 3) ** s] }),
-    randomRotation({ degrees: [-Math.min(180, 15 * s), Math.min(180, 15 * s)] }),
-    intensityJitter({ brightness: Math.min(1, 0.4 * s), contrast: Math.min(1, 0.4 * s) }),
-    gaussianBlur({ sigma: [0.1 * s, s], p: 0.5 }),
-    gaussianPixelNoise({ std: 0.05 * s }),
+  const crop = randomResizedCrop({ scale: [Math.max(0.08, 1 - 0.6 * s), 1], ratio: [(3 / 4) ** s, (4 / 3) ** s] });
+  const rotation = randomRotation({ degrees: [-Math.min(180, 15 * s), Math.min(180, 15 * s)] });
+  const blur = gaussianBlur({ sigma: [0.1 * s, s], p: 0.5 });
+  const noise = gaussianPixelNoise({ std: 0.05 * s });
+  const intensity = compose([crop, rotation, intensityJitter({ brightness: Math.min(1, 0.4 * s), contrast: Math.min(1, 0.4 * s) }), blur, noise]);
+  const colour = compose([
+    crop,
+    rotation,
+    colorJitter({
+      brightness: Math.min(1, 0.8 * s),
+      contrast: Math.min(1, 0.8 * s),
+      saturation: Math.min(1, 0.8 * s),
+      hue: Math.min(0.5, 0.2 * s),
+      probability: 0.8,
+    }),
+    randomGrayscale({ probability: 0.2 * Math.min(1, s) }),
+    blur,
+    noise,
   ]);
+  return (images, seed) => {
+    checkImages("simclrAugment", images, seed);
+    return images.shape[3] === 3 ? colour(images, seed) : intensity(images, seed);
+  };
 }

@@ -106,3 +106,13 @@ export { gaussianToyData, augmentationNoiseStd, linearToyEncoder, trainCollapseT
 export type { AugmentationNoiseOptions, LinearToyEncoderOptions, TrainCollapseToyOptions, CollapseToyRun } from "./collapse_toys";
 export { WEAT_TESTS, DEFINITIONAL_GENDER_PAIRS, EQUALIZE_GENDER_PAIRS } from "./weat_word_sets";
 export type { WeatWordSets } from "./weat_word_sets";
+export { readImageFolder, writeImageFolder } from "./files/image_folder";
+export type { ImageFolderSet, ReadImageFolderOptions, WriteImageFolderOptions } from "./files/image_folder";
+export { rgbToGrey, greyToRgb, resizeBilinear } from "./files/pixels";
+export type { SkippedFile } from "./files/folder_layout";
+export { readTable, writeCsv, writeParquet, tableToTensors, tableToDataFrame } from "./files/table";
+export type { Table, ReadTableOptions } from "./files/table";
+export { readTextFolder, writeTextFolder, splitSentences } from "./files/text_folder";
+export type { TextDocument, TextFolderSet, ReadTextFolderOptions, WriteTextFolderOptions } from "./files/text_folder";
+export { readWavFolder, writeWavFolder, resampleLinear } from "./files/wav_folder";
+export type { WavFolderSet, WavRecordings, ReadWavFolderOptions } from "./files/wav_folder";

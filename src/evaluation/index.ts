@@ -39,3 +39,10 @@ export { weat, weatEffectSize, weatPermutationTest, wordCoverage } from "./weat"
 export type { WordIndex, WordCoverage, WeatLists, WeatOptions, WeatResult, PermutationTestResult } from "./weat";
 export { biasDirection, biasProjections, neutralize, equalize, pairCoverage } from "./debias";
 export type { BiasDirection, PairCoverage } from "./debias";
+export { tsneAffinities, tsneKlDivergence, tsneProjection, TSNE_MAX_POINTS } from "./tsne";
+export type { TsneAffinities, TsneOptions, TsneResult } from "./tsne";
+export { umapProjection } from "./umap";
+export type { UmapOptions, UmapResult } from "./umap";
+export type { FeatureRows } from "./projection_input";
+export { readProjectorFiles, writeProjectorFiles } from "./projector_export";
+export type { ProjectorData, ProjectorExport, ProjectorMetadata, ProjectorPaths } from "./projector_export";

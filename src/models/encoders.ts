@@ -7,7 +7,7 @@
  * same network on one backend.
  */
 import { tf } from "../backend/tf";
-import { checkPositiveInteger } from "../validation/arguments";
+import { checkInteger, checkPositiveInteger, describe } from "../validation/arguments";
 
 /** Options of {@link smallCnnEncoder}. */
 export interface SmallCnnOptions {
@@ -24,18 +24,36 @@ export interface SmallCnnOptions {
 /**
  * The workbook's small CNN, the encoder of the `simclr-step` benchmark:
  * conv3x3(32, same)+ReLU, maxpool2, conv3x3(64, same)+ReLU, maxpool2,
- * conv3x3(128, same)+ReLU, global average pool.
+ * conv3x3(128, same)+ReLU, global average pool. Any image size of at
+ * least 4 x 4 (the two pools halve it twice) and any channel count: pass
+ * the data's `[height, width, channels]` as `inputShape`.
  *
- * Shapes: `[batch, 28, 28, 1]` -> `[batch, 128]`.
+ * Shapes: `[batch, height, width, channels]` -> `[batch, channels[2]]`
+ * (`[batch, 28, 28, 1]` -> `[batch, 128]` with the defaults).
  *
  * @example
  * const encoder = smallCnnEncoder({ seed: 1 });
  * const h = encoder.predict(tf.zeros([4, 28, 28, 1])) as tf.Tensor; // [4, 128]
+ * const rgb = smallCnnEncoder({ inputShape: set.shape, seed: 1 }); // e.g. [32, 32, 3] photos
  */
 export function smallCnnEncoder(options: SmallCnnOptions = {}): tf.LayersModel {
+  const fn = "smallCnnEncoder";
   const inputShape = options.inputShape ?? [28, 28, 1];
-  const [c1, c2, c3] = options.channels ?? [32, 64, 128];
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) {
+    throw new Error(`${fn}: options.inputShape must be [height, width, channels], got ${describe(inputShape)}`);
+  }
+  inputShape.forEach((v, i) => checkPositiveInteger(fn, `options.inputShape[${i}]`, v));
+  if (inputShape[0] < 4 || inputShape[1] < 4) {
+    throw new Error(`${fn}: options.inputShape must be at least 4 x 4 (two 2x2 max pools), got ${describe(inputShape)}`);
+  }
+  const channels = options.channels ?? [32, 64, 128];
+  if (!Array.isArray(channels) || channels.length !== 3) {
+    throw new Error(`${fn}: options.channels must list the channels of the 3 conv layers, got ${describe(channels)}`);
+  }
+  channels.forEach((v, i) => checkPositiveInteger(fn, `options.channels[${i}]`, v));
+  const [c1, c2, c3] = channels;
   const seed = options.seed ?? 0;
+  checkInteger(fn, "options.seed", seed);
   const conv = (filters: number, k: number, extra: Record<string, unknown> = {}) =>
     tf.layers.conv2d({
       filters,
@@ -48,7 +66,7 @@ export function smallCnnEncoder(options: SmallCnnOptions = {}): tf.LayersModel {
   return tf.sequential({
     name: options.name ?? "small_cnn",
     layers: [
-      conv(c1, 1, { inputShape }),
+      conv(c1, 1, { inputShape: [...inputShape] }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
       conv(c2, 2),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),

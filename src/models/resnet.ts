@@ -56,11 +56,16 @@ export interface SmallResNetOptions {
  * normalises with the batch's statistics and updates its moving averages;
  * `predict`/`apply` without `training` use the moving averages.
  *
- * Shapes: `[batch, 28, 28, 1]` -> `[batch, widths[widths.length - 1]]` (128).
+ * Any image size and channel count (each stage's "same" stride-2
+ * convolution rounds odd sizes up: 20 -> 10 -> 5 -> 3): pass the data's
+ * `[height, width, channels]` as `inputShape`.
+ *
+ * Shapes: `[batch, height, width, channels]` -> `[batch, widths[widths.length - 1]]` (128).
  *
  * @example
  * const encoder = smallResNetEncoder({ seed: 1 });
  * const h = encoder.apply(tf.zeros([4, 28, 28, 1]), { training: true }) as tf.Tensor; // [4, 128]
+ * const rgb = smallResNetEncoder({ inputShape: [32, 32, 3], seed: 1 }); // [B, 32, 32, 3] -> [B, 128]
  */
 export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersModel {
   const fn = "smallResNetEncoder";

@@ -131,11 +131,17 @@ export function gatherPatches(patches: tf.Tensor3D, keep: tf.Tensor2D): tf.Tenso
  * paper uses fixed sine-cosine ones; with 16 positions learned ones are
  * cheap and simple).
  *
- * Shapes: images `[batch, 28, 28, 1]` -> patches `[batch, 16, 49]` ->
- * tokens `[batch, 16, dim]` -> features `[batch, dim]` (defaults).
+ * Any `[height, width, channels]` whose sides `patch` divides (an error
+ * names the sizes otherwise).
+ *
+ * Shapes: images `[batch, height, width, channels]` -> patches
+ * `[batch, numPatches, patch * patch * channels]` -> tokens
+ * `[batch, numPatches, dim]` -> features `[batch, dim]`; with the defaults
+ * `[batch, 28, 28, 1]` -> `[batch, 16, 49]` -> `[batch, 16, dim]`.
  *
  * @example
  * const vit = createVit({ dim: 64, heads: 4, layers: 2, seed: 1 });
+ * const rgbVit = createVit({ imageShape: [32, 32, 3], patch: 8, dim: 64, heads: 4, layers: 2, seed: 1 }); // 16 patches of 192 values
  * const features = evaluation.extractFeatures(vit.encode, digits); // [n, 64]
  * const visible = vit.encodeTokens(digits, keep);                  // keep [n, 4] -> [n, 4, 64]
  */

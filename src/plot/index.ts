@@ -35,3 +35,5 @@ export { viewsGrid } from "./viewsGrid";
 export type { ViewsGridOptions } from "./viewsGrid";
 export { filterGrid, imageRows } from "./imageRows";
 export type { FilterGridOptions, ImageRow, ImageRowsOptions } from "./imageRows";
+export { embeddingScatter } from "./embedding_scatter";
+export type { EmbeddingScatterOptions, EmbeddingThumbnails } from "./embedding_scatter";

@@ -35,7 +35,7 @@ export interface AlignUniformMethodOptions extends VisionMethodOptions {
  * over the views), `accuracy` (the positive-pair accuracy of
  * {@link positiveAccuracy}, as SimCLR logs) and `std` ({@link normalizedStd} of f(x1)).
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> encoder `[B, encoderDim]` -> scalar loss.
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> encoder `[B, encoderDim]` -> scalar loss.
  *
  * @example
  * const encoder = models.smallCnnEncoder({ seed: 1 });

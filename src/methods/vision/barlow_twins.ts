@@ -43,7 +43,7 @@ export interface BarlowTwinsMethodOptions extends VisionMethodOptions {
  * No negatives, predictor, stop-gradient or momentum encoder. Metric `std`:
  * normalised std of z1 (see simclr.ts `normalizedStd`).
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> `[B, encoderDim]` ->
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> `[B, encoderDim]` ->
  * `[B, projectionDim]` -> scalar.
  *
  * @example

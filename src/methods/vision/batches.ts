@@ -23,7 +23,7 @@ export interface VisionBatchesOptions {
  * of `set`, distinct within a batch: what memory banks (InstDisc) and
  * pseudo-labels (DeepCluster) look up.
  *
- * Shapes: `images` `[batchSize, 28, 28, 1]`, `indices` `[batchSize]`, `labels` `[batchSize]` int32.
+ * Shapes: `images` `[batchSize, ...set.shape]` (`[batchSize, 28, 28, 1]` for MNIST), `indices` `[batchSize]`, `labels` `[batchSize]` int32.
  *
  * @example
  * const simclr = methods.createSimclr({ encoder, encoderDim: 128 });

@@ -64,7 +64,7 @@ export interface Byol extends VisionMethod {
  * BatchNorm layers, as in the paper's code. Metric `std`: normalised std of
  * the online z1 (see simclr.ts `normalizedStd`).
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> `[B, encoderDim]` ->
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> `[B, encoderDim]` ->
  * `[B, projectionDim]` -> scalar.
  *
  * @example

@@ -13,7 +13,7 @@ export { checkNonNegativeInteger, checkPositiveInteger, checkPositiveNumber } fr
 
 /** What every method of this folder takes. */
 export interface VisionMethodOptions {
-  /** The encoder to train, `[B, 28, 28, 1]` -> `[B, encoderDim]`; the method never disposes it. */
+  /** The encoder to train, `[B, H, W, C]` (the data's image shape) -> `[B, encoderDim]`; the method never disposes it. */
   encoder: tf.LayersModel;
   /** Size of the encoder's output. */
   encoderDim: number;

@@ -25,7 +25,7 @@ import type { VisionBatch, VisionMethod } from "./method";
 
 /** Options of {@link visionComparison}: the budget and yardstick every method shares. */
 export interface VisionComparisonOptions {
-  /** The unlabelled training images the methods learn from (`images` `[n, 28, 28, 1]` values, `labels` for SupCon only). */
+  /** The unlabelled training images the methods learn from (`images` `[n, ...shape]` values of any `[height, width, channels]`, `labels` for SupCon only). */
   trainSet: ImageSet;
   /** Split the probe and kNN are fitted on (usually the same images as tensors, with labels). */
   train: LabelledSplit;

@@ -31,7 +31,7 @@ import { checkNonNegativeInteger } from "../../validation/arguments";
  * that the augmentation draws one view, not two.
  */
 export interface DeepClusterOptions extends Omit<VisionMethodOptions, "augmentation"> {
-  /** The training set to cluster and sample from, `[N, 28, 28, 1]` float32; never disposed by the method. */
+  /** The training set to cluster and sample from, `[N, H, W, C]` float32 (the encoder's input shape); never disposed by the method. */
   images: tf.Tensor4D;
   /** One augmented view per image; default `simclrAugment()` (the paper: random resized crop, flip, no colour). */
   augmentation?: Augmentation;
@@ -154,7 +154,7 @@ export interface DeepClusterMethod extends VisionMethod<VisionBatch> {
  *
  * Metrics: `accuracy`, the share of the batch whose arg-max class is its pseudo-label.
  *
- * Shapes: `options.images` `[N, 28, 28, 1]`; `batch.images` `[B, 28, 28, 1]`,
+ * Shapes: `options.images` `[N, H, W, C]`; `batch.images` `[B, H, W, C]`,
  * `batch.indices` `[B]` rows of `options.images` -> encoder `[B, encoderDim]`
  * -> logits `[B, clusters]` -> scalar loss.
  *

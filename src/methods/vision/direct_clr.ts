@@ -40,7 +40,7 @@ export interface DirectClrOptions extends VisionMethodOptions {
  * sub-vectors whose most cosine-similar other sub-vector is their other view
  * ({@link positiveAccuracy}); `std`, {@link normalizedStd} of z1.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> encoder `[B, encoderDim]`
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> encoder `[B, encoderDim]`
  * -> z `[B, subvectorDim]` -> scalar loss.
  *
  * @example

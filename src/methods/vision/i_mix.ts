@@ -78,7 +78,7 @@ export interface IMixMethodOptions extends VisionMethodOptions {
  * dominant source (themselves when lambda_i >= 0.5, else their partner);
  * `std`, {@link normalizedStd} of the unmixed projections of view 1.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> encoder `[B, encoderDim]`
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> encoder `[B, encoderDim]`
  * -> z `[B, projectionDim]` -> scalar loss.
  *
  * @example

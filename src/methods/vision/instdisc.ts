@@ -68,7 +68,7 @@ export interface InstDiscMethod extends VisionMethod {
  * Metrics: `accuracy`, the share of images whose own bank row has the
  * largest logit; `std`, {@link normalizedStd} of f.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2), `batch.indices` `[B]`
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2), `batch.indices` `[B]`
  * distinct rows in [0, datasetSize) (required) -> encoder `[B, encoderDim]`
  * -> f `[B, featureDim]` -> scalar loss.
  *

@@ -185,7 +185,7 @@ export interface MaeReconstruction {
  * MAE as a {@link Method} on vision batches. Not a `VisionMethod`: its
  * encoder is a ViT over plain variables, not a `tf.LayersModel` (tfjs-layers
  * has no attention layer), so instead of `encoder.apply` it offers `encode`,
- * a function `[batch, 28, 28, 1] -> [batch, dim]` that `extractFeatures` and
+ * a function `[batch, height, width, channels] -> [batch, dim]` that `extractFeatures` and
  * `evaluateRepresentation` take as they take a model.
  */
 export interface MaeMethod extends Method<VisionBatch> {

@@ -10,5 +10,5 @@ export interface VisionMethod<B = VisionBatch> extends Method<B> {
   /** The loss of one batch (inside the optimizer's gradient and tf.tidy), with metrics to log. */
   loss(batch: B, ctx: StepContext): LossWithMetrics;
 }
-/** A batch: images [B,28,28,1], their indices in the training set [B] (memory banks), labels [B] (SupCon only). */
+/** A batch: images [B, H, W, C] (the data's shape; [B, 28, 28, 1] for MNIST), their indices in the training set [B] (memory banks), labels [B] (SupCon only). */
 export interface VisionBatch { images: tf.Tensor4D; indices?: Int32Array; labels?: tf.Tensor1D }

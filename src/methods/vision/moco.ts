@@ -78,7 +78,7 @@ export interface Moco extends VisionMethod {
    * with `options.seed` (default 0): the negatives' histogram. Empty arrays
    * before the first enqueue.
    *
-   * Shapes: `images` `[B, 28, 28, 1]` -> `B * filled` and `B * (s1 + s2)` numbers.
+   * Shapes: `images` `[B, H, W, C]` -> `B * filled` and `B * (s1 + s2)` numbers.
    */
   negativeSimilarities(images: tf.Tensor4D, options?: { seed?: number; mochi?: MocoMochiOptions }): NegativeSimilarities;
 }
@@ -120,7 +120,7 @@ export interface Moco extends VisionMethod {
  * too fast to stay consistent; 0.99-0.9999 work); at m = 1 it stays at its
  * initial weights.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (2 <= B <= queueSize) ->
+ * Shapes: `batch.images` `[B, H, W, C]` (2 <= B <= queueSize) ->
  * `[B, encoderDim]` -> q, k `[B, projectionDim]`; queue
  * `[queueSize, projectionDim]` -> scalar.
  *

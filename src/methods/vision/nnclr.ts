@@ -52,7 +52,7 @@ export interface NnclrMethod extends VisionMethod {
  * step the queue is empty and NN(z) = z (SimCLR with a predictor). Batch
  * size must not exceed `queueSize`. Metric `std`: {@link normalizedStd} of z1.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (2 <= B <= queueSize) -> encoder
+ * Shapes: `batch.images` `[B, H, W, C]` (2 <= B <= queueSize) -> encoder
  * `[2B, encoderDim]` -> z, p `[2B, projectionDim]` -> scalar loss.
  *
  * @example

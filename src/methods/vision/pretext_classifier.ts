@@ -72,7 +72,7 @@ export interface PretextTask {
  * examples whose top score is their label (chance is `1 / classes`).
  * `dispose()` frees the head, never the encoder.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> scalar loss.
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> scalar loss.
  *
  * @example
  * const rotnet = createPretextClassifier("createRotNet", options, rotationTask);
@@ -116,7 +116,7 @@ export function createPretextClassifier(fn: string, options: PretextClassifierOp
  * counter-clockwise. Head: linear by default (`hidden: []`), as the paper's
  * global-pooled NIN is followed by one linear layer. Chance accuracy 0.25.
  *
- * Shapes: `batch.images` `[B, n, n, 1]` -> rotated `[4B, n, n, 1]` ->
+ * Shapes: `batch.images` `[B, n, n, C]` -> rotated `[4B, n, n, C]` ->
  * features `[4B, encoderDim]` -> scores `[4B, 4]` -> scalar loss.
  *
  * @example
@@ -153,7 +153,7 @@ export interface RelativePositionMethodOptions extends PretextClassifierOptions 
  * `RELATIVE_POSITIONS`). Head: one hidden layer of `encoderDim` by default
  * (the paper's fc7 over the concatenated fc6 outputs). Chance 0.125.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` -> two patch sets `[B, p, p, 1]`
+ * Shapes: `batch.images` `[B, H, W, C]` -> two patch sets `[B, p, p, C]`
  * -> features `[B, 2 * encoderDim]` -> scores `[B, 8]` -> scalar loss.
  *
  * @example
@@ -201,7 +201,7 @@ export interface JigsawMethodOptions extends PretextClassifierOptions {
  * `encoderDim` by default (the paper's fc7 over the nine fc6 outputs).
  * Chance `1 / perms.length`.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` -> tiles `[9B, t, t, 1]` ->
+ * Shapes: `batch.images` `[B, H, W, C]` -> tiles `[9B, t, t, C]` ->
  * features `[B, 9 * encoderDim]` -> scores `[B, perms.length]` -> scalar loss.
  *
  * @example

@@ -39,7 +39,7 @@ export interface SimclrOptions extends VisionMethodOptions {
  * Metrics: `accuracy`, the share of the 2B projections whose nearest other
  * projection is their positive; `std`, {@link normalizedStd} of z1.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> encoder `[B, encoderDim]`
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> encoder `[B, encoderDim]`
  * -> z `[B, projectionDim]` -> scalar loss.
  *
  * @example

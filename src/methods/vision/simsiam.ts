@@ -60,7 +60,7 @@ export interface SimsiamOptions extends VisionMethodOptions {
  * in [-1, 1]. Metric `std`: {@link normalizedStd} of z1, which falls to 0
  * when the outputs collapse (the paper's Fig. 2).
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2) -> `[B, encoderDim]` ->
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2) -> `[B, encoderDim]` ->
  * z, p `[B, projectionDim]` -> scalar.
  *
  * @example

@@ -38,7 +38,7 @@ export interface SupConMethodOptions extends VisionMethodOptions {
  * encoder's features are evaluated with the workbook's probes.
  * Metric `std`: {@link normalizedStd} of the first views' projections.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2), `batch.labels` int32 `[B]` (required)
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2), `batch.labels` int32 `[B]` (required)
  * -> encoder `[2B, encoderDim]` -> z `[2B, projectionDim]` -> scalar loss.
  *
  * @example

@@ -88,7 +88,7 @@ export interface Swav extends VisionMethod {
  *
  * Not done: multi-crop (the paper's 2 x 224 + 6 x 96 crops, where the small
  * crops only predict codes of the two large ones): both views here are full
- * 28 x 28 images.
+ * images at the data's size.
  *
  * Metrics: `std`, normalised std of z1 ({@link normalizedStd}); `codeEntropy`,
  * entropy (nats) of the batch-mean code of view 1 (log K when Sinkhorn
@@ -97,7 +97,7 @@ export interface Swav extends VisionMethod {
  * how many are the nearest prototype (argmax score) of some z1, the
  * assignment before Sinkhorn, which shrinks if the embedding collapses.
  *
- * Shapes: `batch.images` `[B, 28, 28, 1]` (B >= 2; B <= queueSize with a
+ * Shapes: `batch.images` `[B, H, W, C]` (B >= 2; B <= queueSize with a
  * queue) -> `[B, encoderDim]` -> z `[B, projectionDim]` -> s, q `[B, K]` -> scalar.
  *
  * @example

@@ -12,7 +12,7 @@ import { checkInteger, checkPositiveInteger, describe } from "../validation/argu
 /** Options of {@link smallCnnEncoder}. */
 export interface SmallCnnOptions {
   /** Input image shape `[height, width, channels]`; default `[28, 28, 1]` (MNIST). */
-  inputShape?: [number, number, number];
+  inputShape?: readonly [number, number, number];
   /** Channels of the three conv layers; default `[32, 64, 128]` (the benchmark's). */
   channels?: [number, number, number];
   /** Seed of the weight initialisers; default 0. */

@@ -11,7 +11,7 @@ import { checkInteger, checkNumberInRange, checkPositiveInteger } from "../valid
 /** Options of {@link smallResNetEncoder}. */
 export interface SmallResNetOptions {
   /** Input image shape `[height, width, channels]`; default `[28, 28, 1]` (MNIST). */
-  inputShape?: [number, number, number];
+  inputShape?: readonly [number, number, number];
   /** Channels of the stem convolution; default 16. */
   stemWidth?: number;
   /**
@@ -111,7 +111,7 @@ export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersM
   const relu = (x: tf.SymbolicTensor, label: string) =>
     tf.layers.reLU({ name: `${name}_${label}` }).apply(x) as tf.SymbolicTensor;
 
-  const input = tf.input({ shape: inputShape, name: `${name}_input` });
+  const input = tf.input({ shape: [...inputShape], name: `${name}_input` });
   let x = relu(bn(conv(input, stemWidth, 3, 1, "stem_conv"), "stem_bn"), "stem_relu");
   widths.forEach((width, s) => {
     for (let b = 0; b < blocks[s]; b++) {

@@ -116,7 +116,10 @@ export function createMemoryBank(options: MemoryBankOptions): MemoryBank {
     norm = Math.sqrt(norm);
     for (let j = 0; j < dim; j++) init[r * dim + j] = row[j] / norm;
   }
-  const vectors = tf.variable(tf.tensor2d(init, [size, dim]), false);
+  // tf.variable copies its initial value; the temporary tensor is freed at once so dispose() leaves nothing behind.
+  const start = tf.tensor2d(init, [size, dim]);
+  const vectors = tf.variable(start, false);
+  start.dispose();
   let disposed = false;
   const alive = (where: string) => {
     if (disposed) throw new Error(`${where}: the memory bank was disposed`);

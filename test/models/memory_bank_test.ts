@@ -32,8 +32,10 @@ test("createMemoryBank starts with seeded random unit vectors", async () => {
 for (const backend of ["cpu", "wasm"]) {
   test(`MemoryBank gather and update match float64 on ${backend}`, async () => {
     await tf.setBackend(backend);
+    const beforeCreate = tf.memory().numTensors;
     const bank = createMemoryBank({ size: 10, dim: 4, momentum: 0.5, seed: 1 });
     const start = tf.memory().numTensors;
+    assert.equal(start, beforeCreate + 1, "the bank holds one tensor, its variable");
     const v0 = rowsOf(bank.vectors);
     const idx = [7, 2, 7];
     const idxTensor = tf.tensor1d(idx, "int32");
@@ -64,6 +66,7 @@ for (const backend of ["cpu", "wasm"]) {
     assert.equal(tf.memory().numTensors, start);
     bank.dispose();
     assert.equal(tf.memory().numTensors, start - 1);
+    assert.equal(tf.memory().numTensors, beforeCreate, "dispose leaves nothing of the bank");
     await tf.setBackend("cpu");
   });
 }

@@ -215,3 +215,46 @@ export function prepareFolders(fn: string, root: unknown, labels: ArrayLike<numb
 export function itemFileName(i: number, count: number, extension: string): string {
   return `${String(i).padStart(String(Math.max(count - 1, 0)).length, "0")}${extension}`;
 }
+
+/** What {@link decodeListing} returns: the decoded items with their files and labels, and every file left out. */
+export interface DecodedListing<T> {
+  readonly items: T[];
+  /** `[items]` path of each item. */
+  readonly files: string[];
+  /** `[items]` class id of each item (-1 in an unlabelled folder). */
+  readonly labels: number[];
+  /** The listing's skipped files, then the files `decode` threw on, each with `failure` and the error's message. */
+  readonly skipped: SkippedFile[];
+}
+
+/**
+ * Decodes the files of a listing class by class, taking at most
+ * `limitPerClass` per class: the first in sorted order that decode. A file
+ * `decode` throws on is reported in `skipped` as `"<failure>: <message>"`,
+ * never dropped silently. Internal to the loaders.
+ *
+ * @example
+ * const { items, files, labels, skipped } = decodeListing(listing, decodeWave, "not decodable", 20);
+ */
+export function decodeListing<T>(listing: FolderListing, decode: (file: string) => T, failure: string, limitPerClass?: number): DecodedListing<T> {
+  const items: T[] = [];
+  const files: string[] = [];
+  const labels: number[] = [];
+  const skipped = listing.skipped.slice();
+  for (const entries of listing.byClass) {
+    let taken = 0;
+    for (const entry of entries) {
+      if (limitPerClass !== undefined && taken === limitPerClass) break;
+      try {
+        items.push(decode(entry.file));
+      } catch (e) {
+        skipped.push({ file: entry.file, reason: `${failure}: ${(e as Error).message}` });
+        continue;
+      }
+      files.push(entry.file);
+      labels.push(entry.label);
+      taken++;
+    }
+  }
+  return { items, files, labels, skipped };
+}

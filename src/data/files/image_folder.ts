@@ -13,7 +13,7 @@ import * as jpeg from "jpeg-js";
 import { checkImageSet, type ImageSet } from "../mnist";
 import { encodePng } from "../../plot/png";
 import { resizeBilinear, rgbToGrey } from "./pixels";
-import { itemFileName, listFolder, normalizeExtensions, prepareFolders, type SkippedFile } from "./folder_layout";
+import { decodeListing, itemFileName, listFolder, normalizeExtensions, prepareFolders, type SkippedFile } from "./folder_layout";
 import { checkIntegerInRange, checkOneOf, checkOptions, checkPositiveInteger, describe } from "../../validation/arguments";
 
 /** Options of {@link readImageFolder}. */
@@ -151,25 +151,7 @@ export function readImageFolder(root: string, options: ReadImageFolderOptions = 
   if (limitPerClass !== undefined) checkPositiveInteger(fn, "options.limitPerClass", limitPerClass);
   const extensions = normalizeExtensions(fn, options.extensions ?? DEFAULT_EXTENSIONS);
   const listing = listFolder(fn, root, extensions);
-  const skipped = listing.skipped.slice();
-  const decoded: DecodedImage[] = [];
-  const files: string[] = [];
-  const labels: number[] = [];
-  for (const entries of listing.byClass) {
-    let taken = 0;
-    for (const entry of entries) {
-      if (limitPerClass !== undefined && taken === limitPerClass) break;
-      try {
-        decoded.push(decodeImage(entry.file));
-      } catch (e) {
-        skipped.push({ file: entry.file, reason: `not decodable: ${(e as Error).message}` });
-        continue;
-      }
-      files.push(entry.file);
-      labels.push(entry.label);
-      taken++;
-    }
-  }
+  const { items: decoded, files, labels, skipped } = decodeListing(listing, decodeImage, "not decodable", limitPerClass);
   if (decoded.length === 0) throw new Error(`${fn}: root ${JSON.stringify(root)} holds no decodable image (${skipped.length} files skipped: ${skipped.slice(0, 3).map((s) => `${s.file}: ${s.reason}`).join("; ")})`);
   if (listing.labelled) {
     listing.classNames.forEach((name, c) => {

@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { BrownSentence, SentenceDocument, SentenceSet } from "../brown_sentences";
-import { itemFileName, listFolder, normalizeExtensions, prepareFolders, type SkippedFile } from "./folder_layout";
+import { decodeListing, itemFileName, listFolder, normalizeExtensions, prepareFolders, type SkippedFile } from "./folder_layout";
 import { checkOptions, checkPositiveInteger, describe } from "../../validation/arguments";
 
 /** One text file. */
@@ -30,7 +30,7 @@ export interface ReadTextFolderOptions {
   dropPunctuation?: boolean;
   /** File extensions read, case-insensitive; default `[".txt"]`. */
   extensions?: readonly string[];
-  /** Read at most this many files per class (the first in sorted order); default all. */
+  /** Read at most this many files per class (the first in sorted order that read); default all. */
   limitPerClass?: number;
 }
 
@@ -126,22 +126,10 @@ export function readTextFolder(root: string, options: ReadTextFolderOptions = {}
   }
   if (limitPerClass !== undefined) checkPositiveInteger(fn, "options.limitPerClass", limitPerClass);
   const listing = listFolder(fn, root, normalizeExtensions(fn, options.extensions ?? [".txt"]));
-  const skipped = listing.skipped.slice();
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  const documents: TextDocument[] = [];
-  for (const entries of listing.byClass) {
-    const taken = limitPerClass === undefined ? entries : entries.slice(0, limitPerClass);
-    for (const entry of taken) {
-      let text: string;
-      try {
-        text = decoder.decode(fs.readFileSync(entry.file));
-      } catch (e) {
-        skipped.push({ file: entry.file, reason: `not readable as UTF-8 text: ${(e as Error).message}` });
-        continue;
-      }
-      documents.push({ text, file: entry.file, label: entry.label });
-    }
-  }
+  const read = decodeListing(listing, (file) => decoder.decode(fs.readFileSync(file)), "not readable as UTF-8 text", limitPerClass);
+  const skipped = read.skipped;
+  const documents: TextDocument[] = read.items.map((text, i) => ({ text, file: read.files[i], label: read.labels[i] }));
   if (documents.length === 0) throw new Error(`${fn}: root ${JSON.stringify(root)} holds no readable text file`);
   const sentences: BrownSentence[] = [];
   const docs: SentenceDocument[] = [];

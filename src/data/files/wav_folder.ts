@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as wav from "node-wav";
-import { itemFileName, listFolder, normalizeExtensions, prepareFolders, type SkippedFile } from "./folder_layout";
+import { decodeListing, itemFileName, listFolder, normalizeExtensions, prepareFolders, type SkippedFile } from "./folder_layout";
 import { checkOptions, checkPositiveInteger, checkPositiveNumber, describe } from "../../validation/arguments";
 
 /** Options of {@link readWavFolder}. */
@@ -142,25 +142,7 @@ export function readWavFolder(root: string, options: ReadWavFolderOptions = {}):
   if (seconds !== undefined) checkPositiveNumber(fn, "options.seconds", seconds);
   if (limitPerClass !== undefined) checkPositiveInteger(fn, "options.limitPerClass", limitPerClass);
   const listing = listFolder(fn, root, normalizeExtensions(fn, options.extensions ?? [".wav"]));
-  const skipped = listing.skipped.slice();
-  const decoded: DecodedWave[] = [];
-  const files: string[] = [];
-  const labels: number[] = [];
-  for (const entries of listing.byClass) {
-    let taken = 0;
-    for (const entry of entries) {
-      if (limitPerClass !== undefined && taken === limitPerClass) break;
-      try {
-        decoded.push(decodeWave(entry.file));
-      } catch (e) {
-        skipped.push({ file: entry.file, reason: `not decodable: ${(e as Error).message}` });
-        continue;
-      }
-      files.push(entry.file);
-      labels.push(entry.label);
-      taken++;
-    }
-  }
+  const { items: decoded, files, labels, skipped } = decodeListing(listing, decodeWave, "not decodable", limitPerClass);
   if (decoded.length === 0) throw new Error(`${fn}: root ${JSON.stringify(root)} holds no decodable WAV file`);
   listing.classNames.forEach((name, c) => {
     if (!labels.includes(c)) throw new Error(`${fn}: class folder ${JSON.stringify(path.join(root, name))} holds no decodable WAV file (see the files it skipped)`);

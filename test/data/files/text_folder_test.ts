@@ -77,3 +77,15 @@ test("unlabelled text folder; skipped files; errors: missing folder, empty class
     assert.throws(() => writeTextFolder(path.join(dir, "w"), ["a", "b"], [0]), { message: "writeTextFolder: labels must have length 2 (one per text), got 1" });
   });
 });
+
+test("limitPerClass counts the files that read: one that is not UTF-8 is reported and the next one taken", async () => {
+  await withTempDir((dir) => {
+    writeTextFolder(dir, ["One. Two.", "Three.", "Four."], [0, 0, 0], { classNames: ["a"] });
+    const names = fs.readdirSync(path.join(dir, "a")).sort();
+    fs.writeFileSync(path.join(dir, "a", names[0]), Buffer.from([0xff, 0xfe, 0xfd]));
+    const back = readTextFolder(dir, { limitPerClass: 2 });
+    assert.deepEqual(back.documents.map((d) => d.text), ["Three.", "Four."]);
+    assert.equal(back.skipped.length, 1);
+    assert.match(back.skipped[0].reason, /^not readable as UTF-8 text: /);
+  });
+});

@@ -9,12 +9,11 @@
  * uses; grey is ITU-R 601 luma `0.299 R + 0.587 G + 0.114 B`.
  */
 import { tf } from "../backend/tf";
+import { BT601_WEIGHTS } from "../data/colored_digits";
 import { createRng } from "../data/random";
 import { type Augmentation, checkImages } from "./augmentation";
 import { checkInteger, checkNonNegativeInteger, checkNumberInRange, checkProbability, describe } from "../validation/arguments";
 
-/** ITU-R 601 luma weights of R, G and B. */
-export const LUMA_WEIGHTS: readonly [number, number, number] = [0.299, 0.587, 0.114];
 
 /** The four jitter ops, in the index order {@link ColorJitterParameters.order} uses. */
 export const COLOR_JITTER_OPS = ["brightness", "contrast", "saturation", "hue"] as const;
@@ -119,7 +118,7 @@ export function colorJitterParameters(batch: number, options: ColorJitterOptions
  * single product by 1, so the channels are bit-identical. Call inside tidy.
  */
 function luma(images: tf.Tensor4D, replicate = false): tf.Tensor4D {
-  const y = tf.conv2d(images, tf.tensor4d([...LUMA_WEIGHTS], [1, 1, 3, 1]), 1, "valid");
+  const y = tf.conv2d(images, tf.tensor4d([...BT601_WEIGHTS], [1, 1, 3, 1]), 1, "valid");
   return replicate ? tf.conv2d(y, tf.ones([1, 1, 1, 3]) as tf.Tensor4D, 1, "valid") : y;
 }
 

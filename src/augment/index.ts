@@ -12,7 +12,7 @@ export { horizontalFlip, randomRotation, rotationTransforms } from "./geometric"
 export type { HorizontalFlipOptions, RandomRotationOptions } from "./geometric";
 export { intensityJitter, gaussianBlur, gaussianKernels, gaussianPixelNoise } from "./photometric";
 export type { IntensityJitterOptions, GaussianBlurOptions, GaussianPixelNoiseOptions } from "./photometric";
-export { colorJitter, colorJitterParameters, randomGrayscale, shiftHue, LUMA_WEIGHTS, COLOR_JITTER_OPS } from "./color";
+export { colorJitter, colorJitterParameters, randomGrayscale, shiftHue, COLOR_JITTER_OPS } from "./color";
 export type { ColorJitterOptions, ColorJitterParameters, RandomGrayscaleOptions } from "./color";
 export { cutout, cutoutMasks } from "./cutout";
 export type { CutoutOptions } from "./cutout";

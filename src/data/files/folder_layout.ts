@@ -67,7 +67,7 @@ function collectFiles(dir: string, extensions: readonly string[], label: number,
       skipped.push({ file, reason: entry.isDirectory() ? "hidden folder" : "hidden file" });
     } else if (entry.isDirectory()) {
       collectFiles(file, extensions, label, out, skipped);
-    } else if (!isFile(entry, file)) {
+    } else if (!isKind(entry, file, "file")) {
       skipped.push({ file, reason: "not a regular file" });
     } else if (!extensions.includes(path.extname(entry.name).toLowerCase())) {
       skipped.push({ file, reason: `unsupported extension ${JSON.stringify(path.extname(entry.name))} (reads ${extensions.join(", ")})` });
@@ -77,22 +77,13 @@ function collectFiles(dir: string, extensions: readonly string[], label: number,
   }
 }
 
-/** A regular file, following a symbolic link. */
-function isFile(entry: fs.Dirent, file: string): boolean {
-  if (entry.isFile()) return true;
+/** Whether `entry` is a regular file (or a folder), following a symbolic link to what it points at. */
+function isKind(entry: fs.Dirent, target: string, kind: "file" | "directory"): boolean {
+  const is = (d: fs.Dirent | fs.Stats) => (kind === "file" ? d.isFile() : d.isDirectory());
+  if (is(entry)) return true;
   if (!entry.isSymbolicLink()) return false;
   try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(entry: fs.Dirent, dir: string): boolean {
-  if (entry.isDirectory()) return true;
-  if (!entry.isSymbolicLink()) return false;
-  try {
-    return fs.statSync(dir).isDirectory();
+    return is(fs.statSync(target));
   } catch {
     return false;
   }
@@ -124,7 +115,7 @@ export function listFolder(fn: string, root: unknown, extensions: readonly strin
   if (!stat.isDirectory()) throw new Error(`${fn}: root must be a folder, got ${JSON.stringify(root)} (a file)`);
   const skipped: SkippedFile[] = [];
   const top = sortedEntries(root);
-  const classDirs = top.filter((e) => !e.name.startsWith(".") && isDirectory(e, path.join(root, e.name)));
+  const classDirs = top.filter((e) => !e.name.startsWith(".") && isKind(e, path.join(root, e.name), "directory"));
   const wanted = extensions.join(", ");
   if (classDirs.length === 0) {
     const files: FolderEntry[] = [];
@@ -134,8 +125,8 @@ export function listFolder(fn: string, root: unknown, extensions: readonly strin
   }
   for (const e of top) {
     const file = path.join(root, e.name);
-    if (e.name.startsWith(".")) skipped.push({ file, reason: isDirectory(e, file) ? "hidden folder" : "hidden file" });
-    else if (!isDirectory(e, file)) skipped.push({ file, reason: "file in the root of a folder with class folders (belongs to no class)" });
+    if (e.name.startsWith(".")) skipped.push({ file, reason: isKind(e, file, "directory") ? "hidden folder" : "hidden file" });
+    else if (!isKind(e, file, "directory")) skipped.push({ file, reason: "file in the root of a folder with class folders (belongs to no class)" });
   }
   const classNames = classDirs.map((e) => e.name);
   const byClass = classNames.map((name, label) => {

@@ -22,6 +22,7 @@
  *   x = x - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  */
 import { tf } from "../backend/tf";
+import { F32, I32, op, simdKernels, type SimdFunction, V128 } from "../backend/kernels/wasm_simd";
 
 /** Name of the fused update kernel (registered for the wasm backend). */
 export const FUSED_ADAM_KERNEL = "SslFusedAdam";
@@ -54,9 +55,9 @@ function adamPass(
 }
 
 // ---------------------------------------------------------------------------
-// The SIMD module, assembled by hand (no toolchain needed at install time).
-// Exports adam(x, g, m, v, xOut, mOut, vOut: i32 byte offsets, n: i32 elements
-// (a multiple of 4 is processed; the caller does the tail), beta1, 1 - beta1,
+// The SIMD loop, assembled with the kernels' assembler (no toolchain needed at
+// install time): adam(x, g, m, v, xOut, mOut, vOut: i32 byte offsets, n: i32
+// elements (a multiple of 4; the caller does the tail), beta1, 1 - beta1,
 // beta2, 1 - beta2, stepSize, correction, epsilon: f32).
 
 type SimdAdam = (
@@ -64,77 +65,37 @@ type SimdAdam = (
   beta1: number, keep1: number, beta2: number, keep2: number, stepSize: number, correction: number, epsilon: number,
 ) => void;
 
-function leb128(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/**
- * The module's bytes. `shared`: import the memory as shared (the threaded
- * build's heap is a SharedArrayBuffer, and a shared memory only links to a
- * module that declares it shared, with a maximum: 65536 pages, all of wasm32).
- */
-function assembleSimdAdam(shared: boolean): Uint8Array {
-  const section = (id: number, bytes: number[]) => [id, ...leb128(bytes.length), ...bytes];
-  const name = (s: string) => [...leb128(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-  const [I32, F32, V128] = [0x7f, 0x7d, 0x7b];
-  const get = (i: number) => [0x20, ...leb128(i)];
-  const set = (i: number) => [0x21, ...leb128(i)];
-  const simd = (op: number) => [0xfd, ...leb128(op)];
-  const load = [...simd(0x00), 2, 0]; // v128.load align=4 offset=0
-  const store = [...simd(0x0b), 2, 0];
-  const [splat, sqrt, add, sub, mul, div] = [0x13, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7].map(simd);
+const simdAdamFunction = (): SimdFunction => {
+  const { localGet: get, localSet: set } = op;
   // Params 0-6 pointers, 7 n, 8-14 scalars; locals 15 offset, 16 end, 17 g, 18 m, 19 v, 20-26 splats.
-  const at = (pointer: number) => [...get(pointer), ...get(15), 0x6a];
-  const body = [
-    2, 2, I32, 10, V128,
-    ...[8, 9, 10, 11, 12, 13, 14].flatMap((p, k) => [...get(p), ...splat, ...set(20 + k)]),
-    ...get(7), 0x41, 2, 0x74, ...set(16), // end = n * 4 bytes
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...get(15), ...get(16), 0x4f, 0x0d, 1, // if offset >= end: break
-    ...at(1), ...load, ...set(17),
-    ...get(20), ...at(2), ...load, ...mul, ...get(21), ...get(17), ...mul, ...add, ...set(18),
-    ...get(22), ...at(3), ...load, ...mul, ...get(23), ...get(17), ...get(17), ...mul, ...mul, ...add, ...set(19),
-    ...at(5), ...get(18), ...store,
-    ...at(6), ...get(19), ...store,
-    ...at(4), ...at(0), ...load, ...get(24), ...get(18), ...mul,
-    ...get(19), ...sqrt, ...get(25), ...mul, ...get(26), ...add, ...div, ...sub, ...store,
-    ...get(15), 0x41, 16, 0x6a, ...set(15), // offset += 16
-    0x0c, 0, 0x0b, 0x0b, 0x0b, // continue; end loop, block, function
-  ];
-  const limits = shared ? [0x03, 0x00, ...leb128(65536)] : [0x00, 0x00];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 15, ...Array(8).fill(I32), ...Array(7).fill(F32), 0]),
-    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name("adam"), 0x00, 0]),
-    ...section(10, [1, ...leb128(body.length), ...body]),
-  ]);
-}
+  const at = (pointer: number) => [get(pointer), get(15), op.i32Add];
+  const load = op.v128Load();
+  const store = op.v128Store();
+  return {
+    name: "adam",
+    params: [...Array(8).fill(I32), ...Array(7).fill(F32)],
+    results: [],
+    locals: [I32, I32, ...Array(10).fill(V128)],
+    body: [
+      ...[8, 9, 10, 11, 12, 13, 14].flatMap((p, k) => [get(p), op.f32x4Splat, set(20 + k)]),
+      get(7), op.i32Const(2), op.i32Shl, set(16), // end = n * 4 bytes
+      op.block, op.loop,
+      get(15), get(16), op.i32GeU, op.brIf(1),
+      ...at(1), load, set(17),
+      get(20), ...at(2), load, op.f32x4Mul, get(21), get(17), op.f32x4Mul, op.f32x4Add, set(18),
+      get(22), ...at(3), load, op.f32x4Mul, get(23), get(17), get(17), op.f32x4Mul, op.f32x4Mul, op.f32x4Add, set(19),
+      ...at(5), get(18), store,
+      ...at(6), get(19), store,
+      ...at(4), ...at(0), load, get(24), get(18), op.f32x4Mul,
+      get(19), op.f32x4Sqrt, get(25), op.f32x4Mul, get(26), op.f32x4Add, op.f32x4Div, op.f32x4Sub, store,
+      get(15), op.i32Const(16), op.i32Add, set(15),
+      op.br(0), op.end, op.end,
+    ],
+  };
+};
 
-// One instance per wasm heap (compiled code, not state): keyed by the Memory.
-const simdInstances = new WeakMap<WebAssembly.Memory, SimdAdam | null>();
-
-function simdAdamFor(memory: WebAssembly.Memory | undefined): SimdAdam | null {
-  if (!memory) return null;
-  if (!simdInstances.has(memory)) {
-    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = assembleSimdAdam(shared);
-    // An engine without wasm SIMD (or threads, for a shared heap): the JavaScript loop instead.
-    const adam = WebAssembly.validate(bytes)
-      ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.adam as SimdAdam)
-      : null;
-    simdInstances.set(memory, adam);
-  }
-  return simdInstances.get(memory) ?? null;
-}
+const simdAdamFor = (backend: tf.KernelBackend): SimdAdam | null =>
+  (simdKernels(backend, "adam", () => [simdAdamFunction()])?.adam as SimdAdam | undefined) ?? null;
 
 type Info = tf.TensorInfo;
 
@@ -142,13 +103,6 @@ interface WasmLike {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
   typedArrayFromHeap(info: Info): Float32Array;
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  // The stock build exports its memory; the threaded build imports a shared one it keeps as wasmMemory.
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-}
-
-function wasmMemory(backend: tf.KernelBackend): WebAssembly.Memory | undefined {
-  const module = (backend as unknown as WasmLike).wasm;
-  return module?.asm?.memory ?? module?.wasmMemory;
 }
 
 function checkInputs(inputs: tf.NamedTensorInfoMap): Info[] {
@@ -175,7 +129,7 @@ function registerFusedAdam(): void {
       const outs = [0, 1, 2].map(() => wasm.makeOutput(x.shape, "float32"));
       const all = [x, g, m, v, ...outs];
       const n = x.shape.reduce((p, d) => p * d, 1);
-      const simdAdam = simdAdamFor(wasmMemory(backend as tf.KernelBackend));
+      const simdAdam = simdAdamFor(backend as tf.KernelBackend);
       let done = 0;
       if (simdAdam) {
         done = n - (n % 4);
@@ -218,7 +172,7 @@ export function adamUpdatePath(backendName: string = tf.getBackend()): AdamUpdat
   if (backend == null) {
     throw new Error(`adamUpdatePath: backendName 'wasm' must be initialised (await tf.setBackend("wasm")), got none`);
   }
-  return simdAdamFor(wasmMemory(backend)) ? "fused-simd" : "fused-js";
+  return simdAdamFor(backend) ? "fused-simd" : "fused-js";
 }
 
 /** The fields of tfjs 4.22's AdamOptimizer this class shares (private in its typings). */

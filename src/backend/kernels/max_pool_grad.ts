@@ -12,6 +12,8 @@
 import { tf } from "../tf";
 import { checkFloat32, checkRank4, checkShape } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
+import { maxPoolGrad2x2Simd } from "./max_pool_grad_simd";
+import { simdKernels } from "./wasm_simd";
 
 /** Attributes of the MaxPoolGrad kernel. */
 export interface MaxPoolGradAttrs {
@@ -57,7 +59,15 @@ export function maxPoolGradNHWC(
   const yv = y == null ? null : host.f32(y);
   const out = host.f32(dx);
   if (tiled2x2 && 2 * Ho <= H && 2 * Wo <= W) {
-    maxPoolGrad2x2(xv, dv, yv, out, [N, H, W, C], Ho, Wo);
+    const simd = yv !== null && C % 4 === 0 && host.backendName === "wasm"
+      ? simdKernels(host.backend, "maxPoolGrad", () => [maxPoolGrad2x2Simd()])
+      : null;
+    // The SIMD loop reports windows it cannot settle (non-finite values, a
+    // y not in its window); the JavaScript loop then redoes the whole tensor.
+    const settled = simd !== null && N * Ho * Wo > 0 &&
+      (simd.maxPoolGrad2x2 as (...args: number[]) => number)(
+        xv.byteOffset, dv.byteOffset, yv!.byteOffset, out.byteOffset, N * Ho, H, Ho, Wo, C, 4 * W * C) === 0;
+    if (!settled) maxPoolGrad2x2(xv, dv, yv, out, [N, H, W, C], Ho, Wo);
     return dx;
   }
   for (let n = 0; n < N; n++) {

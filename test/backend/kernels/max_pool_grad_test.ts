@@ -4,6 +4,7 @@ import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
 import { createRng } from "../../../src/data/random";
 import { maxRelError, randomValues } from "./conv_reference";
+import { simdKernels } from "../../../src/backend/kernels/wasm_simd";
 
 interface PoolCase {
   x: [number, number, number, number];
@@ -21,6 +22,9 @@ const CASES: PoolCase[] = [
   { x: [1, 7, 5, 2], filterSize: [3, 2], strides: [1, 1], pad: "valid" },
   { x: [2, 9, 8, 3], filterSize: [2, 2], strides: [3, 3], pad: "same" },
   { x: [2, 7, 7, 2], filterSize: [3, 3], strides: [2, 2], pad: 1, dimRoundingMode: "ceil" },
+  // Channels in fours: on wasm the 2x2 windows run in SIMD.
+  { x: [2, 8, 6, 4], filterSize: [2, 2], strides: [2, 2], pad: "valid" },
+  { x: [3, 7, 9, 8], filterSize: [2, 2], strides: [2, 2], pad: "valid" },
 ];
 
 /** Output size and top/left padding by TensorFlow's rules (numeric pad: tfjs uses the height's filter and stride for both axes). */
@@ -181,4 +185,29 @@ test("MaxPoolGrad agrees with the stock cpu kernel on tied maxima and the stock 
   runAll("distinct").forEach((got, i) => assert.ok(maxRelError(got, stockWasm[i]) < 1e-6, `wasm ${JSON.stringify(CASES[i])}`));
   await tf.setBackend("cpu");
   runAll("tied").forEach((got, i) => assert.ok(maxRelError(got, stockCpu[i]) < 1e-6, `cpu ${JSON.stringify(CASES[i])}`));
+});
+
+test("MaxPoolGrad's SIMD windows on wasm are bit-identical to the JavaScript loop on cpu, signed zeros, ties and unsettled windows included", async () => {
+  await tf.setBackend("wasm");
+  assert.notEqual(simdKernels(tf.backend(), "maxPoolGrad", () => []), null, "the wasm backend's memory is reachable, so the SIMD loop runs");
+  const c: PoolCase = { x: [4, 14, 14, 32], filterSize: [2, 2], strides: [2, 2], pad: "valid" };
+  const d = poolData(c, 90, true); // ties, and negative dy: losers get -0
+  const unsettled = Float32Array.from(d.x);
+  unsettled[5] = NaN; // one window holding NaN: the whole tensor goes through the JavaScript loop
+  const wildDy = Float32Array.from(d.dy);
+  wildDy[3] = Infinity;
+  const runs = (): Float32Array[] => [
+    maxPoolGrad(c, d.x, d.dy, d.dyShape),
+    maxPoolGrad(c, unsettled, d.dy, d.dyShape),
+    maxPoolGrad(c, d.x, wildDy, d.dyShape),
+    maxPoolGrad({ ...c, x: [2, 9, 7, 4] }, d.x.subarray(0, 2 * 9 * 7 * 4), d.dy.subarray(0, 2 * 4 * 3 * 4), [2, 4, 3, 4]),
+  ];
+  const wasm = runs();
+  await tf.setBackend("cpu");
+  const cpu = runs();
+  wasm.forEach((got, r) => {
+    assert.equal(got.length, cpu[r].length);
+    for (let i = 0; i < got.length; i++) assert.ok(Object.is(got[i], cpu[r][i]), `run ${r}, element ${i}: wasm ${got[i]} vs cpu ${cpu[r][i]}`);
+  });
+  assert.ok(wasm[0].some((v) => Object.is(v, -0)), "some loser holds -0, as 0 * negative dy");
 });

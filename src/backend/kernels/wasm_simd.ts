@@ -1,0 +1,183 @@
+/**
+ * Kernels of our own in WebAssembly SIMD, for loops the wasm backend runs in
+ * plain JavaScript (one lane, one thread). Each kernel is a function body
+ * written with the small assembler below and compiled at run time into a
+ * module that imports the wasm backend's own memory, so it reads and writes
+ * tensors in place, with no copy and no toolchain at install time.
+ *
+ * Only what the kernels need is encoded: i32 arithmetic, structured control
+ * flow and a handful of 128-bit SIMD ops (WebAssembly 2.0 binary format).
+ */
+
+/** Value types of locals and parameters. */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+};
+
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+};
+
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+/** memarg of a 4-byte-aligned access at `offset` bytes past the address. */
+const memarg = (offset: number): number[] => [2, ...uleb(offset)];
+
+/**
+ * Instruction encoders: each returns the bytes of one instruction. Names
+ * follow the text format (`i32.add` is `op.i32Add`).
+ */
+export const op = {
+  localGet: (i: number) => [0x20, ...uleb(i)],
+  localSet: (i: number) => [0x21, ...uleb(i)],
+  localTee: (i: number) => [0x22, ...uleb(i)],
+  i32Const: (v: number) => [0x41, ...sleb(v | 0)],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
+  i32DivU: [0x6e],
+  i32RemU: [0x70],
+  i32Shl: [0x74],
+  i32GeU: [0x4f],
+  i32LtU: [0x49],
+  /** `block` with no result. */
+  block: [0x02, 0x40],
+  /** `loop` with no result. */
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  v128Load: (offset = 0) => [...simd(0x00), ...memarg(offset)],
+  v128Store: (offset = 0) => [...simd(0x0b), ...memarg(offset)],
+  f32x4Splat: simd(0x13),
+  f32x4Eq: simd(0x41),
+  f32x4Ne: simd(0x42),
+  v128Not: simd(0x4d),
+  v128And: simd(0x4e),
+  v128AndNot: simd(0x4f),
+  v128Or: simd(0x50),
+  v128AnyTrue: simd(0x53),
+  f32x4Sqrt: simd(0xe3),
+  f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
+  f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32Const: (v: number) => {
+    const bytes = new Uint8Array(new Float32Array([v]).buffer);
+    return [0x43, ...bytes];
+  },
+};
+
+/** One exported function: its signature, extra locals and body (without the final `end`). */
+export interface SimdFunction {
+  name: string;
+  params: number[];
+  results: number[];
+  /** Types of the locals after the parameters, in index order. */
+  locals: number[];
+  body: number[][];
+}
+
+const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload];
+const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const name = (s: string): number[] => vector([...Buffer.from(s, "utf8")].map((b) => [b]));
+
+/**
+ * The bytes of a module that imports `env.memory` (shared when `shared`)
+ * and exports `functions`.
+ *
+ * @example
+ * const bytes = assembleModule([{ name: "id", params: [I32], results: [I32], locals: [], body: [op.localGet(0)] }], false);
+ * new WebAssembly.Module(bytes); // validates
+ */
+export function assembleModule(functions: SimdFunction[], shared: boolean): Uint8Array {
+  const types = section(1, vector(functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), ...vector(f.results.map((t) => [t]))])));
+  // Limits: at least 1 page; a shared memory must declare a maximum (65536
+  // pages, 4 GiB, accepts any), an unshared one need not (accepts any).
+  const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
+  const memoryImport = [...name("env"), ...name("memory"), 0x02, ...limits];
+  const imports = section(2, vector([memoryImport]));
+  const funcs = section(3, vector(functions.map((_, i) => uleb(i))));
+  const exports = section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const bodies = functions.map((f) => {
+    const localGroups = vector(f.locals.map((t) => [1, t]));
+    const code = [...localGroups, ...f.body.flat(), 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  const code = section(10, vector(bodies));
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+/** The parts of the wasm backend's emscripten module that hold its memory. */
+interface EmscriptenLike {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+const simdSupported = (() => {
+  try {
+    // any_true of a zero v128 local: the smallest body with a SIMD op.
+    const bytes = assembleModule([{ name: "f", params: [], results: [I32], locals: [V128], body: [op.localGet(0), op.v128AnyTrue] }], false);
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+})();
+
+const instances = new WeakMap<WebAssembly.Memory, Map<string, WebAssembly.Exports | null>>();
+
+/**
+ * The memory of the wasm backend `backend`: the stock builds export it, the
+ * threaded build imports a shared one it keeps as `wasmMemory`.
+ */
+export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | null {
+  const module = (backend as { wasm?: EmscriptenLike } | null)?.wasm;
+  const memory = module?.wasmMemory ?? module?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/**
+ * The exports of `functions` compiled against the memory of the wasm
+ * backend `backend` (compiled once per memory and `key`), or null when the
+ * backend's memory cannot be reached or the engine lacks SIMD (or threads,
+ * for a shared memory): callers then run their JavaScript loops.
+ *
+ * @example
+ * const kernels = simdKernels(backend, "maxPoolGrad", () => [maxPoolGrad2x2Simd()]);
+ * if (kernels !== null) (kernels.maxPoolGrad2x2 as Function)(...pointers);
+ */
+export function simdKernels(backend: unknown, key: string, functions: () => SimdFunction[]): WebAssembly.Exports | null {
+  const memory = wasmBackendMemory(backend);
+  if (!simdSupported || memory === null) return null;
+  let byKey = instances.get(memory);
+  if (byKey === undefined) {
+    byKey = new Map();
+    instances.set(memory, byKey);
+  }
+  if (!byKey.has(key)) {
+    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = assembleModule(functions(), shared);
+    const exports = WebAssembly.validate(bytes)
+      ? new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports
+      : null;
+    byKey.set(key, exports);
+  }
+  return byKey.get(key) ?? null;
+}

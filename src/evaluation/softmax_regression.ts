@@ -1,15 +1,16 @@
 /**
- * Softmax regression trained with Adam in plain TypeScript: the inner loop
- * of the linear probe.
+ * Softmax regression trained with Adam: the inner loop of the linear probe.
  *
  * A probe is a `[dim, classes]` matrix: each step is a few small products,
- * far below what a tensor op's dispatch costs. On wasm the tensor version
- * spent its time launching ~20 ops per step (about 1 s for a 500-step probe
- * on 10 examples); the few-labels yardstick fits dozens of such probes per
- * encoder. Loops over typed arrays do the same arithmetic in a fraction of
- * that, and give the same numbers on every backend.
+ * far below what a tensor op's dispatch costs (a tensor version spent about
+ * 1 s launching ops for a 500-step probe on 10 examples), and the
+ * few-labels yardstick fits dozens of probes per encoder. So the two
+ * products run in WebAssembly SIMD on float64 (softmax_regression_simd.ts)
+ * and the rest in TypeScript, with the same numbers on every backend.
  */
 import { createRng } from "../data/random";
+import { simdKernelsOn } from "../backend/wasm_simd";
+import { gradientFunction, logitsFunction } from "./softmax_regression_simd";
 
 /** The optimisation recipe (see `linearProbe` for the defaults). */
 export interface SoftmaxRegressionRecipe {
@@ -54,18 +55,21 @@ export function fitSoftmaxRegression(
   classes: number,
   recipe: SoftmaxRegressionRecipe,
 ): SoftmaxRegression {
-  const params = dim * classes + classes; // kernel then bias
-  const w = new Float64Array(params);
-  const m = new Float64Array(params);
-  const v = new Float64Array(params);
-  const grad = new Float64Array(params);
   const rng = createRng(recipe.seed);
   const batchSize = Math.min(recipe.batchSize, n);
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const epochs = Math.max(recipe.epochs, Math.ceil(recipe.minSteps / stepsPerEpoch));
   const totalSteps = epochs * stepsPerEpoch;
-  const p = new Float64Array(classes);
-  const biasAt = dim * classes;
+  const space = workspace(x, n, dim, classes, batchSize);
+  const { features, weights, gradient, rows, logits, rowBytes } = space;
+  const wLength = weights.length;
+  // Adam's state: the weights [classes, dimPadded] (the zero padding columns
+  // get zero gradients and stay 0), then the bias [classes].
+  const bias = new Float64Array(classes);
+  const m = new Float64Array(wLength + classes);
+  const v = new Float64Array(wLength + classes);
+  const biasGrad = new Float64Array(classes);
+  const { beta1, beta2, epsilon, weightDecay } = recipe;
   let t = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = rng.permutation(n);
@@ -74,45 +78,95 @@ export function fitSoftmaxRegression(
       t++;
       const end = Math.min(start + batchSize, n);
       const b = end - start;
-      grad.fill(0);
-      for (let r = start; r < end; r++) {
-        const row = order[r];
-        const xo = row * dim;
-        // logits = x W + b, then softmax - onehot, scaled by 1/b.
-        for (let c = 0; c < classes; c++) p[c] = w[biasAt + c];
-        for (let d = 0; d < dim; d++) {
-          const xv = x[xo + d];
-          if (xv === 0) continue;
-          const wo = d * classes;
-          for (let c = 0; c < classes; c++) p[c] += xv * w[wo + c];
-        }
+      rows.set(order.subarray(start, end));
+      space.products.logits(features.byteOffset, weights.byteOffset, rows.byteOffset, b, rowBytes, classes, logits.byteOffset);
+      // softmax - onehot, scaled by 1/b, in place: the gradient's coefficients.
+      biasGrad.fill(0);
+      for (let i = 0; i < b; i++) {
+        const o = i * classes;
         let max = -Infinity;
-        for (let c = 0; c < classes; c++) if (p[c] > max) max = p[c];
+        for (let c = 0; c < classes; c++) {
+          logits[o + c] += bias[c];
+          if (logits[o + c] > max) max = logits[o + c];
+        }
         let sum = 0;
         for (let c = 0; c < classes; c++) {
-          p[c] = Math.exp(p[c] - max);
-          sum += p[c];
+          logits[o + c] = Math.exp(logits[o + c] - max);
+          sum += logits[o + c];
         }
-        for (let c = 0; c < classes; c++) p[c] = (p[c] / sum - (c === y[row] ? 1 : 0)) / b;
-        for (let d = 0; d < dim; d++) {
-          const xv = x[xo + d];
-          if (xv === 0) continue;
-          const go = d * classes;
-          for (let c = 0; c < classes; c++) grad[go + c] += xv * p[c];
+        const label = y[rows[i]];
+        for (let c = 0; c < classes; c++) {
+          const coefficient = (logits[o + c] / sum - (c === label ? 1 : 0)) / b;
+          logits[o + c] = coefficient;
+          biasGrad[c] += coefficient;
         }
-        for (let c = 0; c < classes; c++) grad[biasAt + c] += p[c];
       }
-      const c1 = 1 - Math.pow(recipe.beta1, t);
-      const c2 = 1 - Math.pow(recipe.beta2, t);
-      for (let i = 0; i < params; i++) {
-        const g = i < biasAt ? grad[i] + recipe.weightDecay * w[i] : grad[i];
-        m[i] = recipe.beta1 * m[i] + (1 - recipe.beta1) * g;
-        v[i] = recipe.beta2 * v[i] + (1 - recipe.beta2) * g * g;
-        w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + recipe.epsilon);
-      }
+      gradient.fill(0);
+      space.products.gradient(features.byteOffset, gradient.byteOffset, rows.byteOffset, b, rowBytes, classes, logits.byteOffset);
+      const c1 = 1 - Math.pow(beta1, t);
+      const c2 = 1 - Math.pow(beta2, t);
+      const adam = (i: number, g: number, value: number): number => {
+        m[i] = beta1 * m[i] + (1 - beta1) * g;
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+        return value - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + epsilon);
+      };
+      for (let i = 0; i < wLength; i++) weights[i] = adam(i, gradient[i] + weightDecay * weights[i], weights[i]);
+      for (let c = 0; c < classes; c++) bias[c] = adam(wLength + c, biasGrad[c], bias[c]);
     }
   }
-  return { kernel: Float32Array.from(w.subarray(0, biasAt)), bias: Float32Array.from(w.subarray(biasAt)), steps: t };
+  const dimPadded = rowBytes / 8;
+  const kernel = new Float32Array(dim * classes);
+  for (let c = 0; c < classes; c++) {
+    for (let d = 0; d < dim; d++) kernel[d * classes + c] = weights[c * dimPadded + d];
+  }
+  return { kernel, bias: Float32Array.from(bias), steps: t };
+}
+
+type Product = (x: number, w: number, rows: number, batch: number, rowBytes: number, classes: number, out: number) => void;
+
+/** Views of one fit's memory, and the SIMD products bound to it. */
+interface Workspace {
+  /** `[n, dimPadded]`. */
+  features: Float64Array;
+  /** `[classes, dimPadded]`, zero at the start. */
+  weights: Float64Array;
+  /** `[classes, dimPadded]`. */
+  gradient: Float64Array;
+  /** The minibatch's row indices `[batchSize]`. */
+  rows: Int32Array;
+  /** `[batchSize, classes]`. */
+  logits: Float64Array;
+  /** Bytes of one padded row. */
+  rowBytes: number;
+  products: { logits: Product; gradient: Product };
+}
+
+/** A memory holding `x` `[n, dim]` as float64 rows padded to a multiple of 4, zero weights and room for a minibatch. */
+function workspace(x: Float32Array, n: number, dim: number, classes: number, batchSize: number): Workspace {
+  const dimPadded = Math.ceil(dim / 4) * 4;
+  const rowBytes = dimPadded * 8;
+  const featuresBytes = n * rowBytes;
+  const weightBytes = classes * rowBytes;
+  const rowsAt = featuresBytes + 2 * weightBytes;
+  const logitsAt = rowsAt + Math.ceil((batchSize * 4) / 16) * 16;
+  const total = logitsAt + batchSize * classes * 8;
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(total / 65536)) });
+  const kernels = simdKernelsOn(memory, "softmaxRegression", () => [logitsFunction(), gradientFunction()]);
+  if (kernels === null) throw new Error("fitSoftmaxRegression: this JavaScript engine lacks WebAssembly SIMD (Node 20 or later has it)");
+  const buffer = memory.buffer;
+  const features = new Float64Array(buffer, 0, n * dimPadded);
+  for (let r = 0; r < n; r++) {
+    for (let d = 0; d < dim; d++) features[r * dimPadded + d] = x[r * dim + d];
+  }
+  return {
+    features,
+    weights: new Float64Array(buffer, featuresBytes, classes * dimPadded),
+    gradient: new Float64Array(buffer, featuresBytes + weightBytes, classes * dimPadded),
+    rows: new Int32Array(buffer, rowsAt, batchSize),
+    logits: new Float64Array(buffer, logitsAt, batchSize * classes),
+    rowBytes,
+    products: { logits: kernels.logits as Product, gradient: kernels.gradient as Product },
+  };
 }
 
 /** Arg-max class of `x W + b` for each row of `x` `[n, dim]` (row-major). */

@@ -22,7 +22,7 @@
  *   x = x - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  */
 import { tf } from "../backend/tf";
-import { F32, I32, op, simdKernels, type SimdFunction, V128 } from "../backend/kernels/wasm_simd";
+import { F32, I32, op, simdKernels, type SimdFunction, V128 } from "../backend/wasm_simd";
 
 /** Name of the fused update kernel (registered for the wasm backend). */
 export const FUSED_ADAM_KERNEL = "SslFusedAdam";

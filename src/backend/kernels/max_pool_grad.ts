@@ -13,7 +13,7 @@ import { tf } from "../tf";
 import { checkFloat32, checkRank4, checkShape } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { maxPoolGrad2x2Simd } from "./max_pool_grad_simd";
-import { simdKernels } from "./wasm_simd";
+import { simdKernels } from "../wasm_simd";
 
 /** Attributes of the MaxPoolGrad kernel. */
 export interface MaxPoolGradAttrs {

@@ -8,7 +8,7 @@
  * non-finite `dy`) are reported, and the caller reruns the JavaScript loop,
  * which handles them.
  */
-import { I32, op, SimdFunction, V128 } from "./wasm_simd";
+import { I32, op, SimdFunction, V128 } from "../wasm_simd";
 
 // Parameters.
 const X = 0, DY = 1, Y = 2, OUT = 3, ROWS = 4, H = 5, HO = 6, WO = 7, C = 8, ROW_BYTES = 9;

@@ -4,7 +4,7 @@ import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
 import { createRng } from "../../../src/data/random";
 import { maxRelError, randomValues } from "./conv_reference";
-import { simdKernels } from "../../../src/backend/kernels/wasm_simd";
+import { simdKernels } from "../../../src/backend/wasm_simd";
 
 interface PoolCase {
   x: [number, number, number, number];

@@ -1,17 +1,21 @@
 /**
- * Kernels of our own in WebAssembly SIMD, for loops the wasm backend runs in
- * plain JavaScript (one lane, one thread). Each kernel is a function body
- * written with the small assembler below and compiled at run time into a
- * module that imports the wasm backend's own memory, so it reads and writes
- * tensors in place, with no copy and no toolchain at install time.
+ * Loops of our own in WebAssembly SIMD, for hot loops that would otherwise
+ * run in plain JavaScript (one lane, one thread): kernels of the wasm
+ * backend, the fused Adam update, the linear probe's inner loop. Each is a
+ * function body written with the small assembler below and compiled at run
+ * time into a module that imports a memory: the wasm backend's own (so it
+ * works on tensors in place) or one of its caller's. No toolchain is needed
+ * at install time.
  *
- * Only what the kernels need is encoded: i32 arithmetic, structured control
- * flow and a handful of 128-bit SIMD ops (WebAssembly 2.0 binary format).
+ * Only what those loops need is encoded: i32 arithmetic, structured control
+ * flow, f64 loads and stores, and a handful of 128-bit SIMD ops
+ * (WebAssembly 2.0 binary format).
  */
 
 /** Value types of locals and parameters. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 const uleb = (n: number): number[] => {
@@ -64,6 +68,10 @@ export const op = {
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  i32Load: (offset = 0) => [0x28, ...memarg(offset)],
+  f64Load: (offset = 0) => [0x2b, ...memarg(offset)],
+  f64Store: (offset = 0) => [0x39, ...memarg(offset)],
+  f64Add: [0xa0],
   v128Load: (offset = 0) => [...simd(0x00), ...memarg(offset)],
   v128Store: (offset = 0) => [...simd(0x0b), ...memarg(offset)],
   f32x4Splat: simd(0x13),
@@ -79,6 +87,10 @@ export const op = {
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
+  f64x2Splat: simd(0x14),
+  f64x2ExtractLane: (lane: number) => [...simd(0x21), lane],
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
   f32Const: (v: number) => {
     const bytes = new Uint8Array(new Float32Array([v]).buffer);
     return [0x43, ...bytes];
@@ -141,6 +153,7 @@ const simdSupported = (() => {
   }
 })();
 
+const modules = new Map<string, WebAssembly.Module | null>();
 const instances = new WeakMap<WebAssembly.Memory, Map<string, WebAssembly.Exports | null>>();
 
 /**
@@ -155,9 +168,9 @@ export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | null {
 
 /**
  * The exports of `functions` compiled against the memory of the wasm
- * backend `backend` (compiled once per memory and `key`), or null when the
- * backend's memory cannot be reached or the engine lacks SIMD (or threads,
- * for a shared memory): callers then run their JavaScript loops.
+ * backend `backend`, or null when the backend's memory cannot be reached or
+ * the engine lacks SIMD (or threads, for a shared memory): callers then run
+ * their JavaScript loops.
  *
  * @example
  * const kernels = simdKernels(backend, "maxPoolGrad", () => [maxPoolGrad2x2Simd()]);
@@ -165,7 +178,21 @@ export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | null {
  */
 export function simdKernels(backend: unknown, key: string, functions: () => SimdFunction[]): WebAssembly.Exports | null {
   const memory = wasmBackendMemory(backend);
-  if (!simdSupported || memory === null) return null;
+  return memory === null ? null : simdKernelsOn(memory, key, functions);
+}
+
+/**
+ * The exports of `functions` instantiated on `memory`, or null when the
+ * engine cannot run them. The module is compiled once per `key` (and
+ * sharedness) and instantiated once per memory, so `key` must name one set
+ * of functions.
+ *
+ * @example
+ * const memory = new WebAssembly.Memory({ initial: 1 });
+ * const probe = simdKernelsOn(memory, "softmaxRegression", () => [logitsFunction(), gradientFunction()]);
+ */
+export function simdKernelsOn(memory: WebAssembly.Memory, key: string, functions: () => SimdFunction[]): WebAssembly.Exports | null {
+  if (!simdSupported) return null;
   let byKey = instances.get(memory);
   if (byKey === undefined) {
     byKey = new Map();
@@ -173,11 +200,13 @@ export function simdKernels(backend: unknown, key: string, functions: () => Simd
   }
   if (!byKey.has(key)) {
     const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = assembleModule(functions(), shared);
-    const exports = WebAssembly.validate(bytes)
-      ? new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports
-      : null;
-    byKey.set(key, exports);
+    const moduleKey = `${key}:${shared ? "shared" : "unshared"}`;
+    if (!modules.has(moduleKey)) {
+      const bytes = assembleModule(functions(), shared);
+      modules.set(moduleKey, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+    }
+    const module = modules.get(moduleKey) ?? null;
+    byKey.set(key, module === null ? null : new WebAssembly.Instance(module, { env: { memory } }).exports);
   }
   return byKey.get(key) ?? null;
 }

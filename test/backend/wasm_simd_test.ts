@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assembleModule, I32, op, simdKernels, V128 } from "../../../src/backend/kernels/wasm_simd";
+import { assembleModule, I32, op, simdKernels, V128 } from "../../src/backend/wasm_simd";
 
 const call = (bytes: Uint8Array, memory: WebAssembly.Memory, name: string, ...args: number[]): number => {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });

@@ -21,9 +21,13 @@ import {
 } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { im2colPixelMajor, im2colTapMajor } from "./im2col";
+import { MAX_SIMD_OUT_CHANNELS, pixelMajorFilterGradSimd } from "./conv2d_filter_grad_simd";
+import { simdKernels } from "../wasm_simd";
 
 /** Output pixels (rows of `dy`) per matrix product; a chunk holds whole images. */
 export const CHUNK_PIXELS = 12288;
+/** Bytes of `dy` per call of the SIMD product (64 KB: it stays in L2 while each tap reads it). */
+const SIMD_BLOCK_BYTES = 65536;
 
 /**
  * The filter gradient for NHWC `x` `[N,H,W,Ci]` and `dy` `[N,Ho,Wo,Co]`;
@@ -33,6 +37,8 @@ export const CHUNK_PIXELS = 12288;
  * as its "weights" (packing is repeated on every call): when `Co <= Kh*Kw*Ci`
  * the product is `patchesT [Kh*Kw*Ci, P] x dy [P, Co]`, else
  * `dyT [Co, P] x patches [P, Kh*Kw*Ci]` (first layers, with one input channel).
+ * On wasm the second, when `Co` is a multiple of 4 up to 64, runs in our own
+ * SIMD loop instead (conv2d_filter_grad_simd.ts), on `dy` in place.
  *
  * @example
  * const host = new KernelHost("wasm", backend);
@@ -46,6 +52,10 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0) {
     const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(CHUNK_PIXELS / pixelsPerImage)));
     const tapMajor = Co <= taps;
+    const simd = !tapMajor && host.backendName === "wasm" && Co % 4 === 0 && Co <= MAX_SIMD_OUT_CHANNELS
+      ? ((simdKernels(host.backend, `filterGrad:${taps}:${Co}`, () => [pixelMajorFilterGradSimd(taps, Co)])?.filterGrad ?? null) as
+        ((patches: number, dy: number, out: number, pixels: number) => void) | null)
+      : null;
     // [Ci, N, H, W]: each patch-matrix row then copies contiguous input rows.
     const xT = !tapMajor
       ? null
@@ -56,7 +66,8 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
       for (let n0 = 0; n0 < N; n0 += imagesPerChunk) {
         const n1 = Math.min(N, n0 + imagesPerChunk);
         const P = (n1 - n0) * pixelsPerImage;
-        const dyChunk = sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
+        // The SIMD product reads dy in place; the matrix products need the chunk as a tensor.
+        const dyChunk = simd !== null ? { info: dy, owned: false } : sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
         try {
           if (tapMajor) {
             const patches = host.alloc([1, taps, P]);
@@ -66,6 +77,20 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
             const o = host.f32(out);
             for (let i = 0; i < acc.length; i++) acc[i] += o[i];
             host.dispose(out);
+          } else if (simd !== null) {
+            const patches = host.alloc([1, P, taps]);
+            const partial = host.alloc([taps, Co]);
+            im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));
+            const [pv, ov] = [host.f32(patches), host.f32(partial)];
+            const dyAt = host.f32(dy).byteOffset + 4 * n0 * pixelsPerImage * Co;
+            // Blocks of pixels whose dy stays in cache across the taps.
+            const block = Math.max(1, Math.floor(SIMD_BLOCK_BYTES / (4 * Co)));
+            for (let p0 = 0; p0 < P; p0 += block) {
+              simd(pv.byteOffset + 4 * p0 * taps, dyAt + 4 * p0 * Co, ov.byteOffset, Math.min(block, P - p0));
+              for (let i = 0; i < acc.length; i++) acc[i] += ov[i];
+            }
+            host.dispose(patches);
+            host.dispose(partial);
           } else {
             const patches = host.alloc([1, P, taps]);
             im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));

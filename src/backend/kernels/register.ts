@@ -16,6 +16,7 @@ import { gatherRowsKernel } from "./gather_rows";
 import { KernelBackendName } from "./host";
 import { identityAliasKernel } from "./identity_alias";
 import { maxPoolGradKernel } from "./max_pool_grad";
+import { registerReluGradient, RELU_GRAD, reluGradKernel } from "./relu_grad";
 import { sliceKernel } from "./slice";
 import { tileKernel } from "./tile";
 import { sumLeadingAxesKernel } from "./sum_leading_axes";
@@ -47,6 +48,8 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
  *   here 0.6 ms); its MaxPoolGrad (263 ms vs 13 ms for [64,28,28,32]) and
  *   leading-axes Sum (74 ms vs 2 ms) are slow the same ways as wasm's.
  *   Its Conv2DBackpropInput stays: as fast as its forward Conv2D.
+ * - Both get SslReluGrad, ReLU's gradient as one pass (relu_grad.ts) where
+ *   tfjs runs three (Step, Cast, Multiply over the whole activation).
  */
 const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>> = {
   wasm: [
@@ -62,12 +65,14 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     ["GatherV2", gatherRowsKernel],
     ["Tile", tileKernel],
     ["Slice", sliceKernel],
+    [RELU_GRAD, reluGradKernel],
   ],
   cpu: [
     ["Conv2DBackpropFilter", conv2dBackpropFilterKernel],
     ["UnsortedSegmentSum", unsortedSegmentSumKernel],
     ["MaxPoolGrad", maxPoolGradKernel],
     ["Sum", sumLeadingAxesKernel],
+    [RELU_GRAD, reluGradKernel],
   ],
 };
 
@@ -102,6 +107,7 @@ function backendsOf(where: string, backendName: string | undefined): KernelBacke
  */
 export function registerTrainingKernels(backendName?: KernelBackendName): string[] {
   const names: string[] = [];
+  registerReluGradient();
   for (const backend of backendsOf("registerTrainingKernels", backendName)) {
     for (const [kernelName, factory] of TRAINING_KERNELS[backend]) {
       names.push(`${backend}/${kernelName}`);

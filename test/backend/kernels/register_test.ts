@@ -16,8 +16,9 @@ const WASM = [
   "wasm/GatherV2",
   "wasm/Tile",
   "wasm/Slice",
+  "wasm/SslReluGrad",
 ];
-const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum"];
+const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/SslReluGrad"];
 
 const kernelOf = (name: string) => {
   const [backend, kernel] = name.split("/");

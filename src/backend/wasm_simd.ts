@@ -15,7 +15,6 @@
 /** Value types of locals and parameters. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
-export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 const uleb = (n: number): number[] => {
@@ -54,13 +53,11 @@ export const op = {
   localTee: (i: number) => [0x22, ...uleb(i)],
   i32Const: (v: number) => [0x41, ...sleb(v | 0)],
   i32Add: [0x6a],
-  i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32DivU: [0x6e],
   i32RemU: [0x70],
   i32Shl: [0x74],
   i32GeU: [0x4f],
-  i32LtU: [0x49],
   /** `block` with no result. */
   block: [0x02, 0x40],
   /** `loop` with no result. */

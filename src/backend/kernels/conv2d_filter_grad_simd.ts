@@ -4,8 +4,8 @@
  * `dW[q, co] = sum over pixels p of patches[p, q] * dy[p, co]`, four output
  * channels per instruction, all of a tap's channels in registers. XNNPACK
  * runs this product poorly (a 9-wide result, and `dy` transposed first):
- * for [128,28,28,1] -> 32 channels it took 12.5 ms, this about 5 ms on one
- * thread.
+ * for [128,28,28,1] -> 32 channels the kernel took 12.5 ms with it and
+ * 8.2 ms with this loop on one thread, the patch matrix included.
  *
  * The function is generated for one `(taps, Co)`, so each output channel
  * group has its own accumulator local.

@@ -4,8 +4,8 @@
  * (tfjs's own `step`), so results are bit-identical to tfjs's gradient,
  * which runs it as three kernels over the whole activation (Step, Cast,
  * Multiply). On wasm the loop is WebAssembly SIMD, four lanes at a time:
- * for the three ReLUs of a small-CNN step at 128 images (5.6M values) the
- * three kernels took about 9 ms and this about 1.5 ms.
+ * in a SimCLR step of the small CNN at 512 images, Step and Cast took 18 ms
+ * before the Multiply (profiled); this kernel does all of it in 14 ms.
  *
  * The gradient of `Relu` registered by {@link registerReluGradient} calls
  * it when the active backend has it, and tfjs's formula otherwise.

@@ -64,14 +64,20 @@ export function im2colTapMajor(xT: Float32Array, g: ConvGeometry, n0: number, n1
 /**
  * {@link im2colTapMajor} for stride 1 and output width = input width ('same'
  * padding): each image's row for one tap is then the image itself shifted by
- * a constant offset, so it is one contiguous copy, after which the entries
- * that wrapped around a row edge or fell outside the image are zeroed. Twice
- * as fast as the element loop on the SimCLR shapes (measured).
+ * a constant offset. When the output has as many rows as the input, the
+ * images of one input channel are contiguous in both `xT` and `out`, so the
+ * row of one (tap, channel) is a single copy over all images, after which the
+ * entries that read across a row, image or channel edge are zeroed from a
+ * list computed once per tap. One copy per (tap, channel) instead of one per
+ * (tap, channel, image) matters for small images: at 5x5 and 2x2 (CPC's
+ * patches) the per-image copies were mostly call overhead (measured).
  */
 function im2colTapMajorShifted(xT: Float32Array, g: ConvGeometry, n0: number, n1: number, out: Float32Array): void {
   const { inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo } = g;
   const N = g.batch;
   const block = Ho * Wo;
+  const images = n1 - n0;
+  const imagesContiguous = Ho === H;
   let o = 0;
   for (let kh = 0; kh < g.filterHeight; kh++) {
     const [ohLo, ohHi] = validRange(kh, 1, g.dilationHeight, g.padTop, H, Ho);
@@ -82,28 +88,43 @@ function im2colTapMajorShifted(xT: Float32Array, g: ConvGeometry, n0: number, n1
       // Offsets in the block of the first and one past the last valid entry.
       const first = ohLo * Wo + owLo;
       const last = (ohHi - 1) * Wo + owHi;
-      const edges = owLo > 0 || owHi < Wo;
+      const invalid = empty ? new Int32Array(0) : invalidOffsets(Ho, Wo, ohLo, ohHi, owLo, owHi);
       for (let ci = 0; ci < Ci; ci++) {
-        for (let n = n0; n < n1; n++, o += block) {
-          if (empty) {
-            out.fill(0, o, o + block);
-            continue;
-          }
-          const image = (ci * N + n) * H * W;
-          out.set(xT.subarray(image + first + shift, image + last + shift), o + first);
-          if (first > 0) out.fill(0, o, o + first);
-          if (last < block) out.fill(0, o + last, o + block);
-          if (edges) {
-            for (let oh = ohLo; oh < ohHi; oh++) {
-              const row = o + oh * Wo;
-              for (let ow = 0; ow < owLo; ow++) out[row + ow] = 0;
-              for (let ow = owHi; ow < Wo; ow++) out[row + ow] = 0;
-            }
+        const rowEnd = o + images * block;
+        if (empty) {
+          out.fill(0, o, rowEnd);
+          o = rowEnd;
+          continue;
+        }
+        const channel = (ci * N + n0) * H * W + shift;
+        if (imagesContiguous) {
+          // Entries between the images' valid ranges come from the neighbouring image; zeroed below.
+          out.set(xT.subarray(channel + first, channel + (images - 1) * block + last), o + first);
+        } else {
+          for (let n = 0; n < images; n++) {
+            const image = channel + n * H * W;
+            out.set(xT.subarray(image + first, image + last), o + n * block + first);
           }
         }
+        for (let b = o; b < rowEnd; b += block) {
+          for (let k = 0; k < invalid.length; k++) out[b + invalid[k]] = 0;
+        }
+        o = rowEnd;
       }
     }
   }
+}
+
+/** Offsets in an `Ho x Wo` block outside rows `[ohLo, ohHi)` x columns `[owLo, owHi)`, ascending. */
+function invalidOffsets(Ho: number, Wo: number, ohLo: number, ohHi: number, owLo: number, owHi: number): Int32Array {
+  const offsets = new Int32Array(Ho * Wo - (ohHi - ohLo) * (owHi - owLo));
+  let k = 0;
+  for (let oh = 0; oh < Ho; oh++) {
+    for (let ow = 0; ow < Wo; ow++) {
+      if (oh < ohLo || oh >= ohHi || ow < owLo || ow >= owHi) offsets[k++] = oh * Wo + ow;
+    }
+  }
+  return offsets;
 }
 
 /**

@@ -3,7 +3,7 @@
  * runs on wasm, where `tf.signal.stft` has no complex kernels), the HTK mel filter bank,
  * log-mel spectrograms and their per-bin statistics.
  */
-export { stftMagnitude, dftMatrices, hannWindow, frameCount } from "./stft";
+export { stftMagnitude, stftPowerTimes, dftMatrices, hannWindow, frameCount } from "./stft";
 export type { StftOptions } from "./stft";
 export { hzToMel, melToHz, melFilterBank, melFilterBankWeights } from "./mel";
 export type { MelFilterBankOptions } from "./mel";

@@ -4,7 +4,7 @@
  */
 import { tf } from "../backend/tf";
 import { melFilterBank } from "./mel";
-import { stftMagnitude } from "./stft";
+import { stftPowerTimes } from "./stft";
 import { checkOptions, checkPositiveNumber, checkRank, describe } from "../validation/arguments";
 
 /** Options of {@link logMelSpectrogram}. */
@@ -29,7 +29,7 @@ export interface LogMelOptions {
 
 /**
  * Log-mel spectrogram: `log(|STFT|^2 M + epsilon)`, the power spectrum
- * ({@link stftMagnitude}, periodic Hann window, whole frames) through the
+ * ({@link stftPowerTimes}: periodic Hann window, whole frames) through the
  * HTK mel filter bank M ({@link melFilterBank}), in natural-log units of power.
  * The input of COLA (Saeed et al. 2021) and of most audio encoders.
  *
@@ -48,12 +48,11 @@ export function logMelSpectrogram(waves: tf.Tensor2D, options: LogMelOptions): t
   const fftLength = options.fftLength ?? options.frameLength;
   const bank = melFilterBank({ sampleRate: options.sampleRate, fftLength, melBins: options.melBins, fMin: options.fMin, fMax: options.fMax });
   try {
-    const magnitude = stftMagnitude(waves, { frameLength: options.frameLength, frameStep: options.frameStep, fftLength });
+    const melPower = stftPowerTimes(waves, { frameLength: options.frameLength, frameStep: options.frameStep, fftLength }, bank);
     return tf.tidy(() => {
-      const [count, frames, bins] = magnitude.shape;
-      const power = tf.reshape(tf.square(magnitude), [count * frames, bins]);
-      magnitude.dispose();
-      return tf.reshape(tf.log(tf.add(tf.matMul(power, bank), epsilon)), [count, frames, options.melBins]) as tf.Tensor3D;
+      const logMel = tf.log(tf.add(melPower, epsilon)) as tf.Tensor3D;
+      melPower.dispose();
+      return logMel;
     });
   } finally {
     bank.dispose();

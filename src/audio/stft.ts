@@ -108,6 +108,64 @@ export function dftMatrices(frameLength: number, fftLength: number = frameLength
  */
 export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tensor3D {
   const fn = "stftMagnitude";
+  const fftLength = options?.fftLength ?? options?.frameLength;
+  return mapFrames(fn, waves, options, () => {
+    const { cos, sin } = dftMatrices(options.frameLength, fftLength);
+    return {
+      apply: (framed) => {
+        const re = tf.matMul(framed, cos);
+        const im = tf.matMul(framed, sin);
+        return tf.sqrt(tf.add(tf.square(re), tf.square(im))) as tf.Tensor2D;
+      },
+      dispose: () => tf.dispose([cos, sin]),
+    };
+  });
+}
+
+/**
+ * The STFT power spectrum of each signal (`|X_t[k]|^2`, {@link stftMagnitude}
+ * squared) times a matrix `bank` `[bins, k]`: `|X|^2 bank`, for a filter bank
+ * such as the mel bank. Computed as one product of the frames with the cosine
+ * and sine matrices side by side, squared, then one product with `bank`
+ * stacked twice (`re^2 bank + im^2 bank`), so the magnitude's square root and
+ * its square again are never computed.
+ *
+ * Shapes: `waves` `[count, samples]` float32, `bank` `[fftLength / 2 + 1, k]` -> `[count, frames, k]`.
+ *
+ * @example
+ * const melPower = stftPowerTimes(waves, { frameLength: 256, frameStep: 128 }, melBank); // [count, 61, 32]
+ */
+export function stftPowerTimes(waves: tf.Tensor2D, options: StftOptions, bank: tf.Tensor2D): tf.Tensor3D {
+  const fn = "stftPowerTimes";
+  const fftLength = options?.fftLength ?? options?.frameLength;
+  return mapFrames(fn, waves, options, () => {
+    const bins = fftLength / 2 + 1;
+    if (!(bank instanceof tf.Tensor) || bank.rank !== 2 || bank.shape[0] !== bins || bank.dtype !== "float32") {
+      throw new Error(`${fn}: bank must be a float32 tf.Tensor2D [${bins}, k] (fftLength / 2 + 1 rows), got ${describe(bank)}`);
+    }
+    const { cos, sin } = dftMatrices(options.frameLength, fftLength);
+    const both = tf.concat([cos, sin], 1);
+    const stacked = tf.concat([bank, bank], 0);
+    tf.dispose([cos, sin]);
+    return {
+      apply: (framed) => tf.matMul(tf.square(tf.matMul(framed, both)), stacked) as tf.Tensor2D,
+      dispose: () => tf.dispose([both, stacked]),
+    };
+  });
+}
+
+/**
+ * Checks `waves` and `options`, cuts every signal into whole frames
+ * `[frames, frameLength]` and returns `apply(frames)` `[.., width]` per
+ * signal as `[count, frames, width]`, in passes of about `framesPerPass`
+ * frames. `prepare` runs after the checks; its `dispose` runs at the end.
+ */
+function mapFrames(
+  fn: string,
+  waves: tf.Tensor2D,
+  options: StftOptions,
+  prepare: () => { apply: (framed: tf.Tensor2D) => tf.Tensor2D; dispose: () => void },
+): tf.Tensor3D {
   checkRank(fn, "waves", waves, 2, "float32");
   checkOptions(fn, options, "{frameLength, frameStep, fftLength?, framesPerPass?}");
   const { frameLength, frameStep } = options;
@@ -123,13 +181,10 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
     throw new Error(`${fn}: waves must have at least options.frameLength = ${frameLength} samples, got ${describe(waves)}`);
   }
   const frames = frameCount(samples, frameLength, frameStep);
-  const bins = fftLength / 2 + 1;
-  const { cos, sin } = dftMatrices(frameLength, fftLength);
-  // Sample index of every (frame, offset): gathering it cuts all frames at once.
+  const { apply, dispose } = prepare();
   const index = new Int32Array(frames * frameLength);
   for (let t = 0; t < frames; t++) for (let n = 0; n < frameLength; n++) index[t * frameLength + n] = t * frameStep + n;
   const indexTensor = tf.tensor1d(index, "int32");
-  // Whole signals per pass, as many as fit in framesPerPass frames (at least one).
   const signalsPerPass = Math.max(1, Math.floor(framesPerPass / frames));
   const parts: tf.Tensor3D[] = [];
   try {
@@ -137,15 +192,14 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
       const size = Math.min(signalsPerPass, count - start);
       parts.push(tf.tidy(() => {
         const chunk = count === size ? waves : tf.slice(waves, [start, 0], [size, samples]);
-        const framed = tf.reshape(tf.gather(chunk, indexTensor, 1), [size * frames, frameLength]);
-        const re = tf.matMul(framed, cos);
-        const im = tf.matMul(framed, sin);
-        return tf.reshape(tf.sqrt(tf.add(tf.square(re), tf.square(im))), [size, frames, bins]) as tf.Tensor3D;
+        const framed = tf.reshape(tf.gather(chunk, indexTensor, 1), [size * frames, frameLength]) as tf.Tensor2D;
+        return tf.reshape(apply(framed), [size, frames, -1]) as tf.Tensor3D;
       }));
     }
     return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor3D);
   } finally {
     if (parts.length > 1) tf.dispose(parts);
-    tf.dispose([cos, sin, indexTensor]);
+    dispose();
+    indexTensor.dispose();
   }
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
-import { dftMatrices, frameCount, hannWindow, stftMagnitude } from "../../src/audio/stft";
+import { dftMatrices, frameCount, hannWindow, stftMagnitude, stftPowerTimes } from "../../src/audio/stft";
 
 /** Float64 STFT magnitude straight from the definition, periodic Hann window, whole frames. */
 function referenceStft(signal: number[], frameLength: number, frameStep: number, fftLength: number): number[][] {
@@ -110,4 +110,49 @@ test("tf.signal.stft still has no complex kernel on wasm: the reason stftMagnitu
     x.dispose();
     await tf.setBackend("cpu");
   }
+});
+
+test("stftPowerTimes matches |STFT|^2 times the bank in float64 on cpu and wasm, in several passes", async () => {
+  const cases: Array<[number, number, number, number]> = [[64, 16, 8, 16], [100, 32, 10, 64]]; // samples, frameLength, frameStep, fftLength
+  for (const backend of ["cpu", "wasm"]) {
+    await tf.setBackend(backend);
+    for (const [samples, frameLength, frameStep, fftLength] of cases) {
+      const bins = fftLength / 2 + 1;
+      const rng = createRng(fftLength);
+      const bankValues = Array.from({ length: bins }, () => Array.from({ length: 5 }, () => rng.next()));
+      const x = signals(3, samples, samples + 1);
+      const waves = tf.tensor2d(x);
+      const bank = tf.tensor2d(bankValues);
+      const before = tf.memory().numTensors;
+      const got = stftPowerTimes(waves, { frameLength, frameStep, fftLength, framesPerPass: 5 }, bank);
+      assert.equal(tf.memory().numTensors, before + 1, "only the result is left");
+      assert.deepEqual(got.shape, [3, frameCount(samples, frameLength, frameStep), 5]);
+      const values = got.arraySync();
+      x.forEach((signal, i) => {
+        referenceStft(signal, frameLength, frameStep, fftLength).forEach((row, t) => {
+          for (let j = 0; j < 5; j++) {
+            const want = row.reduce((a, m, k) => a + m * m * bankValues[k][j], 0);
+            assert.ok(Math.abs(values[i][t][j] - want) < 1e-4 * Math.max(1, want), `${backend} [${i},${t},${j}]: ${values[i][t][j]} vs ${want}`);
+          }
+        });
+      });
+      tf.dispose([waves, bank, got]);
+    }
+  }
+  await tf.setBackend("cpu");
+});
+
+test("stftPowerTimes rejects a bank of the wrong shape, after the options", async () => {
+  await tf.setBackend("cpu");
+  const waves = tf.zeros([2, 64]) as tf.Tensor2D;
+  const bank = tf.zeros([9, 4]) as tf.Tensor2D; // 16-point DFT: 9 bins
+  const cases: Array<[() => unknown, RegExp]> = [
+    [() => stftPowerTimes(waves, { frameLength: 32, frameStep: 8 }, bank), /stftPowerTimes: bank must be a float32 tf.Tensor2D \[17, k\] \(fftLength \/ 2 \+ 1 rows\), got a tensor of shape \[9,4\]/],
+    [() => stftPowerTimes(waves, { frameLength: 16, frameStep: 8 }, [[1]] as never), /stftPowerTimes: bank must be a float32 tf.Tensor2D \[9, k\]/],
+    [() => stftPowerTimes(waves, { frameLength: 0, frameStep: 8 }, bank), /stftPowerTimes: options.frameLength must be a positive integer, got 0/],
+  ];
+  const before = tf.memory().numTensors;
+  for (const [fn, message] of cases) assert.throws(fn, message);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([waves, bank]);
 });

@@ -182,9 +182,11 @@ function mapFrames(
   }
   const frames = frameCount(samples, frameLength, frameStep);
   const { apply, dispose } = prepare();
+  // Sample index of every (frame, offset): gathering it cuts all frames at once.
   const index = new Int32Array(frames * frameLength);
   for (let t = 0; t < frames; t++) for (let n = 0; n < frameLength; n++) index[t * frameLength + n] = t * frameStep + n;
   const indexTensor = tf.tensor1d(index, "int32");
+  // Whole signals per pass, as many as fit in framesPerPass frames (at least one).
   const signalsPerPass = Math.max(1, Math.floor(framesPerPass / frames));
   const parts: tf.Tensor3D[] = [];
   try {

@@ -70,7 +70,7 @@ export function refGeometry(c: ConvCase): RefGeometry {
  * Visits every (output pixel, filter tap) pair whose input pixel is inside
  * the image: `visit(n, oh, ow, kh, kw, ih, iw)`.
  */
-function forEachTap(
+export function forEachTap(
   c: ConvCase,
   g: RefGeometry,
   visit: (n: number, oh: number, ow: number, kh: number, kw: number, ih: number, iw: number) => void,

@@ -107,10 +107,8 @@ export function dftMatrices(frameLength: number, fftLength: number = frameLength
  * const mag = stftMagnitude(waves, { frameLength: 256, frameStep: 128 }); // [count, 61, 129] for 8000 samples
  */
 export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tensor3D {
-  const fn = "stftMagnitude";
-  const fftLength = options?.fftLength ?? options?.frameLength;
-  return mapFrames(fn, waves, options, () => {
-    const { cos, sin } = dftMatrices(options.frameLength, fftLength);
+  return mapFrames("stftMagnitude", waves, options, ({ frameLength, fftLength }) => {
+    const { cos, sin } = dftMatrices(frameLength, fftLength);
     return {
       apply: (framed) => {
         const re = tf.matMul(framed, cos);
@@ -136,14 +134,11 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
  * const melPower = stftPowerTimes(waves, { frameLength: 256, frameStep: 128 }, melBank); // [count, 61, 32]
  */
 export function stftPowerTimes(waves: tf.Tensor2D, options: StftOptions, bank: tf.Tensor2D): tf.Tensor3D {
-  const fn = "stftPowerTimes";
-  const fftLength = options?.fftLength ?? options?.frameLength;
-  return mapFrames(fn, waves, options, () => {
-    const bins = fftLength / 2 + 1;
+  return mapFrames("stftPowerTimes", waves, options, ({ frameLength, fftLength, bins }) => {
     if (!(bank instanceof tf.Tensor) || bank.rank !== 2 || bank.shape[0] !== bins || bank.dtype !== "float32") {
-      throw new Error(`${fn}: bank must be a float32 tf.Tensor2D [${bins}, k] (fftLength / 2 + 1 rows), got ${describe(bank)}`);
+      throw new Error(`stftPowerTimes: bank must be a float32 tf.Tensor2D [${bins}, k] (fftLength / 2 + 1 rows), got ${describe(bank)}`);
     }
-    const { cos, sin } = dftMatrices(options.frameLength, fftLength);
+    const { cos, sin } = dftMatrices(frameLength, fftLength);
     const both = tf.concat([cos, sin], 1);
     const stacked = tf.concat([bank, bank], 0);
     tf.dispose([cos, sin]);
@@ -158,13 +153,14 @@ export function stftPowerTimes(waves: tf.Tensor2D, options: StftOptions, bank: t
  * Checks `waves` and `options`, cuts every signal into whole frames
  * `[frames, frameLength]` and returns `apply(frames)` `[.., width]` per
  * signal as `[count, frames, width]`, in passes of about `framesPerPass`
- * frames. `prepare` runs after the checks; its `dispose` runs at the end.
+ * frames. `prepare` runs after the checks, with the checked sizes; its
+ * `dispose` runs at the end.
  */
 function mapFrames(
   fn: string,
   waves: tf.Tensor2D,
   options: StftOptions,
-  prepare: () => { apply: (framed: tf.Tensor2D) => tf.Tensor2D; dispose: () => void },
+  prepare: (sizes: { frameLength: number; fftLength: number; bins: number }) => { apply: (framed: tf.Tensor2D) => tf.Tensor2D; dispose: () => void },
 ): tf.Tensor3D {
   checkRank(fn, "waves", waves, 2, "float32");
   checkOptions(fn, options, "{frameLength, frameStep, fftLength?, framesPerPass?}");
@@ -181,7 +177,7 @@ function mapFrames(
     throw new Error(`${fn}: waves must have at least options.frameLength = ${frameLength} samples, got ${describe(waves)}`);
   }
   const frames = frameCount(samples, frameLength, frameStep);
-  const { apply, dispose } = prepare();
+  const { apply, dispose } = prepare({ frameLength, fftLength, bins: fftLength / 2 + 1 });
   // Sample index of every (frame, offset): gathering it cuts all frames at once.
   const index = new Int32Array(frames * frameLength);
   for (let t = 0; t < frames; t++) for (let n = 0; n < frameLength; n++) index[t * frameLength + n] = t * frameStep + n;

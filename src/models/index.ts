@@ -9,6 +9,8 @@ export { bernoulliFromUniforms, createRbm, exactPseudoLikelihood, gibbsChain, ps
 export type { GibbsStep, Rbm, RbmOptions } from "./rbm";
 export { createAutoencoder } from "./autoencoder";
 export type { Autoencoder, AutoencoderOptions } from "./autoencoder";
+export { batchNormalization, batchNormTraining } from "./batch_norm";
+export type { BatchNormTrainingResult } from "./batch_norm";
 export { smallResNetEncoder } from "./resnet";
 export type { SmallResNetOptions } from "./resnet";
 export { createEma, emaRule } from "./ema";

@@ -6,6 +6,7 @@
  * around, where BatchNorm is part of what makes them work.
  */
 import { tf } from "../backend/tf";
+import { batchNormalization } from "./batch_norm";
 import { checkInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallResNetEncoder}. */
@@ -43,14 +44,13 @@ export interface SmallResNetOptions {
  *
  * With the defaults (28 -> 14 -> 7 -> 4 pixels; 16, 32, 64, 128 channels)
  * it has 303,952 weights (smallCnnEncoder: 92,672) and 9.4 M multiply-adds
- * per image (smallCnnEncoder: 7.4 M). Measured on wasm (one thread, the
- * workbook's training kernels registered), forward + backward of a
- * `[256, 28, 28, 1]` batch took about 1.45 s against 0.40 s for
- * smallCnnEncoder, forward alone 0.23 s against 0.10 s: the extra time is
- * BatchNorm, whose tfjs gradient tiles the per-channel scale to the whole
- * activation with wasm's slow `Tile` (0.56 s of the 1.45 s). Every op it
- * uses has a gradient on wasm once those kernels are registered
- * (`setupBackend` does it).
+ * per image (smallCnnEncoder: 7.4 M). Its BatchNorm layers are
+ * `batchNormalization` (`./batch_norm`): the stock layer with the
+ * training-mode gradient in closed form, which took the `resnet-step`
+ * benchmark from about 250 to 360 images per second on wasm (2 threads),
+ * against tfjs-core's composed gradient through tf.moments and
+ * tf.batchNorm. Every op it uses has a gradient on wasm once the
+ * workbook's training kernels are registered (`setupBackend` does it).
  *
  * Train it with `model.apply(x, { training: true })`: BatchNorm then
  * normalises with the batch's statistics and updates its moving averages;
@@ -107,7 +107,7 @@ export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersM
       .apply(x) as tf.SymbolicTensor;
   // epsilon 1e-5 as in PyTorch's BatchNorm2d (tfjs defaults to 1e-3).
   const bn = (x: tf.SymbolicTensor, label: string) =>
-    tf.layers.batchNormalization({ momentum: bnMomentum, epsilon: 1e-5, name: `${name}_${label}` }).apply(x) as tf.SymbolicTensor;
+    batchNormalization({ momentum: bnMomentum, epsilon: 1e-5, name: `${name}_${label}` }).apply(x) as tf.SymbolicTensor;
   const relu = (x: tf.SymbolicTensor, label: string) =>
     tf.layers.reLU({ name: `${name}_${label}` }).apply(x) as tf.SymbolicTensor;
 

@@ -110,7 +110,8 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
   return mapFrames("stftMagnitude", waves, options, ({ frameLength, fftLength }) => {
     const { cos, sin } = dftMatrices(frameLength, fftLength);
     return {
-      apply: (framed) => {
+      offsets: [wholeFrame(frameLength)],
+      apply: ([framed]) => {
         const re = tf.matMul(framed, cos);
         const im = tf.matMul(framed, sin);
         return tf.sqrt(tf.add(tf.square(re), tf.square(im))) as tf.Tensor2D;
@@ -123,10 +124,22 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
 /**
  * The STFT power spectrum of each signal (`|X_t[k]|^2`, {@link stftMagnitude}
  * squared) times a matrix `bank` `[bins, k]`: `|X|^2 bank`, for a filter bank
- * such as the mel bank. Computed as one product of the frames with the cosine
- * and sine matrices side by side, squared, then one product with `bank`
- * stacked twice (`re^2 bank + im^2 bank`), so the magnitude's square root and
- * its square again are never computed.
+ * such as the mel bank. The magnitude's square root and its square again are
+ * never computed: the power `re^2 + im^2` goes straight into the product
+ * with `bank`.
+ *
+ * When `fftLength` is `frameLength` (no zero padding), the DFT is first
+ * folded in half. The basis is symmetric, cos(2 pi k (N - n) / N) =
+ * cos(2 pi k n / N) and sin(...) = -sin(...), and so is the periodic Hann
+ * window, w[N - n] = w[n]; so with u[n] = x[n] + x[N - n] and
+ * v[n] = x[n] - x[N - n] for n = 0..N/2 (x[N] read as x[0]),
+ *
+ *   re_k = sum_n c_n w[n] cos(2 pi k n / N) u[n],  im_k = -sum_n w[n] sin(2 pi k n / N) v[n],
+ *
+ * with c_n = 1/2 at n = 0 and N/2 (where u counts x[n] twice) and 1 between:
+ * two products of N/2 + 1 rows instead of one of N rows and twice the
+ * columns, half the multiply-adds. With zero padding the window is not
+ * symmetric about N/2 and the frames go through the full matrices.
  *
  * Shapes: `waves` `[count, samples]` float32, `bank` `[fftLength / 2 + 1, k]` -> `[count, frames, k]`.
  *
@@ -138,29 +151,66 @@ export function stftPowerTimes(waves: tf.Tensor2D, options: StftOptions, bank: t
     if (!(bank instanceof tf.Tensor) || bank.rank !== 2 || bank.shape[0] !== bins || bank.dtype !== "float32") {
       throw new Error(`stftPowerTimes: bank must be a float32 tf.Tensor2D [${bins}, k] (fftLength / 2 + 1 rows), got ${describe(bank)}`);
     }
-    const { cos, sin } = dftMatrices(frameLength, fftLength);
-    const both = tf.concat([cos, sin], 1);
-    const stacked = tf.concat([bank, bank], 0);
-    tf.dispose([cos, sin]);
+    const power = (re: tf.Tensor2D, im: tf.Tensor2D) => tf.matMul(tf.add(tf.square(re), tf.square(im)), bank) as tf.Tensor2D;
+    if (fftLength !== frameLength) {
+      const { cos, sin } = dftMatrices(frameLength, fftLength);
+      return {
+        offsets: [wholeFrame(frameLength)],
+        apply: ([framed]) => power(tf.matMul(framed, cos), tf.matMul(framed, sin)),
+        dispose: () => tf.dispose([cos, sin]),
+      };
+    }
+    const half = frameLength / 2;
+    const { cos, sin } = foldedDftMatrices(frameLength);
     return {
-      apply: (framed) => tf.matMul(tf.square(tf.matMul(framed, both)), stacked) as tf.Tensor2D,
-      dispose: () => tf.dispose([both, stacked]),
+      // x[n] and x[N - n] (x[0] at n = 0) for n = 0..N/2.
+      offsets: [Int32Array.from({ length: half + 1 }, (_, n) => n), Int32Array.from({ length: half + 1 }, (_, n) => (frameLength - n) % frameLength)],
+      apply: ([front, back]) => power(tf.matMul(tf.add(front, back), cos), tf.matMul(tf.sub(front, back), sin)),
+      dispose: () => tf.dispose([cos, sin]),
     };
   });
 }
 
+/** The DFT matrices of {@link dftMatrices} (N = frameLength = fftLength, even) folded onto rows 0..N/2, rows 0 and N/2 of the cosine halved. */
+function foldedDftMatrices(frameLength: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const half = frameLength / 2;
+  const bins = half + 1;
+  const window = hannWindow(frameLength);
+  const cos = new Float32Array(bins * bins);
+  const sin = new Float32Array(bins * bins);
+  for (let n = 0; n <= half; n++) {
+    const weight = n === 0 || n === half ? 0.5 : 1;
+    for (let k = 0; k < bins; k++) {
+      const angle = (2 * Math.PI * ((k * n) % frameLength)) / frameLength;
+      cos[n * bins + k] = weight * window[n] * Math.cos(angle);
+      sin[n * bins + k] = -window[n] * Math.sin(angle);
+    }
+  }
+  return { cos: tf.tensor2d(cos, [bins, bins]), sin: tf.tensor2d(sin, [bins, bins]) };
+}
+
+/** Offsets 0..frameLength-1: the whole frame in order. */
+function wholeFrame(frameLength: number): Int32Array {
+  return Int32Array.from({ length: frameLength }, (_, n) => n);
+}
+
 /**
- * Checks `waves` and `options`, cuts every signal into whole frames
- * `[frames, frameLength]` and returns `apply(frames)` `[.., width]` per
- * signal as `[count, frames, width]`, in passes of about `framesPerPass`
- * frames. `prepare` runs after the checks, with the checked sizes; its
- * `dispose` runs at the end.
+ * Checks `waves` and `options`, cuts every signal into whole frames and
+ * returns `apply(framed)` `[.., width]` per signal as `[count, frames, width]`,
+ * in passes of about `framesPerPass` frames. `framed` holds one
+ * `[frames, offsets[i].length]` tensor per entry of `offsets`: the samples at
+ * those offsets from each frame's start. `prepare` runs after the checks,
+ * with the checked sizes; its `dispose` runs at the end.
  */
 function mapFrames(
   fn: string,
   waves: tf.Tensor2D,
   options: StftOptions,
-  prepare: (sizes: { frameLength: number; fftLength: number; bins: number }) => { apply: (framed: tf.Tensor2D) => tf.Tensor2D; dispose: () => void },
+  prepare: (sizes: { frameLength: number; fftLength: number; bins: number }) => {
+    offsets: Int32Array[];
+    apply: (framed: tf.Tensor2D[]) => tf.Tensor2D;
+    dispose: () => void;
+  },
 ): tf.Tensor3D {
   checkRank(fn, "waves", waves, 2, "float32");
   checkOptions(fn, options, "{frameLength, frameStep, fftLength?, framesPerPass?}");
@@ -177,11 +227,13 @@ function mapFrames(
     throw new Error(`${fn}: waves must have at least options.frameLength = ${frameLength} samples, got ${describe(waves)}`);
   }
   const frames = frameCount(samples, frameLength, frameStep);
-  const { apply, dispose } = prepare({ frameLength, fftLength, bins: fftLength / 2 + 1 });
+  const { offsets, apply, dispose } = prepare({ frameLength, fftLength, bins: fftLength / 2 + 1 });
   // Sample index of every (frame, offset): gathering it cuts all frames at once.
-  const index = new Int32Array(frames * frameLength);
-  for (let t = 0; t < frames; t++) for (let n = 0; n < frameLength; n++) index[t * frameLength + n] = t * frameStep + n;
-  const indexTensor = tf.tensor1d(index, "int32");
+  const indexTensors = offsets.map((offset) => {
+    const index = new Int32Array(frames * offset.length);
+    for (let t = 0; t < frames; t++) for (let n = 0; n < offset.length; n++) index[t * offset.length + n] = t * frameStep + offset[n];
+    return tf.tensor1d(index, "int32");
+  });
   // Whole signals per pass, as many as fit in framesPerPass frames (at least one).
   const signalsPerPass = Math.max(1, Math.floor(framesPerPass / frames));
   const parts: tf.Tensor3D[] = [];
@@ -190,7 +242,7 @@ function mapFrames(
       const size = Math.min(signalsPerPass, count - start);
       parts.push(tf.tidy(() => {
         const chunk = count === size ? waves : tf.slice(waves, [start, 0], [size, samples]);
-        const framed = tf.reshape(tf.gather(chunk, indexTensor, 1), [size * frames, frameLength]) as tf.Tensor2D;
+        const framed = indexTensors.map((index) => tf.reshape(tf.gather(chunk, index, 1), [size * frames, index.size / frames]) as tf.Tensor2D);
         return tf.reshape(apply(framed), [size, frames, -1]) as tf.Tensor3D;
       }));
     }
@@ -198,6 +250,6 @@ function mapFrames(
   } finally {
     if (parts.length > 1) tf.dispose(parts);
     dispose();
-    indexTensor.dispose();
+    tf.dispose(indexTensors);
   }
 }

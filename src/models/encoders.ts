@@ -7,6 +7,7 @@
  * same network on one backend.
  */
 import { tf } from "../backend/tf";
+import { batchNormalization } from "./batch_norm";
 import { checkInteger, checkPositiveInteger, describe } from "../validation/arguments";
 
 /** Options of {@link smallCnnEncoder}. */
@@ -119,7 +120,7 @@ export function mlpHead(options: MlpHeadOptions): tf.LayersModel {
       }),
     );
     if (options.batchNorm) {
-      layers.push(tf.layers.batchNormalization({}));
+      layers.push(batchNormalization({}));
       layers.push(tf.layers.activation({ activation: "relu" }));
     }
   });

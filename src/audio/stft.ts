@@ -131,15 +131,15 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
  * When `fftLength` is `frameLength` (no zero padding), the DFT is first
  * folded in half. The basis is symmetric, cos(2 pi k (N - n) / N) =
  * cos(2 pi k n / N) and sin(...) = -sin(...), and so is the periodic Hann
- * window, w[N - n] = w[n]; so with u[n] = x[n] + x[N - n] and
- * v[n] = x[n] - x[N - n] for n = 0..N/2 (x[N] read as x[0]),
+ * window, w[N - n] = w[n], which is 0 at n = 0; so with u[n] = x[n] + x[N - n]
+ * and v[n] = x[n] - x[N - n] for n = 1..N/2,
  *
  *   re_k = sum_n c_n w[n] cos(2 pi k n / N) u[n],  im_k = -sum_n w[n] sin(2 pi k n / N) v[n],
  *
- * with c_n = 1/2 at n = 0 and N/2 (where u counts x[n] twice) and 1 between:
- * two products of N/2 + 1 rows instead of one of N rows and twice the
- * columns, half the multiply-adds. With zero padding the window is not
- * symmetric about N/2 and the frames go through the full matrices.
+ * with c_n = 1/2 at n = N/2 (where u counts x[N/2] twice) and 1 below it:
+ * two products of N/2 rows instead of one of N rows and twice the columns,
+ * half the multiply-adds. With zero padding the window is not symmetric
+ * about N/2 and the frames go through the full matrices.
  *
  * Shapes: `waves` `[count, samples]` float32, `bank` `[fftLength / 2 + 1, k]` -> `[count, frames, k]`.
  *
@@ -163,30 +163,34 @@ export function stftPowerTimes(waves: tf.Tensor2D, options: StftOptions, bank: t
     const half = frameLength / 2;
     const { cos, sin } = foldedDftMatrices(frameLength);
     return {
-      // x[n] and x[N - n] (x[0] at n = 0) for n = 0..N/2.
-      offsets: [Int32Array.from({ length: half + 1 }, (_, n) => n), Int32Array.from({ length: half + 1 }, (_, n) => (frameLength - n) % frameLength)],
+      // x[n] and x[N - n] for n = 1..N/2.
+      offsets: [Int32Array.from({ length: half }, (_, i) => i + 1), Int32Array.from({ length: half }, (_, i) => frameLength - i - 1)],
       apply: ([front, back]) => power(tf.matMul(tf.add(front, back), cos), tf.matMul(tf.sub(front, back), sin)),
       dispose: () => tf.dispose([cos, sin]),
     };
   });
 }
 
-/** The DFT matrices of {@link dftMatrices} (N = frameLength = fftLength, even) folded onto rows 0..N/2, rows 0 and N/2 of the cosine halved. */
+/**
+ * The DFT matrices of {@link dftMatrices} (N = frameLength = fftLength, even)
+ * folded onto rows n = 1..N/2 (row n - 1 here), the cosine's row N/2 halved;
+ * row 0, where the Hann window is 0, left out. `[N/2, N/2 + 1]` each.
+ */
 function foldedDftMatrices(frameLength: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
   const half = frameLength / 2;
   const bins = half + 1;
   const window = hannWindow(frameLength);
-  const cos = new Float32Array(bins * bins);
-  const sin = new Float32Array(bins * bins);
-  for (let n = 0; n <= half; n++) {
-    const weight = n === 0 || n === half ? 0.5 : 1;
+  const cos = new Float32Array(half * bins);
+  const sin = new Float32Array(half * bins);
+  for (let n = 1; n <= half; n++) {
+    const weight = n === half ? 0.5 : 1;
     for (let k = 0; k < bins; k++) {
       const angle = (2 * Math.PI * ((k * n) % frameLength)) / frameLength;
-      cos[n * bins + k] = weight * window[n] * Math.cos(angle);
-      sin[n * bins + k] = -window[n] * Math.sin(angle);
+      cos[(n - 1) * bins + k] = weight * window[n] * Math.cos(angle);
+      sin[(n - 1) * bins + k] = -window[n] * Math.sin(angle);
     }
   }
-  return { cos: tf.tensor2d(cos, [bins, bins]), sin: tf.tensor2d(sin, [bins, bins]) };
+  return { cos: tf.tensor2d(cos, [half, bins]), sin: tf.tensor2d(sin, [half, bins]) };
 }
 
 /** Offsets 0..frameLength-1: the whole frame in order. */

@@ -85,7 +85,7 @@ export interface MlpHeadOptions {
   hidden?: number[];
   /** Output size. */
   outputDim: number;
-  /** Add BatchNorm after each hidden layer; default false. */
+  /** Add BatchNorm (`batchNormalization`: its training gradient in closed form) after each hidden layer; default false. */
   batchNorm?: boolean;
   /** Seed of the weight initialisers; default 0. */
   seed?: number;

@@ -98,7 +98,8 @@ export function dftMatrices(frameLength: number, fftLength: number = frameLength
  * for frames t = 0..frames-1 ({@link frameCount}: whole frames only) and bins
  * k = 0..fftLength/2. Equal to `tf.abs(tf.signal.stft(x, frameLength,
  * frameStep, fftLength))` on the cpu backend for an even frameLength (tested);
- * computed with frames x DFT matrices ({@link dftMatrices}) because
+ * computed with frames x DFT matrices ({@link dftMatrices}, folded in half
+ * when there is no zero padding: {@link dftParts}) because
  * `tf.signal.stft` has no complex kernels on the wasm backend.
  *
  * Shapes: `waves` `[count, samples]` float32 -> `[count, frames, fftLength / 2 + 1]`.
@@ -107,18 +108,7 @@ export function dftMatrices(frameLength: number, fftLength: number = frameLength
  * const mag = stftMagnitude(waves, { frameLength: 256, frameStep: 128 }); // [count, 61, 129] for 8000 samples
  */
 export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tensor3D {
-  return mapFrames("stftMagnitude", waves, options, ({ frameLength, fftLength }) => {
-    const { cos, sin } = dftMatrices(frameLength, fftLength);
-    return {
-      offsets: [wholeFrame(frameLength)],
-      apply: ([framed]) => {
-        const re = tf.matMul(framed, cos);
-        const im = tf.matMul(framed, sin);
-        return tf.sqrt(tf.add(tf.square(re), tf.square(im))) as tf.Tensor2D;
-      },
-      dispose: () => tf.dispose([cos, sin]),
-    };
-  });
+  return mapFrames("stftMagnitude", waves, options, () => (re, im) => tf.sqrt(tf.add(tf.square(re), tf.square(im))) as tf.Tensor2D);
 }
 
 /**
@@ -128,18 +118,7 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
  * never computed: the power `re^2 + im^2` goes straight into the product
  * with `bank`.
  *
- * When `fftLength` is `frameLength` (no zero padding), the DFT is first
- * folded in half. The basis is symmetric, cos(2 pi k (N - n) / N) =
- * cos(2 pi k n / N) and sin(...) = -sin(...), and so is the periodic Hann
- * window, w[N - n] = w[n], which is 0 at n = 0; so with u[n] = x[n] + x[N - n]
- * and v[n] = x[n] - x[N - n] for n = 1..N/2,
- *
- *   re_k = sum_n c_n w[n] cos(2 pi k n / N) u[n],  im_k = -sum_n w[n] sin(2 pi k n / N) v[n],
- *
- * with c_n = 1/2 at n = N/2 (where u counts x[N/2] twice) and 1 below it:
- * two products of N/2 rows instead of one of N rows and twice the columns,
- * half the multiply-adds. With zero padding the window is not symmetric
- * about N/2 and the frames go through the full matrices.
+ * The DFT is folded in half when there is no zero padding ({@link dftParts}).
  *
  * Shapes: `waves` `[count, samples]` float32, `bank` `[fftLength / 2 + 1, k]` -> `[count, frames, k]`.
  *
@@ -147,28 +126,54 @@ export function stftMagnitude(waves: tf.Tensor2D, options: StftOptions): tf.Tens
  * const melPower = stftPowerTimes(waves, { frameLength: 256, frameStep: 128 }, melBank); // [count, 61, 32]
  */
 export function stftPowerTimes(waves: tf.Tensor2D, options: StftOptions, bank: tf.Tensor2D): tf.Tensor3D {
-  return mapFrames("stftPowerTimes", waves, options, ({ frameLength, fftLength, bins }) => {
+  return mapFrames("stftPowerTimes", waves, options, ({ bins }) => {
     if (!(bank instanceof tf.Tensor) || bank.rank !== 2 || bank.shape[0] !== bins || bank.dtype !== "float32") {
       throw new Error(`stftPowerTimes: bank must be a float32 tf.Tensor2D [${bins}, k] (fftLength / 2 + 1 rows), got ${describe(bank)}`);
     }
-    const power = (re: tf.Tensor2D, im: tf.Tensor2D) => tf.matMul(tf.add(tf.square(re), tf.square(im)), bank) as tf.Tensor2D;
-    if (fftLength !== frameLength) {
-      const { cos, sin } = dftMatrices(frameLength, fftLength);
-      return {
-        offsets: [wholeFrame(frameLength)],
-        apply: ([framed]) => power(tf.matMul(framed, cos), tf.matMul(framed, sin)),
-        dispose: () => tf.dispose([cos, sin]),
-      };
-    }
-    const half = frameLength / 2;
-    const { cos, sin } = foldedDftMatrices(frameLength);
+    return (re, im) => tf.matMul(tf.add(tf.square(re), tf.square(im)), bank) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The real and imaginary parts of each frame's windowed DFT, for
+ * {@link mapFrames}: which samples of a frame to gather (`offsets`), and
+ * `realImag` of the gathered `[frames, offsets[i].length]` tensors ->
+ * `[frames, bins]` twice.
+ *
+ * When `fftLength` is `frameLength` (no zero padding), the DFT is folded in
+ * half. The basis is symmetric, cos(2 pi k (N - n) / N) = cos(2 pi k n / N)
+ * and sin(...) = -sin(...), and so is the periodic Hann window,
+ * w[N - n] = w[n], which is 0 at n = 0; so with u[n] = x[n] + x[N - n] and
+ * v[n] = x[n] - x[N - n] for n = 1..N/2,
+ *
+ *   re_k = sum_n c_n w[n] cos(2 pi k n / N) u[n],  im_k = -sum_n w[n] sin(2 pi k n / N) v[n],
+ *
+ * with c_n = 1/2 at n = N/2 (where u counts x[N/2] twice) and 1 below it:
+ * two products of N/2 rows instead of two of N rows, half the
+ * multiply-adds. With zero padding the window is not symmetric about N/2
+ * and the whole frame goes through {@link dftMatrices}.
+ */
+function dftParts(frameLength: number, fftLength: number): {
+  offsets: Int32Array[];
+  realImag: (framed: tf.Tensor2D[]) => [tf.Tensor2D, tf.Tensor2D];
+  dispose: () => void;
+} {
+  if (fftLength !== frameLength) {
+    const { cos, sin } = dftMatrices(frameLength, fftLength);
     return {
-      // x[n] and x[N - n] for n = 1..N/2.
-      offsets: [Int32Array.from({ length: half }, (_, i) => i + 1), Int32Array.from({ length: half }, (_, i) => frameLength - i - 1)],
-      apply: ([front, back]) => power(tf.matMul(tf.add(front, back), cos), tf.matMul(tf.sub(front, back), sin)),
+      offsets: [Int32Array.from({ length: frameLength }, (_, n) => n)],
+      realImag: ([framed]) => [tf.matMul(framed, cos), tf.matMul(framed, sin)],
       dispose: () => tf.dispose([cos, sin]),
     };
-  });
+  }
+  const half = frameLength / 2;
+  const { cos, sin } = foldedDftMatrices(frameLength);
+  return {
+    // x[n] and x[N - n] for n = 1..N/2.
+    offsets: [Int32Array.from({ length: half }, (_, i) => i + 1), Int32Array.from({ length: half }, (_, i) => frameLength - i - 1)],
+    realImag: ([front, back]) => [tf.matMul(tf.add(front, back), cos), tf.matMul(tf.sub(front, back), sin)],
+    dispose: () => tf.dispose([cos, sin]),
+  };
 }
 
 /**
@@ -193,28 +198,18 @@ function foldedDftMatrices(frameLength: number): { cos: tf.Tensor2D; sin: tf.Ten
   return { cos: tf.tensor2d(cos, [half, bins]), sin: tf.tensor2d(sin, [half, bins]) };
 }
 
-/** Offsets 0..frameLength-1: the whole frame in order. */
-function wholeFrame(frameLength: number): Int32Array {
-  return Int32Array.from({ length: frameLength }, (_, n) => n);
-}
-
 /**
- * Checks `waves` and `options`, cuts every signal into whole frames and
- * returns `apply(framed)` `[.., width]` per signal as `[count, frames, width]`,
- * in passes of about `framesPerPass` frames. `framed` holds one
- * `[frames, offsets[i].length]` tensor per entry of `offsets`: the samples at
- * those offsets from each frame's start. `prepare` runs after the checks,
- * with the checked sizes; its `dispose` runs at the end.
+ * Checks `waves` and `options`, cuts every signal into whole frames, takes
+ * each frame's windowed DFT ({@link dftParts}) and returns
+ * `finish(re, im)` `[.., width]` per signal as `[count, frames, width]`, in
+ * passes of about `framesPerPass` frames. `prepare` runs after the checks,
+ * with the checked sizes, and returns `finish`.
  */
 function mapFrames(
   fn: string,
   waves: tf.Tensor2D,
   options: StftOptions,
-  prepare: (sizes: { frameLength: number; fftLength: number; bins: number }) => {
-    offsets: Int32Array[];
-    apply: (framed: tf.Tensor2D[]) => tf.Tensor2D;
-    dispose: () => void;
-  },
+  prepare: (sizes: { frameLength: number; fftLength: number; bins: number }) => (re: tf.Tensor2D, im: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Tensor3D {
   checkRank(fn, "waves", waves, 2, "float32");
   checkOptions(fn, options, "{frameLength, frameStep, fftLength?, framesPerPass?}");
@@ -231,7 +226,8 @@ function mapFrames(
     throw new Error(`${fn}: waves must have at least options.frameLength = ${frameLength} samples, got ${describe(waves)}`);
   }
   const frames = frameCount(samples, frameLength, frameStep);
-  const { offsets, apply, dispose } = prepare({ frameLength, fftLength, bins: fftLength / 2 + 1 });
+  const finish = prepare({ frameLength, fftLength, bins: fftLength / 2 + 1 });
+  const { offsets, realImag, dispose } = dftParts(frameLength, fftLength);
   // Sample index of every (frame, offset): gathering it cuts all frames at once.
   const indexTensors = offsets.map((offset) => {
     const index = new Int32Array(frames * offset.length);
@@ -247,7 +243,7 @@ function mapFrames(
       parts.push(tf.tidy(() => {
         const chunk = count === size ? waves : tf.slice(waves, [start, 0], [size, samples]);
         const framed = indexTensors.map((index) => tf.reshape(tf.gather(chunk, index, 1), [size * frames, index.size / frames]) as tf.Tensor2D);
-        return tf.reshape(apply(framed), [size, frames, -1]) as tf.Tensor3D;
+        return tf.reshape(finish(...realImag(framed)), [size, frames, -1]) as tf.Tensor3D;
       }));
     }
     return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor3D);

@@ -5,22 +5,13 @@ import { tf } from "../../src/backend/tf";
 import { batchNormalization, batchNormTraining } from "../../src/models/batch_norm";
 import { modelArtifacts } from "../../src/models/model_folder";
 import { createRng } from "../../src/data/random";
+import { batchNormReference } from "./nhwc_reference";
 
 const SHAPES: number[][] = [[2, 3, 3, 4], [5, 3], [8, 2, 2, 1], [1, 1, 1, 2], [3, 4, 2, 6]];
 
-/** Float64 training-mode BatchNorm over every axis but the last, and the batch moments. */
-function reference(x: Float64Array, c: number, gamma: number[], beta: number[], eps: number) {
-  const m = x.length / c;
-  const mean = new Array(c).fill(0), variance = new Array(c).fill(0);
-  for (let i = 0; i < x.length; i++) mean[i % c] += x[i] / m;
-  for (let i = 0; i < x.length; i++) variance[i % c] += (x[i] - mean[i % c]) ** 2 / m;
-  const y = x.map((v, i) => (gamma[i % c] * (v - mean[i % c])) / Math.sqrt(variance[i % c] + eps) + beta[i % c]);
-  return { y, mean, variance };
-}
-
 /** The scalar sum(y * w) in float64, the function whose gradient the tests take. */
 function referenceLoss(x: Float64Array, c: number, gamma: number[], beta: number[], w: Float64Array, eps: number): number {
-  const { y } = reference(x, c, gamma, beta, eps);
+  const { y } = batchNormReference(x, c, gamma, beta, eps);
   return y.reduce((s, v, i) => s + v * w[i], 0);
 }
 
@@ -38,7 +29,7 @@ test("batchNormTraining matches a float64 reference, moments included, on cpu an
       // A large shift per channel: a one-pass variance (E[x^2] - mean^2) would lose it in float32.
       const x = draw(rng, size, 2, 30);
       const gamma = Array.from(draw(rng, c)), beta = Array.from(draw(rng, c));
-      const want = reference(x, c, gamma, beta, 1e-5);
+      const want = batchNormReference(x, c, gamma, beta, 1e-5);
       const before = tf.memory().numTensors;
       const xt = tf.tensor(Float32Array.from(x), shape), g = tf.tensor1d(gamma), b = tf.tensor1d(beta);
       const { y, mean, variance } = batchNormTraining(xt, g, b, 1e-5);

@@ -1,6 +1,7 @@
 /**
  * Float64 NHWC references shared by the model tests: an activation, the
- * convolution with TensorFlow's "same" padding, ReLU and a residual sum.
+ * convolution with TensorFlow's "same" padding, ReLU, a residual sum and
+ * BatchNorm.
  */
 
 /** An NHWC activation in float64. */
@@ -55,3 +56,27 @@ export function conv(a: Act, kernel: ArrayLike<number>, k: number, co: number, o
 
 export const relu = (a: Act): Act => ({ ...a, v: a.v.map((z) => Math.max(0, z)) });
 export const add = (a: Act, b: Act): Act => ({ ...a, v: a.v.map((z, i) => z + b.v[i]) });
+
+/**
+ * BatchNorm over every axis but the last of `v` (`c` channels, channel
+ * fastest): gamma (v - mean) / sqrt(variance + eps) + beta per channel, with
+ * the batch's mean and biased variance, or with `stats` (moving statistics)
+ * when given. Returns the batch's moments either way.
+ */
+export function batchNormReference(
+  v: ArrayLike<number>,
+  c: number,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  eps: number,
+  stats?: { mean: ArrayLike<number>; variance: ArrayLike<number> },
+): { y: Float64Array; mean: number[]; variance: number[] } {
+  const m = v.length / c;
+  const mean = new Array(c).fill(0);
+  const variance = new Array(c).fill(0);
+  for (let i = 0; i < v.length; i++) mean[i % c] += v[i] / m;
+  for (let i = 0; i < v.length; i++) variance[i % c] += (v[i] - mean[i % c]) ** 2 / m;
+  const [mu, sigma2] = stats ? [stats.mean, stats.variance] : [mean, variance];
+  const y = Float64Array.from({ length: v.length }, (_, i) => (gamma[i % c] * (v[i] - mu[i % c])) / Math.sqrt(sigma2[i % c] + eps) + beta[i % c]);
+  return { y, mean, variance };
+}

@@ -5,25 +5,15 @@ import { registerTrainingKernels } from "../../src/backend/kernels";
 import { smallResNetEncoder, SmallResNetOptions } from "../../src/models/resnet";
 import { trainableVariables } from "../../src/models/encoders";
 import { createRng } from "../../src/data/random";
-import { type Act, add, at, conv, relu } from "./nhwc_reference";
+import { type Act, add, at, batchNormReference, conv, relu } from "./nhwc_reference";
 
 registerTrainingKernels();
 
 /** BatchNorm with the batch's (biased) statistics, or the given moving ones; returns the batch statistics too. */
 function batchNorm(a: Act, p: Float32Array[], eps: number, training: boolean): { out: Act; mean: number[]; variance: number[] } {
   const [gamma, beta, movingMean, movingVar] = p;
-  const count = a.n * a.h * a.w;
-  const mean = new Array(a.c).fill(0);
-  const variance = new Array(a.c).fill(0);
-  for (let i = 0; i < a.v.length; i++) mean[i % a.c] += a.v[i] / count;
-  for (let i = 0; i < a.v.length; i++) variance[i % a.c] += (a.v[i] - mean[i % a.c]) ** 2 / count;
-  const out = { ...a, v: new Float64Array(a.v.length) };
-  for (let i = 0; i < a.v.length; i++) {
-    const c = i % a.c;
-    const [m, v] = training ? [mean[c], variance[c]] : [movingMean[c], movingVar[c]];
-    out.v[i] = (gamma[c] * (a.v[i] - m)) / Math.sqrt(v + eps) + beta[c];
-  }
-  return { out, mean, variance };
+  const { y, mean, variance } = batchNormReference(a.v, a.c, gamma, beta, eps, training ? undefined : { mean: movingMean, variance: movingVar });
+  return { out: { ...a, v: y }, mean, variance };
 }
 
 /** The whole encoder in float64 from its weights, following the documented architecture. */

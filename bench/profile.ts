@@ -2,7 +2,7 @@
  * `npm run bench:profile`: where one training step of a benchmark workload
  * spends its time, kernel by kernel, on the selected backend (tf.profile).
  *
- *   node dist/bench/profile.js [--only simclr-step] [--steps 3]
+ *   node dist/bench/profile.js [--only simclr-step] [--steps 3] [--threads 1]
  *
  * Prints a table of kernels sorted by total time over the profiled steps,
  * then the step's wall time. Kernel times include tfjs's per-kernel overhead.
@@ -15,16 +15,21 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let only: WorkloadName = "simclr-step";
   let steps = 3;
+  let threads: number | null = null;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--only") only = args[++i] as WorkloadName;
     else if (args[i] === "--steps") steps = Number(args[++i]);
-    else throw new Error(`bench:profile: unknown flag ${args[i]} (flags: --only, --steps)`);
+    else if (args[i] === "--threads") threads = Number(args[++i]);
+    else throw new Error(`bench:profile: unknown flag ${args[i]} (flags: --only, --steps, --threads)`);
   }
   if (!WORKLOAD_NAMES.includes(only)) {
     throw new Error(`bench:profile: --only must be one of ${WORKLOAD_NAMES.join(", ")}, got ${only}`);
   }
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`bench:profile: --steps must be a positive integer, got ${steps}`);
-  const report = await setupBackend();
+  if (threads !== null && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`bench:profile: --threads must be a positive integer, got ${threads}`);
+  }
+  const report = await setupBackend(undefined, threads === null ? {} : { threads });
   const workload = makeWorkload(only);
   workload.step(); // warm-up: first calls compile and allocate
   const totals = new Map<string, { ms: number; calls: number }>();

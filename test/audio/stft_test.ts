@@ -27,7 +27,8 @@ const signals = (count: number, samples: number, seed: number): number[][] => {
 };
 
 test("stftMagnitude matches a float64 DFT on cpu and wasm, with and without zero padding", async () => {
-  const cases: Array<[number, number, number, number]> = [[64, 16, 8, 16], [100, 32, 10, 64], [90, 20, 7, 20]]; // samples, frameLength, frameStep, fftLength
+  // samples, frameLength, frameStep, fftLength: frames folded in half (6) and in quarters (4, 16, 20), and zero-padded (32 in 64).
+  const cases: Array<[number, number, number, number]> = [[64, 16, 8, 16], [100, 32, 10, 64], [90, 20, 7, 20], [101, 6, 7, 6], [40, 4, 3, 4]];
   for (const backend of ["cpu", "wasm"]) {
     await tf.setBackend(backend);
     for (const [samples, frameLength, frameStep, fftLength] of cases) {
@@ -113,8 +114,9 @@ test("tf.signal.stft still has no complex kernel on wasm: the reason stftMagnitu
 });
 
 test("stftPowerTimes matches |STFT|^2 times the bank in float64 on cpu and wasm, in several passes", async () => {
-  // samples, frameLength, frameStep, fftLength: without zero padding the DFT is folded in half (two cases), with it not.
-  const cases: Array<[number, number, number, number]> = [[64, 16, 8, 16], [101, 6, 7, 6], [100, 32, 10, 64]];
+  // samples, frameLength, frameStep, fftLength: without zero padding the DFT is folded, in quarters when the frame
+  // length is a multiple of 4 (16, 8, 4), else in half (6); with zero padding it is not.
+  const cases: Array<[number, number, number, number]> = [[64, 16, 8, 16], [101, 6, 7, 6], [100, 32, 10, 64], [40, 8, 5, 8], [30, 4, 2, 4]];
   for (const backend of ["cpu", "wasm"]) {
     await tf.setBackend(backend);
     for (const [samples, frameLength, frameStep, fftLength] of cases) {

@@ -1,15 +1,25 @@
 /**
  * `Conv2DBackpropInput`: the gradient of a 2-D convolution with respect to
- * its input, computed as a forward convolution (the backend's fast `Conv2D`,
+ * its input, computed as forward convolutions (the backend's fast `Conv2D`,
  * XNNPACK on wasm) of `dy` with the filter flipped in space and transposed
- * in channels, `dx = conv(dy', flip(W)^T)`, where `dy'` is `dy` with
- * `stride - 1` zeros inserted between pixels (only when a stride exceeds 1).
+ * in channels.
  *
- * Derivation: `dx[i] = sum_k dy'[i + padTop - k*dilation] * W[k]`; substituting
+ * Stride 1: one convolution, `dx = conv(dy, flip(W)^T)`. Derivation:
+ * `dx[i] = sum_k dy[i + padTop - k*dilation] * W[k]`; substituting
  * `k = Kh-1-k'` makes it a correlation with the flipped filter, dilation
  * unchanged, stride 1, top padding `(Kh-1)*dilation - padTop` and bottom
- * padding `H - len(dy') + padTop`. A negative padding means rows of `dy'`
- * that touch no input pixel: they are cropped.
+ * padding `H - Ho + padTop`. A negative padding means rows of `dy` that touch
+ * no input pixel: they are cropped.
+ *
+ * Stride s > 1 (dilation 1): one convolution per phase, the input positions
+ * `s*i + r` for r = 0..s-1 along each axis ({@link phaseAxis}). Only the taps
+ * `k = r + padTop (mod s)` reach a phase, and they read `dy` at stride 1, so
+ * each phase is a stride-1 correlation of `dy` with those taps; the phases'
+ * taps add up to the filter, so the multiply-adds are the forward pass's.
+ * The transposed convolution on `dy` with `s - 1` zeros between pixels
+ * would spend s^2 times that, most of it on the zeros. With dilation and
+ * stride both above 1 (no tfjs layer makes it) that zero-inserted form is
+ * still used.
  */
 import { tf } from "../tf";
 import { ConvAttrs, ConvGeometry, checkFloat32, checkShape, convGeometry } from "./conv_geometry";
@@ -54,6 +64,136 @@ export function transposedAxis(
     padFront: Math.max(0, front),
     padBack: Math.max(0, back),
   };
+}
+
+/** How the input positions `stride*i + phase` of one axis read `dy` (stride > 1, dilation 1). */
+export interface PhaseAxis {
+  /** Filter taps of the phase in the order its stride-1 correlation applies them (descending). */
+  taps: number[];
+  /** Input positions in the phase: `ceil((inSize - phase) / stride)`. */
+  length: number;
+  /** Leading and trailing rows of `dy` to drop (negative padding). */
+  cropFront: number;
+  cropBack: number;
+  /** Non-negative zero padding of `dy` before and after. */
+  padFront: number;
+  padBack: number;
+}
+
+/**
+ * The stride-1 correlation that gives the input gradient at positions
+ * `stride*i + phase` along one axis.
+ *
+ * Input position `ih` receives `dy[oh] W[k]` where `oh*stride + k - padFront
+ * = ih`, so only taps `k = phase + padFront (mod stride)` reach the phase:
+ * `k0, k0 + stride, ..`. With `c = (phase + padFront - k0) / stride`,
+ * `dx[stride*i + phase] = sum_j dy[i + c - j] W[k0 + j*stride]`, a
+ * correlation of `dy` with those taps in reverse, padded by `J - 1 - c` in
+ * front (J taps) and by whatever makes the output `length` long behind.
+ *
+ * @param inSize Input length (`H` or `W`) of the forward convolution.
+ * @param outSize Its output length (`Ho` or `Wo`).
+ * @example
+ * phaseAxis(28, 14, 3, 2, 0, 0) // { taps: [2, 0], length: 14, padFront: 1, padBack: 0, .. }
+ */
+export function phaseAxis(inSize: number, outSize: number, filterSize: number, stride: number, padFront: number, phase: number): PhaseAxis {
+  const length = phase < inSize ? Math.ceil((inSize - phase) / stride) : 0;
+  const k0 = (((phase + padFront) % stride) + stride) % stride;
+  const taps: number[] = [];
+  for (let k = k0; k < filterSize; k += stride) taps.unshift(k);
+  const c = (phase + padFront - k0) / stride;
+  const front = taps.length - 1 - c;
+  const back = length - outSize - front + taps.length - 1;
+  return { taps, length, cropFront: Math.max(0, -front), cropBack: Math.max(0, -back), padFront: Math.max(0, front), padBack: Math.max(0, back) };
+}
+
+/** One phase of a strided input gradient: its axes and the rows and columns of `dy` it keeps. */
+interface Phase {
+  ph: number;
+  pw: number;
+  rows: PhaseAxis;
+  cols: PhaseAxis;
+  keptH: number;
+  keptW: number;
+}
+
+/**
+ * The input gradient of a strided convolution (dilation 1), one stride-1
+ * convolution per phase ({@link phaseAxis}), each written into every
+ * `stride`-th pixel of `dx`; phases no tap reaches stay zero.
+ */
+function conv2dInputGradByPhases(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: Ci, strideHeight: sh, strideWidth: sw } = g;
+  const phases: Phase[] = [];
+  for (let ph = 0; ph < sh; ph++) {
+    const rows = phaseAxis(H, g.outHeight, g.filterHeight, sh, g.padTop, ph);
+    for (let pw = 0; pw < sw; pw++) {
+      const cols = phaseAxis(W, g.outWidth, g.filterWidth, sw, g.padLeft, pw);
+      const keptH = g.outHeight - rows.cropFront - rows.cropBack;
+      const keptW = g.outWidth - cols.cropFront - cols.cropBack;
+      if (rows.length > 0 && cols.length > 0) phases.push({ ph, pw, rows, cols, keptH, keptW });
+    }
+  }
+  // A phase no tap reaches, or whose dy is all cropped, is zero; when every phase is computed nothing needs zeroing.
+  const reached = phases.filter((p) => p.rows.taps.length > 0 && p.cols.taps.length > 0 && p.keptH > 0 && p.keptW > 0);
+  const dx = reached.length === phases.length ? host.alloc([N, H, W, Ci]) : host.zeros([N, H, W, Ci]);
+  try {
+    for (const p of reached) {
+      const out = phaseConv(host, dy, filter, g, p);
+      const src = host.f32(out);
+      const dst = host.f32(dx);
+      let s = 0;
+      for (let n = 0; n < N; n++) {
+        for (let i = 0; i < p.rows.length; i++) {
+          let d = ((n * H + i * sh + p.ph) * W + p.pw) * Ci;
+          for (let j = 0; j < p.cols.length; j++, d += sw * Ci) {
+            for (let c = 0; c < Ci; c++) dst[d + c] = src[s++];
+          }
+        }
+      }
+      host.dispose(out);
+    }
+  } catch (err) {
+    host.dispose(dx);
+    throw err;
+  }
+  return dx;
+}
+
+/** One phase's stride-1 convolution of (cropped) `dy` with its taps of the filter, `[N, rows.length, cols.length, Ci]`. */
+function phaseConv(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, p: Phase): tf.TensorInfo {
+  const { batch: N, inChannels: Ci, filterOutChannels: Co, filterWidth: Kw } = g;
+  const { rows, cols } = p;
+  // sub[jh,jw,co,ci] = filter[rows.taps[jh], cols.taps[jw], ci, co]
+  const [Jh, Jw] = [rows.taps.length, cols.taps.length];
+  const sub = host.alloc([Jh, Jw, Co, Ci]);
+  const f = host.f32(filter);
+  const t = host.f32(sub);
+  for (let jh = 0; jh < Jh; jh++) {
+    for (let jw = 0; jw < Jw; jw++) {
+      const src = (rows.taps[jh] * Kw + cols.taps[jw]) * Ci * Co;
+      const dst = (jh * Jw + jw) * Co * Ci;
+      for (let ci = 0; ci < Ci; ci++) {
+        for (let co = 0; co < Co; co++) t[dst + co * Ci + ci] = f[src + ci * Co + co];
+      }
+    }
+  }
+  let cropped: tf.TensorInfo | null = null;
+  try {
+    if (rows.cropFront + rows.cropBack + cols.cropFront + cols.cropBack > 0) {
+      cropped = host.run("Slice", { x: dy }, { begin: [0, rows.cropFront, cols.cropFront, 0], size: [N, p.keptH, p.keptW, Co] });
+    }
+    const out = host.run("Conv2D", { x: cropped ?? dy, filter: sub }, {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [[0, 0], [rows.padFront, rows.padBack], [cols.padFront, cols.padBack], [0, 0]],
+      dataFormat: "NHWC",
+    });
+    return checkedResult(host, out, [N, rows.length, cols.length, Ci], "Conv2D");
+  } finally {
+    host.dispose(sub);
+    if (cropped != null) host.dispose(cropped);
+  }
 }
 
 /**
@@ -114,6 +254,9 @@ export function needsDilateOrCrop(g: ConvGeometry, rows: TransposedAxis, cols: T
  */
 export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
   const { filterHeight: Kh, filterWidth: Kw, inChannels: Ci, filterOutChannels: Co } = g;
+  if ((g.strideHeight > 1 || g.strideWidth > 1) && g.dilationHeight === 1 && g.dilationWidth === 1 && g.batch > 0 && Co > 0) {
+    return conv2dInputGradByPhases(host, dy, filter, g);
+  }
   const rows = transposedAxis(g.inHeight, g.outHeight, Kh, g.strideHeight, g.dilationHeight, g.padTop);
   const cols = transposedAxis(g.inWidth, g.outWidth, Kw, g.strideWidth, g.dilationWidth, g.padLeft);
   const keptH = rows.dilatedLength - rows.cropFront - rows.cropBack;

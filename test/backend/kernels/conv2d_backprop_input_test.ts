@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
 import { createRng } from "../../../src/data/random";
+import { phaseAxis } from "../../../src/backend/kernels/conv2d_backprop_input";
 import { ConvCase, conv2dInputGradRef, conv2dRef, maxRelError, randomValues } from "./conv_reference";
 import {
   CASES,
@@ -149,4 +150,15 @@ test("training-mode gradients of a conv net on wasm equal the cpu backend's", as
   const wasm = await run("wasm");
   assert.equal(wasm.length, cpu.length);
   wasm.forEach((g, i) => assert.ok(maxRelError(g, cpu[i]) < TOLERANCE, `variable ${i}: ${maxRelError(g, cpu[i])}`));
+});
+
+test("phaseAxis: the taps, length and padding of each phase of a strided axis, derived by hand", () => {
+  // 28 -> 14, 3 taps, stride 2, 'same' (padTop 0): even rows get dy[i] W[0] + dy[i-1] W[2], odd rows dy[i] W[1].
+  assert.deepEqual(phaseAxis(28, 14, 3, 2, 0, 0), { taps: [2, 0], length: 14, cropFront: 0, cropBack: 0, padFront: 1, padBack: 0 });
+  assert.deepEqual(phaseAxis(28, 14, 3, 2, 0, 1), { taps: [1], length: 14, cropFront: 0, cropBack: 0, padFront: 0, padBack: 0 });
+  // 7 -> 4, padTop 1: even rows (4 of them) get dy[i] W[1]; odd rows (3) dy[i+1] W[0] + dy[i] W[2].
+  assert.deepEqual(phaseAxis(7, 4, 3, 2, 1, 0), { taps: [1], length: 4, cropFront: 0, cropBack: 0, padFront: 0, padBack: 0 });
+  assert.deepEqual(phaseAxis(7, 4, 3, 2, 1, 1), { taps: [2, 0], length: 3, cropFront: 0, cropBack: 0, padFront: 0, padBack: 0 });
+  // A 1x1 filter at stride 2 reaches only the even rows.
+  assert.deepEqual(phaseAxis(8, 4, 1, 2, 0, 1).taps, []);
 });

@@ -26,6 +26,12 @@ export const CASES: ConvCase[] = [
   { x: [2, 5, 5, 8], filter: [1, 1, 8, 16], strides: [1, 1], dilations: [1, 1], pad: "valid" },
   { x: [3, 10, 9, 1], filter: [3, 3, 1, 16], strides: [1, 1], dilations: [1, 1], pad: "same" },
   { x: [3, 10, 9, 1], filter: [3, 3, 1, 8], strides: [1, 1], dilations: [1, 1], pad: "same" },
+  // The small ResNet's strided layers (28 -> 14 and 7 -> 4, 'same'): 3x3, and 1x1 projections that reach one phase of four.
+  { x: [2, 12, 12, 3], filter: [3, 3, 3, 5], strides: [2, 2], dilations: [1, 1], pad: "same" },
+  { x: [2, 7, 7, 4], filter: [3, 3, 4, 6], strides: [2, 2], dilations: [1, 1], pad: "same" },
+  { x: [2, 7, 8, 4], filter: [1, 1, 4, 6], strides: [2, 2], dilations: [1, 1], pad: "same" },
+  // Strided, with padding wider than the filter: a phase drops the first rows of dy.
+  { x: [1, 6, 5, 2], filter: [2, 2, 2, 3], strides: [2, 2], dilations: [1, 1], pad: [[0, 0], [3, 1], [0, 3], [0, 0]] },
   // More than CHUNK_PIXELS output pixels: several chunks, both layouts.
   { x: [40, 28, 28, 1], filter: [3, 3, 1, 12], strides: [1, 1], dilations: [1, 1], pad: "same" },
   { x: [9, 64, 64, 2], filter: [3, 3, 2, 8], strides: [1, 1], dilations: [1, 1], pad: "same" },
@@ -34,7 +40,7 @@ export const CASES: ConvCase[] = [
 /** Index of the explicit-padding case with strides [2,3] and dilations [1,2] (used for NCHW). */
 export const EXPLICIT_CASE = 7;
 /** Index of a case spanning several chunks. */
-export const CHUNKED_CASE = 14;
+export const CHUNKED_CASE = 18;
 
 /** One case's random inputs. */
 export interface CaseData {

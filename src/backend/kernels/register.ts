@@ -19,7 +19,7 @@ import { maxPoolGradKernel } from "./max_pool_grad";
 import { registerReluGradient, RELU_GRAD, reluGradKernel } from "./relu_grad";
 import { sliceKernel } from "./slice";
 import { tileKernel } from "./tile";
-import { sumLeadingAxesKernel } from "./sum_leading_axes";
+import { meanLeadingAxesKernel, sumLeadingAxesKernel } from "./sum_leading_axes";
 import { unsortedSegmentSumKernel } from "./unsorted_segment_sum";
 
 /** Makes a kernel function; wrappers get the stock config they fall back on. */
@@ -32,7 +32,8 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
  * - wasm's Conv2DBackpropInput and MaxPoolGrad are slow (922 ms and 200 ms
  *   for one layer), where these take 85 ms (XNNPACK Conv2D) and 41 ms; its
  *   MaxPoolGrad is also wrong for windows of negative values.
- * - wasm's Sum transposes before reducing (100 ms for a conv bias gradient)
+ * - wasm's Sum and Mean transpose before reducing (100 ms for a conv bias
+ *   gradient; BatchNorm's batch moments are Means over the same axes)
  *   and its BatchMatMul runs every transposed product, i.e. every matMul
  *   gradient, in a naive loop: both wrap the stock kernel with a fast path.
  *   Its Identity copies every activation the tape saves (18 ms); here it aliases.
@@ -60,6 +61,7 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     ["UnsortedSegmentSum", unsortedSegmentSumKernel],
     ["MaxPoolGrad", maxPoolGradKernel],
     ["Sum", sumLeadingAxesKernel],
+    ["Mean", meanLeadingAxesKernel],
     ["BatchMatMul", batchMatMulTransposedKernel],
     ["Identity", identityAliasKernel],
     ["GatherV2", gatherRowsKernel],
@@ -72,6 +74,7 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     ["UnsortedSegmentSum", unsortedSegmentSumKernel],
     ["MaxPoolGrad", maxPoolGradKernel],
     ["Sum", sumLeadingAxesKernel],
+    ["Mean", meanLeadingAxesKernel],
     [RELU_GRAD, reluGradKernel],
   ],
 };

@@ -11,6 +11,7 @@ const WASM = [
   "wasm/UnsortedSegmentSum",
   "wasm/MaxPoolGrad",
   "wasm/Sum",
+  "wasm/Mean",
   "wasm/BatchMatMul",
   "wasm/Identity",
   "wasm/GatherV2",
@@ -18,7 +19,7 @@ const WASM = [
   "wasm/Slice",
   "wasm/SslReluGrad",
 ];
-const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/SslReluGrad"];
+const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/Mean", "cpu/SslReluGrad"];
 
 const kernelOf = (name: string) => {
   const [backend, kernel] = name.split("/");

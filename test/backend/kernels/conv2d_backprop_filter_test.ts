@@ -59,7 +59,8 @@ for (const backend of ["wasm", "cpu"] as const) {
 
   test(`Conv2DBackpropFilter on ${backend} leaves tensor and backend-data counts unchanged`, async () => {
     await tf.setBackend(backend);
-    for (const [i, c] of [[CHUNKED_CASE, CASES[CHUNKED_CASE]], [1, CASES[1]], [11, CASES[11]]] as const) {
+    // Every layout: tap-major in chunks and strided; pixel-major in chunks, by the SIMD loop (wasm) and by matrix product.
+    for (const [i, c] of [[CHUNKED_CASE, CASES[CHUNKED_CASE]], [1, CASES[1]], [11, CASES[11]], [10, CASES[10]], [18, CASES[18]]] as const) {
       const d = caseData(c, 600 + i);
       const x = tf.tensor4d(d.x, c.x);
       const dy = tf.tensor4d(d.dy, d.dyShape);

@@ -32,6 +32,9 @@ export const CASES: ConvCase[] = [
   { x: [2, 7, 8, 4], filter: [1, 1, 4, 6], strides: [2, 2], dilations: [1, 1], pad: "same" },
   // Strided, with padding wider than the filter: a phase drops the first rows of dy.
   { x: [1, 6, 5, 2], filter: [2, 2, 2, 3], strides: [2, 2], dilations: [1, 1], pad: [[0, 0], [3, 1], [0, 3], [0, 0]] },
+  // 1x1 with more output channels than the SIMD loop takes (tap-major), and with a Co it cannot split in fours (pixel-major).
+  { x: [2, 5, 5, 4], filter: [1, 1, 4, 72], strides: [1, 1], dilations: [1, 1], pad: "valid" },
+  { x: [2, 5, 5, 3], filter: [1, 1, 3, 6], strides: [1, 1], dilations: [1, 1], pad: "valid" },
   // More than CHUNK_PIXELS output pixels: several chunks, both layouts.
   { x: [40, 28, 28, 1], filter: [3, 3, 1, 12], strides: [1, 1], dilations: [1, 1], pad: "same" },
   { x: [9, 64, 64, 2], filter: [3, 3, 2, 8], strides: [1, 1], dilations: [1, 1], pad: "same" },
@@ -40,7 +43,7 @@ export const CASES: ConvCase[] = [
 /** Index of the explicit-padding case with strides [2,3] and dilations [1,2] (used for NCHW). */
 export const EXPLICIT_CASE = 7;
 /** Index of a case spanning several chunks. */
-export const CHUNKED_CASE = 18;
+export const CHUNKED_CASE = 20;
 
 /** One case's random inputs. */
 export interface CaseData {

@@ -56,7 +56,7 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0) {
     const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(CHUNK_PIXELS / pixelsPerImage)));
     const tapMajor = Co <= taps || Co > MAX_SIMD_OUT_CHANNELS;
-    const simd = !tapMajor && host.backendName === "wasm" && Co % 4 === 0 && Co <= MAX_SIMD_OUT_CHANNELS
+    const simd = !tapMajor && host.backendName === "wasm" && Co % 4 === 0
       ? ((simdKernels(host.backend, `filterGrad:${taps}:${Co}`, () => [pixelMajorFilterGradSimd(taps, Co)])?.filterGrad ?? null) as
         ((patches: number, dy: number, out: number, pixels: number) => void) | null)
       : null;

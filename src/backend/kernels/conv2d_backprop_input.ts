@@ -162,22 +162,9 @@ function conv2dInputGradByPhases(host: KernelHost, dy: tf.TensorInfo, filter: tf
 
 /** One phase's stride-1 convolution of (cropped) `dy` with its taps of the filter, `[N, rows.length, cols.length, Ci]`. */
 function phaseConv(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, p: Phase): tf.TensorInfo {
-  const { batch: N, inChannels: Ci, filterOutChannels: Co, filterWidth: Kw } = g;
+  const { batch: N, inChannels: Ci, filterOutChannels: Co } = g;
   const { rows, cols } = p;
-  // sub[jh,jw,co,ci] = filter[rows.taps[jh], cols.taps[jw], ci, co]
-  const [Jh, Jw] = [rows.taps.length, cols.taps.length];
-  const sub = host.alloc([Jh, Jw, Co, Ci]);
-  const f = host.f32(filter);
-  const t = host.f32(sub);
-  for (let jh = 0; jh < Jh; jh++) {
-    for (let jw = 0; jw < Jw; jw++) {
-      const src = (rows.taps[jh] * Kw + cols.taps[jw]) * Ci * Co;
-      const dst = (jh * Jw + jw) * Co * Ci;
-      for (let ci = 0; ci < Ci; ci++) {
-        for (let co = 0; co < Co; co++) t[dst + co * Ci + ci] = f[src + ci * Co + co];
-      }
-    }
-  }
+  const sub = filterTapsTransposed(host, filter, g, rows.taps, cols.taps);
   let cropped: tf.TensorInfo | null = null;
   try {
     if (rows.cropFront + rows.cropBack + cols.cropFront + cols.cropBack > 0) {
@@ -194,6 +181,30 @@ function phaseConv(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g
     host.dispose(sub);
     if (cropped != null) host.dispose(cropped);
   }
+}
+
+/**
+ * The filter's taps `rowTaps` x `colTaps` with input and output channels
+ * swapped, `sub[jh, jw, co, ci] = filter[rowTaps[jh], colTaps[jw], ci, co]`,
+ * as new data `[rowTaps.length, colTaps.length, Co, Ci]`: the filter of the
+ * forward convolutions that give the input gradient.
+ */
+function filterTapsTransposed(host: KernelHost, filter: tf.TensorInfo, g: ConvGeometry, rowTaps: number[], colTaps: number[]): tf.TensorInfo {
+  const { inChannels: Ci, filterOutChannels: Co, filterWidth: Kw } = g;
+  const [Jh, Jw] = [rowTaps.length, colTaps.length];
+  const sub = host.alloc([Jh, Jw, Co, Ci]);
+  const f = host.f32(filter);
+  const t = host.f32(sub);
+  for (let jh = 0; jh < Jh; jh++) {
+    for (let jw = 0; jw < Jw; jw++) {
+      const src = (rowTaps[jh] * Kw + colTaps[jw]) * Ci * Co;
+      const dst = (jh * Jw + jw) * Co * Ci;
+      for (let ci = 0; ci < Ci; ci++) {
+        for (let co = 0; co < Co; co++) t[dst + co * Ci + ci] = f[src + ci * Co + co];
+      }
+    }
+  }
+  return sub;
 }
 
 /**
@@ -264,21 +275,9 @@ export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter:
   if (g.batch === 0 || g.outHeight === 0 || g.outWidth === 0 || keptH <= 0 || keptW <= 0 || Co === 0) {
     return host.zeros([g.batch, g.inHeight, g.inWidth, Ci]);
   }
-  // flipped[kh,kw,co,ci] = filter[Kh-1-kh, Kw-1-kw, ci, co]
-  const flipped = host.alloc([Kh, Kw, Co, Ci]);
-  {
-    const f = host.f32(filter);
-    const t = host.f32(flipped);
-    for (let kh = 0; kh < Kh; kh++) {
-      for (let kw = 0; kw < Kw; kw++) {
-        const src = ((Kh - 1 - kh) * Kw + (Kw - 1 - kw)) * Ci * Co;
-        const dst = (kh * Kw + kw) * Co * Ci;
-        for (let ci = 0; ci < Ci; ci++) {
-          for (let co = 0; co < Co; co++) t[dst + co * Ci + ci] = f[src + ci * Co + co];
-        }
-      }
-    }
-  }
+  // The whole filter flipped in space: taps Kh-1..0 and Kw-1..0.
+  const descending = (size: number) => Array.from({ length: size }, (_, j) => size - 1 - j);
+  const flipped = filterTapsTransposed(host, filter, g, descending(Kh), descending(Kw));
   const dilated = needsDilateOrCrop(g, rows, cols) ? dilateAndCrop(host, dy, g, rows, cols) : null;
   let dx: tf.TensorInfo;
   try {

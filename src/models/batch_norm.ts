@@ -8,13 +8,16 @@
  * then calls tf.batchNorm, so the tape differentiates through both: about
  * thirty elementwise ops and reductions over the whole activation per layer,
  * a third of a small ResNet's step on wasm. The closed form needs two
- * reductions and four elementwise ops. The layer here is that layer with
+ * reductions and four elementwise ops; where the backend has the workbook's
+ * BatchNorm kernels (wasm and cpu, backend/kernels/batch_norm.ts), two
+ * passes over the activation each way. The layer here is that layer with
  * only its training-mode `call` replaced: same weights, same config, same
  * class name in saved files (a saved model loads as a stock BatchNormalization
  * anywhere), same moving-average update.
  */
 import { tf } from "../backend/tf";
 import { checkNumberInRange, checkRank, describe } from "../validation/arguments";
+import { BATCH_NORM, BATCH_NORM_GRAD } from "../backend/kernels/batch_norm";
 
 /** What {@link batchNormTraining} returns; the caller disposes all three. */
 export interface BatchNormTrainingResult {
@@ -61,7 +64,22 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const m = x.size / c;
   const moments: tf.Tensor1D[] = [];
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const backend = tf.getBackend();
+  const fused = tf.getKernel(BATCH_NORM, backend) != null && tf.getKernel(BATCH_NORM_GRAD, backend) != null;
+  const op = fused ? tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    // The same function in two kernels of two passes each (backend/kernels/batch_norm.ts).
+    const [input, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM, { x: input, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    moments.push(tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D));
+    save([input, mean, variance, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, v, gam] = saved;
+        return tf.engine().runKernel(BATCH_NORM_GRAD, { dy, x: xs, mean: mu, variance: v, gamma: gam }, { epsilon }) as tf.Tensor[];
+      },
+    };
+  }) : tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     const mean = tf.mean(input, axes) as tf.Tensor1D;
     const centred = tf.sub(input, mean);

@@ -6,8 +6,26 @@ import { batchNormalization, batchNormTraining } from "../../src/models/batch_no
 import { modelArtifacts } from "../../src/models/model_folder";
 import { createRng } from "../../src/data/random";
 import { batchNormReference } from "./nhwc_reference";
+import { registerTrainingKernels, unregisterTrainingKernels } from "../../src/backend/kernels";
+import { BATCH_NORM, BATCH_NORM_GRAD } from "../../src/backend/kernels/batch_norm";
 
-const SHAPES: number[][] = [[2, 3, 3, 4], [5, 3], [8, 2, 2, 1], [1, 1, 1, 2], [3, 4, 2, 6]];
+// C = 4 and 8 run the kernels' SIMD passes on wasm, the rest their plain loops; [300, 8] spans three summing blocks.
+const SHAPES: number[][] = [[2, 3, 3, 4], [5, 3], [8, 2, 2, 1], [1, 1, 1, 2], [3, 4, 2, 6], [300, 8]];
+
+/**
+ * The two implementations batchNormTraining picks between: tfjs ops composed
+ * (no kernels registered) and the SslBatchNorm kernel pair (registered).
+ */
+const PATHS = [
+  { name: "composed ops", use: () => unregisterTrainingKernels() },
+  { name: "BatchNorm kernels", use: () => registerTrainingKernels() },
+];
+
+/** Throws unless `path` is the one batchNormTraining takes on the active backend. */
+function assertPath(path: (typeof PATHS)[number]): void {
+  const registered = tf.getKernel(BATCH_NORM, tf.getBackend()) != null && tf.getKernel(BATCH_NORM_GRAD, tf.getBackend()) != null;
+  assert.equal(registered, path === PATHS[1], `${path.name} on ${tf.getBackend()}`);
+}
 
 /** The scalar sum(y * w) in float64, the function whose gradient the tests take. */
 function referenceLoss(x: Float64Array, c: number, gamma: number[], beta: number[], w: Float64Array, eps: number): number {
@@ -19,10 +37,13 @@ function draw(rng: ReturnType<typeof createRng>, n: number, scale = 1, shift = 0
   return Float64Array.from({ length: n }, () => shift + scale * rng.normal());
 }
 
-test("batchNormTraining matches a float64 reference, moments included, on cpu and wasm", async () => {
+for (const path of PATHS) {
+test(`batchNormTraining (${path.name}) matches a float64 reference, moments included, on cpu and wasm`, async () => {
   const rng = createRng(11);
+  path.use();
   for (const backend of ["cpu", "wasm"]) {
     await tf.setBackend(backend);
+    assertPath(path);
     for (const shape of SHAPES) {
       const c = shape[shape.length - 1];
       const size = shape.reduce((a, b) => a * b, 1);
@@ -45,11 +66,13 @@ test("batchNormTraining matches a float64 reference, moments included, on cpu an
   }
 });
 
-test("batchNormTraining's gradients match central differences of the float64 reference on cpu and wasm", async () => {
+test(`batchNormTraining's gradients (${path.name}) match central differences of the float64 reference on cpu and wasm`, async () => {
   const rng = createRng(5);
   const eps = 1e-3;
+  path.use();
   for (const backend of ["cpu", "wasm"]) {
     await tf.setBackend(backend);
+    assertPath(path);
     for (const shape of SHAPES) {
       const c = shape[shape.length - 1];
       const size = shape.reduce((a, b) => a * b, 1);
@@ -80,6 +103,7 @@ test("batchNormTraining's gradients match central differences of the float64 ref
     }
   }
 });
+}
 
 test("batchNormTraining names the argument and the shape it expected", async () => {
   await tf.setBackend("cpu");

@@ -17,6 +17,7 @@ import { KernelBackendName } from "./host";
 import { identityAliasKernel } from "./identity_alias";
 import { maxPoolGradKernel } from "./max_pool_grad";
 import { registerReluGradient, RELU_GRAD, reluGradKernel } from "./relu_grad";
+import { BATCH_NORM, BATCH_NORM_GRAD, batchNormGradKernel, batchNormKernel } from "./batch_norm";
 import { sliceKernel } from "./slice";
 import { tileKernel } from "./tile";
 import { meanLeadingAxesKernel, sumLeadingAxesKernel } from "./sum_leading_axes";
@@ -50,7 +51,9 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
  *   leading-axes Sum (74 ms vs 2 ms) are slow the same ways as wasm's.
  *   Its Conv2DBackpropInput stays: as fast as its forward Conv2D.
  * - Both get SslReluGrad, ReLU's gradient as one pass (relu_grad.ts) where
- *   tfjs runs three (Step, Cast, Multiply over the whole activation).
+ *   tfjs runs three (Step, Cast, Multiply over the whole activation), and
+ *   SslBatchNorm and SslBatchNormGrad, training-mode BatchNorm in two passes
+ *   per direction (batch_norm.ts) where the composed ops make about ten.
  */
 const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>> = {
   wasm: [
@@ -68,6 +71,8 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     ["Tile", tileKernel],
     ["Slice", sliceKernel],
     [RELU_GRAD, reluGradKernel],
+    [BATCH_NORM, batchNormKernel],
+    [BATCH_NORM_GRAD, batchNormGradKernel],
   ],
   cpu: [
     ["Conv2DBackpropFilter", conv2dBackpropFilterKernel],
@@ -76,6 +81,8 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     ["Sum", sumLeadingAxesKernel],
     ["Mean", meanLeadingAxesKernel],
     [RELU_GRAD, reluGradKernel],
+    [BATCH_NORM, batchNormKernel],
+    [BATCH_NORM_GRAD, batchNormGradKernel],
   ],
 };
 

@@ -18,8 +18,10 @@ const WASM = [
   "wasm/Tile",
   "wasm/Slice",
   "wasm/SslReluGrad",
+  "wasm/SslBatchNorm",
+  "wasm/SslBatchNormGrad",
 ];
-const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/Mean", "cpu/SslReluGrad"];
+const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/Mean", "cpu/SslReluGrad", "cpu/SslBatchNorm", "cpu/SslBatchNormGrad"];
 
 const kernelOf = (name: string) => {
   const [backend, kernel] = name.split("/");

@@ -8,6 +8,7 @@
  */
 import { tf } from "../backend/tf";
 import { batchNormalization } from "./batch_norm";
+import { conv2d } from "./conv2d";
 import { checkInteger, checkPositiveInteger, describe } from "../validation/arguments";
 
 /** Options of {@link smallCnnEncoder}. */
@@ -56,7 +57,7 @@ export function smallCnnEncoder(options: SmallCnnOptions = {}): tf.LayersModel {
   const seed = options.seed ?? 0;
   checkInteger(fn, "options.seed", seed);
   const conv = (filters: number, k: number, extra: Record<string, unknown> = {}) =>
-    tf.layers.conv2d({
+    conv2d({
       filters,
       kernelSize: 3,
       padding: "same",

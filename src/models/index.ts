@@ -10,6 +10,7 @@ export type { GibbsStep, Rbm, RbmOptions } from "./rbm";
 export { createAutoencoder } from "./autoencoder";
 export type { Autoencoder, AutoencoderOptions } from "./autoencoder";
 export { batchNormalization, batchNormTraining } from "./batch_norm";
+export { conv2d, registerFusedConv2DGradient } from "./conv2d";
 export type { BatchNormTrainingResult } from "./batch_norm";
 export { smallResNetEncoder } from "./resnet";
 export type { SmallResNetOptions } from "./resnet";

@@ -7,6 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import { batchNormalization } from "./batch_norm";
+import { conv2d } from "./conv2d";
 import { checkInteger, checkNumberInRange, checkPositiveInteger } from "../validation/arguments";
 
 /** Options of {@link smallResNetEncoder}. */
@@ -94,17 +95,15 @@ export function smallResNetEncoder(options: SmallResNetOptions = {}): tf.LayersM
 
   let layerIndex = 0;
   const conv = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number, label: string) =>
-    tf.layers
-      .conv2d({
-        filters,
-        kernelSize,
-        strides,
-        padding: "same",
-        useBias: false,
-        kernelInitializer: tf.initializers.heNormal({ seed: seed * 1009 + ++layerIndex }),
-        name: `${name}_${label}`,
-      })
-      .apply(x) as tf.SymbolicTensor;
+    conv2d({
+      filters,
+      kernelSize,
+      strides,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: tf.initializers.heNormal({ seed: seed * 1009 + ++layerIndex }),
+      name: `${name}_${label}`,
+    }).apply(x) as tf.SymbolicTensor;
   // epsilon 1e-5 as in PyTorch's BatchNorm2d (tfjs defaults to 1e-3).
   const bn = (x: tf.SymbolicTensor, label: string) =>
     batchNormalization({ momentum: bnMomentum, epsilon: 1e-5, name: `${name}_${label}` }).apply(x) as tf.SymbolicTensor;

@@ -79,8 +79,14 @@ export function reluGradKernel(backendName: KernelBackendName): tf.KernelFunc {
   };
 }
 
-/** `dy * step(x)` on the active backend: the fused kernel where it is registered, tfjs's three ops elsewhere. */
-function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+/**
+ * `dy * step(x)` on the active backend: the fused kernel where it is
+ * registered, tfjs's three ops elsewhere. Shapes: `dy` and `x` alike.
+ *
+ * @example
+ * const dx = reluGradient(dy, x); // ReLU's gradient at x
+ */
+export function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
   if (tf.getKernel(RELU_GRAD, tf.getBackend()) != null && dy.dtype === "float32" && x.dtype === "float32") {
     return tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
   }
@@ -104,7 +110,7 @@ export function registerReluGradient(): void {
     inputsToSave: ["x"],
     gradFunc: (dy, saved) => {
       const [x] = saved;
-      return { x: () => reluGrad(dy as tf.Tensor, x) };
+      return { x: () => reluGradient(dy as tf.Tensor, x) };
     },
   });
   tf.registerGradient({
@@ -112,7 +118,7 @@ export function registerReluGradient(): void {
     inputsToSave: ["x"],
     gradFunc: (ddx, saved) => {
       const [x] = saved;
-      return { dy: () => reluGrad(ddx as tf.Tensor, x), x: () => tf.zerosLike(x) };
+      return { dy: () => reluGradient(ddx as tf.Tensor, x), x: () => tf.zerosLike(x) };
     },
   });
 }

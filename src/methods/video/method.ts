@@ -3,6 +3,7 @@
  * contract, and a position-keeping frame encoder.
  */
 import { tf } from "../../backend/tf";
+import { conv2d } from "../../models/conv2d";
 import type { Method } from "../method";
 import type { LossWithMetrics, StepContext } from "../../training/loop";
 import { checkInteger, checkOptions, checkPositiveInteger, describe } from "../../validation/arguments";
@@ -54,7 +55,7 @@ export function createFrameEncoder(options: FrameEncoderOptions = {}): tf.Layers
   checkPositiveInteger(fn, "options.dim", dim);
   checkInteger(fn, "options.seed", seed);
   const conv = (filters: number, k: number, extra: Record<string, unknown> = {}) =>
-    tf.layers.conv2d({ filters, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.heUniform({ seed: seed * 101 + k }), ...extra });
+    conv2d({ filters, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.heUniform({ seed: seed * 101 + k }), ...extra });
   return tf.sequential({
     name,
     layers: [

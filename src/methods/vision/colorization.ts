@@ -29,6 +29,7 @@
  * only way to colour a stroke right is to recognise the digit.
  */
 import { tf } from "../../backend/tf";
+import { conv2d } from "../../models/conv2d";
 import { chroma, luminance, rgbFromLuminanceChroma } from "../../data/colored_digits";
 import { checkImages } from "../../data/pretext_common";
 import type { StepContext } from "../../training/loop";
@@ -196,10 +197,9 @@ export function colorDecoder(options: ColorDecoderOptions): tf.LayersModel {
   x = tf.layers.reshape({ targetShape: [1, 1, channels] }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.upSampling2d({ size: [height, width] }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.concatenate({ axis: 3 }).apply([x, grey]) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: channels, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: channels, kernelSize: 1, activation: "relu", kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers
-    .conv2d({ filters: outputChannels, kernelSize: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 101 + 4 }) })
+  x = conv2d({ filters: channels, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
+  x = conv2d({ filters: channels, kernelSize: 1, activation: "relu", kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
+  const out = conv2d({ filters: outputChannels, kernelSize: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 101 + 4 }) })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ name: "colorization_decoder", inputs: [code, grey], outputs: out });
 }

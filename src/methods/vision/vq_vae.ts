@@ -19,6 +19,7 @@
  * them gives new digits (the paper's Sec. 4.1, with a PixelCNN prior).
  */
 import { tf } from "../../backend/tf";
+import { conv2d } from "../../models/conv2d";
 import { batches as shuffledBatches } from "../../data/batches";
 import { createRng, type Rng } from "../../data/random";
 import { convMask } from "../../models/masked_conv";
@@ -208,7 +209,7 @@ export function createVqVae(options: VqVaeOptions = {}): VqVae {
   let initCount = 0;
   const init = () => tf.initializers.heUniform({ seed: seed * 1009 + ++initCount });
   const conv = (f: number, kernelSize: number, strides: number, activation: "relu" | "linear" | "sigmoid", transpose = false, extra: object = {}) =>
-    (transpose ? tf.layers.conv2dTranspose : tf.layers.conv2d)({ filters: f, kernelSize, strides, padding: "same", activation, kernelInitializer: init(), ...extra });
+    (transpose ? tf.layers.conv2dTranspose : conv2d)({ filters: f, kernelSize, strides, padding: "same", activation, kernelInitializer: init(), ...extra });
   const encoder = tf.sequential({
     name: "vqvae_encoder",
     layers: [

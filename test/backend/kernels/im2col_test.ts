@@ -28,6 +28,12 @@ const CASES: ConvCase[] = [
   { x: [3, 6, 5, 2], filter: [2, 3, 2, 2], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [2, 0], [1, 1], [0, 0]] }, // 2 more output rows than input rows
   { x: [3, 7, 5, 2], filter: [3, 3, 2, 2], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [0, 0], [1, 1], [0, 0]] }, // 2 fewer
   { x: [2, 7, 6, 2], filter: [3, 2, 2, 3], strides: [2, 2], dilations: [1, 1], pad: "same" },
+  // The small ResNet's strided layers (28 -> 14 and 7 -> 4), stride 3, dilation with stride, taps past the input.
+  { x: [3, 12, 12, 2], filter: [3, 3, 2, 3], strides: [2, 2], dilations: [1, 1], pad: "same" },
+  { x: [3, 7, 7, 2], filter: [3, 3, 2, 3], strides: [2, 2], dilations: [1, 1], pad: "same" },
+  { x: [2, 9, 8, 2], filter: [3, 3, 2, 3], strides: [3, 2], dilations: [1, 1], pad: "valid" },
+  { x: [2, 9, 8, 2], filter: [2, 3, 2, 2], strides: [2, 2], dilations: [2, 2], pad: "valid" }, // dilation with stride
+  { x: [2, 6, 5, 2], filter: [2, 2, 2, 3], strides: [2, 2], dilations: [1, 1], pad: [[0, 0], [3, 1], [0, 3], [0, 0]] }, // taps past the input
 ];
 
 test("im2colTapMajor and im2colPixelMajor write the definition's patch values, for whole batches and image ranges", () => {

@@ -22,9 +22,11 @@ export const SUM_BLOCK_ROWS = 128;
 const { localGet: get, localSet: set } = op;
 
 /**
- * A function over `rows` rows: `streams` are parameters that advance one row
- * per row (`rowBytes`), `fixed` are per-channel parameters; `group(col)`
- * emits the body for the four channels at byte offset local `col`.
+ * A function over `rows` rows: its first `streams` parameters advance one
+ * row (`rowBytes`) per row, the next `fixed` are per-channel arrays, then
+ * `rows` and `rowBytes`. `group(at, v)` emits the body for the four
+ * channels at the current column: `at(p)` pushes parameter `p`'s address at
+ * that column, `v` is a scratch v128 local.
  */
 function rowLoop(name: string, streams: number, fixed: number, group: (at: (param: number) => number[][], v: number) => number[][]): SimdFunction {
   const params = streams + fixed + 2;

@@ -18,6 +18,7 @@ import { identityAliasKernel } from "./identity_alias";
 import { maxPoolGradKernel } from "./max_pool_grad";
 import { registerReluGradient, RELU_GRAD, reluGradKernel } from "./relu_grad";
 import { BATCH_NORM, BATCH_NORM_GRAD, batchNormGradKernel, batchNormKernel } from "./batch_norm";
+import { LAYER_NORM, LAYER_NORM_GRAD, layerNormGradKernel, layerNormKernel } from "./layer_norm";
 import { sliceKernel } from "./slice";
 import { tileKernel } from "./tile";
 import { meanLeadingAxesKernel, sumLeadingAxesKernel } from "./sum_leading_axes";
@@ -53,7 +54,9 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
  * - Both get SslReluGrad, ReLU's gradient as one pass (relu_grad.ts) where
  *   tfjs runs three (Step, Cast, Multiply over the whole activation), and
  *   SslBatchNorm and SslBatchNormGrad, training-mode BatchNorm in two passes
- *   per direction (batch_norm.ts) where the composed ops make about ten.
+ *   per direction (batch_norm.ts) where the composed ops make about ten, and
+ *   SslLayerNorm and SslLayerNormGrad, layer normalization in one kernel per
+ *   direction (layer_norm.ts) where the composed ops make nine and twenty.
  */
 const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>> = {
   wasm: [
@@ -73,6 +76,8 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     [RELU_GRAD, reluGradKernel],
     [BATCH_NORM, batchNormKernel],
     [BATCH_NORM_GRAD, batchNormGradKernel],
+    [LAYER_NORM, layerNormKernel],
+    [LAYER_NORM_GRAD, layerNormGradKernel],
   ],
   cpu: [
     ["Conv2DBackpropFilter", conv2dBackpropFilterKernel],
@@ -83,6 +88,8 @@ const TRAINING_KERNELS: Record<KernelBackendName, Array<[string, KernelFactory]>
     [RELU_GRAD, reluGradKernel],
     [BATCH_NORM, batchNormKernel],
     [BATCH_NORM_GRAD, batchNormGradKernel],
+    [LAYER_NORM, layerNormKernel],
+    [LAYER_NORM_GRAD, layerNormGradKernel],
   ],
 };
 

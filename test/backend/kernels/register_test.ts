@@ -20,8 +20,10 @@ const WASM = [
   "wasm/SslReluGrad",
   "wasm/SslBatchNorm",
   "wasm/SslBatchNormGrad",
+  "wasm/SslLayerNorm",
+  "wasm/SslLayerNormGrad",
 ];
-const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/Mean", "cpu/SslReluGrad", "cpu/SslBatchNorm", "cpu/SslBatchNormGrad"];
+const CPU = ["cpu/Conv2DBackpropFilter", "cpu/UnsortedSegmentSum", "cpu/MaxPoolGrad", "cpu/Sum", "cpu/Mean", "cpu/SslReluGrad", "cpu/SslBatchNorm", "cpu/SslBatchNormGrad", "cpu/SslLayerNorm", "cpu/SslLayerNormGrad"];
 
 const kernelOf = (name: string) => {
   const [backend, kernel] = name.split("/");

@@ -8,6 +8,7 @@
  */
 import { tf } from "../tf";
 import { KernelBackendName, KernelHost } from "./host";
+import { addTransposedProduct, MAX_SIMD_OUT_CHANNELS } from "./conv2d_filter_grad_simd";
 
 /**
  * The kernel function: for float32 `a` `[..1, M, K]` (or `[..1, K, M]` with
@@ -31,6 +32,10 @@ export function batchMatMulTransposedKernel(backendName: KernelBackendName, stoc
     }
     const host = new KernelHost(backendName, args.backend);
     const rowsCols = (t: tf.TensorInfo) => t.shape.slice(-2) as [number, number];
+    if (transposeA && !transposeB) {
+      const product = transposedProduct(host, a, b, rowsCols(a), rowsCols(b));
+      if (product !== null) return product;
+    }
     // Untransposed 2-D views, [M, K] and [K, N]; a transposed operand becomes new data.
     const plain = (t: tf.TensorInfo, transposed: boolean | undefined) => {
       const [r, c] = rowsCols(t);
@@ -56,4 +61,37 @@ export function batchMatMulTransposedKernel(backendName: KernelBackendName, stoc
       if (right.owned) host.dispose(right.data!);
     }
   };
+}
+
+/**
+ * `a^T b` for single matrices `a` `[K, M]` and `b` `[K, N]` by the SIMD loop
+ * of the filter gradient (conv2d_filter_grad_simd.ts), with no transpose:
+ * the weight gradient `x^T dy` of a dense layer, where K (the batch rows)
+ * is long and M, N are layer widths. XNNPACK runs such products poorly
+ * after a transpose of `a` (a [4096,32]^T [4096,32] product took 1.6 ms and
+ * its transpose 0.8 ms; measured in a SimCLR step of 05's sentence
+ * encoder). Null when neither width is a multiple of 4 up to
+ * {@link MAX_SIMD_OUT_CHANNELS} (the loop keeps one result row in registers).
+ */
+function transposedProduct(host: KernelHost, a: tf.TensorInfo, b: tf.TensorInfo, [K, M]: [number, number], [K2, N]: [number, number]): tf.TensorInfo | null {
+  if (host.backendName !== "wasm" || K !== K2) return null;
+  const lead = new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1);
+  const [aAt, bAt] = [host.f32(a).byteOffset, host.f32(b).byteOffset];
+  if (N % 4 === 0 && N <= MAX_SIMD_OUT_CHANNELS) {
+    const acc = new Float64Array(M * N);
+    if (!addTransposedProduct(host, aAt, bAt, K, M, N, acc)) return null;
+    const out = host.alloc([...lead, M, N]);
+    host.f32(out).set(acc);
+    return out;
+  }
+  if (M % 4 === 0 && M <= MAX_SIMD_OUT_CHANNELS) {
+    // (b^T a)^T: the loop's result rows run over b's columns.
+    const acc = new Float64Array(N * M);
+    if (!addTransposedProduct(host, bAt, aAt, K, N, M, acc)) return null;
+    const out = host.alloc([...lead, M, N]);
+    const o = host.f32(out);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) o[m * N + n] = acc[n * M + m];
+    return out;
+  }
+  return null;
 }

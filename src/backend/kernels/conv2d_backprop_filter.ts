@@ -21,13 +21,11 @@ import {
 } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { im2colPixelMajor, im2colTapMajor } from "./im2col";
-import { MAX_SIMD_OUT_CHANNELS, pixelMajorFilterGradSimd } from "./conv2d_filter_grad_simd";
+import { addTransposedProduct, MAX_SIMD_OUT_CHANNELS, pixelMajorFilterGradSimd } from "./conv2d_filter_grad_simd";
 import { simdKernels } from "../wasm_simd";
 
 /** Output pixels (rows of `dy`) per matrix product; a chunk holds whole images. */
 export const CHUNK_PIXELS = 12288;
-/** Bytes of `dy` per call of the SIMD product (64 KB: it stays in L2 while each tap reads it). */
-const SIMD_BLOCK_BYTES = 65536;
 
 /**
  * The filter gradient for NHWC `x` `[N,H,W,Ci]` and `dy` `[N,Ho,Wo,Co]`;
@@ -56,10 +54,7 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0) {
     const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(CHUNK_PIXELS / pixelsPerImage)));
     const tapMajor = Co <= taps || Co > MAX_SIMD_OUT_CHANNELS;
-    const simd = !tapMajor && host.backendName === "wasm" && Co % 4 === 0
-      ? ((simdKernels(host.backend, `filterGrad:${taps}:${Co}`, () => [pixelMajorFilterGradSimd(taps, Co)])?.filterGrad ?? null) as
-        ((patches: number, dy: number, out: number, pixels: number) => void) | null)
-      : null;
+    const simd = !tapMajor && host.backendName === "wasm" && Co % 4 === 0 && simdKernels(host.backend, `filterGrad:${taps}:${Co}`, () => [pixelMajorFilterGradSimd(taps, Co)]) !== null;
     // [Ci, N, H, W]: each patch-matrix row then copies contiguous input rows.
     const xT = !tapMajor
       ? null
@@ -71,7 +66,7 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
         const n1 = Math.min(N, n0 + imagesPerChunk);
         const P = (n1 - n0) * pixelsPerImage;
         // The SIMD product reads dy in place; the matrix products need the chunk as a tensor.
-        const dyChunk = simd !== null ? { info: dy, owned: false } : sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
+        const dyChunk = simd ? { info: dy, owned: false } : sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
         try {
           if (tapMajor) {
             const patches = host.alloc([1, taps, P]);
@@ -81,20 +76,11 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
             const o = host.f32(out);
             for (let i = 0; i < acc.length; i++) acc[i] += o[i];
             host.dispose(out);
-          } else if (simd !== null) {
+          } else if (simd) {
             const patches = host.alloc([1, P, taps]);
-            const partial = host.alloc([taps, Co]);
             im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));
-            const [pv, ov] = [host.f32(patches), host.f32(partial)];
-            const dyAt = host.f32(dy).byteOffset + 4 * n0 * pixelsPerImage * Co;
-            // Blocks of pixels whose dy stays in cache across the taps.
-            const block = Math.max(1, Math.floor(SIMD_BLOCK_BYTES / (4 * Co)));
-            for (let p0 = 0; p0 < P; p0 += block) {
-              simd(pv.byteOffset + 4 * p0 * taps, dyAt + 4 * p0 * Co, ov.byteOffset, Math.min(block, P - p0));
-              for (let i = 0; i < acc.length; i++) acc[i] += ov[i];
-            }
+            addTransposedProduct(host, host.f32(patches).byteOffset, host.f32(dy).byteOffset + 4 * n0 * pixelsPerImage * Co, P, taps, Co, acc);
             host.dispose(patches);
-            host.dispose(partial);
           } else {
             const patches = host.alloc([1, P, taps]);
             im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));

@@ -10,7 +10,8 @@
  * The function is generated for one `(taps, Co)`, so each output channel
  * group has its own accumulator local.
  */
-import { I32, op, SimdFunction, V128 } from "../wasm_simd";
+import { I32, op, SimdFunction, simdKernels, V128 } from "../wasm_simd";
+import type { KernelHost } from "./host";
 
 // Parameters, then locals.
 const PATCHES = 0, DY = 1, OUT = 2, PIXELS = 3, Q = 4, P = 5, PA = 6, DA = 7, S = 8, ACC = 9;
@@ -57,4 +58,39 @@ export function pixelMajorFilterGradSimd(taps: number, Co: number): SimdFunction
       op.br(0), op.end, op.end,
     ],
   };
+}
+
+/** Bytes of `b` per call of the SIMD product (64 KB: it stays in L2 while each row of the result reads it). */
+const SIMD_BLOCK_BYTES = 65536;
+
+/**
+ * `acc[m*N + n] += sum over r < rows of a[r, m] * b[r, n]` (that is,
+ * `acc += a^T b`) for float32 `a` `[rows, M]` and `b` `[rows, N]` at byte
+ * addresses `aAt` and `bAt` of the wasm backend's memory, by
+ * {@link pixelMajorFilterGradSimd} over blocks of rows whose `b` stays in
+ * cache, each block's float32 result added to the float64 `acc`. Returns
+ * false, with `acc` untouched, where the engine lacks SIMD or `N` is not a
+ * multiple of 4 up to {@link MAX_SIMD_OUT_CHANNELS}.
+ *
+ * @example
+ * const acc = new Float64Array(taps * Co);
+ * addTransposedProduct(host, patchesAt, dyAt, pixels, taps, Co, acc); // the filter gradient [taps, Co]
+ */
+export function addTransposedProduct(host: KernelHost, aAt: number, bAt: number, rows: number, M: number, N: number, acc: Float64Array): boolean {
+  if (host.backendName !== "wasm" || N % 4 !== 0 || N > MAX_SIMD_OUT_CHANNELS || M < 1) return false;
+  const kernels = simdKernels(host.backend, `filterGrad:${M}:${N}`, () => [pixelMajorFilterGradSimd(M, N)]);
+  if (kernels === null) return false;
+  const product = kernels.filterGrad as (a: number, b: number, out: number, rows: number) => void;
+  const partial = host.alloc([M, N]);
+  try {
+    const pv = host.f32(partial);
+    const block = Math.max(1, Math.floor(SIMD_BLOCK_BYTES / (4 * N)));
+    for (let r0 = 0; r0 < rows; r0 += block) {
+      product(aAt + 4 * r0 * M, bAt + 4 * r0 * N, pv.byteOffset, Math.min(block, rows - r0));
+      for (let i = 0; i < acc.length; i++) acc[i] += pv[i];
+    }
+  } finally {
+    host.dispose(partial);
+  }
+  return true;
 }

@@ -68,3 +68,22 @@ test("BatchMatMul on wasm agrees with the stock kernel on batched and transposed
   assert.equal(tf.engine().backend.numDataIds(), data);
   tf.dispose([a, b, a2, b2]);
 });
+
+test("BatchMatMul on wasm computes a^T b by the SIMD loop (N or M a multiple of 4 up to 64), in blocks of rows, against float64", async () => {
+  await tf.setBackend("wasm");
+  const rng = createRng(6);
+  // [K, M]^T [K, N]: N = 8 (K = 5000 spans three blocks of 2048 rows), M = 12 with N = 100 (the swapped loop), leading ones.
+  for (const [K, M, N, lead] of [[5000, 7, 8, []], [300, 12, 100, [1]], [1, 4, 64, []], [33, 64, 4, [1, 1]]] as Array<[number, number, number, number[]]>) {
+    const a = randomValues(K * M, rng.next);
+    const b = randomValues(K * N, rng.next);
+    const tensors = tf.memory().numTensors;
+    const [got, shape] = tf.tidy(() => {
+      const out = tf.engine().runKernel("BatchMatMul", { a: tf.tensor(a, [...lead, K, M]), b: tf.tensor(b, [...lead, K, N]) },
+        { transposeA: true, transposeB: false } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return [out.dataSync(), out.shape] as [Float32Array, number[]];
+    });
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.deepEqual(shape, [...lead, M, N]);
+    assert.ok(maxRelError(got, matMulRef(a, [K, M], true, b, [K, N], false)) < 1e-5, `[${K},${M}]^T [${K},${N}]`);
+  }
+});

@@ -87,3 +87,38 @@ test("BatchMatMul on wasm computes a^T b by the SIMD loop (N or M a multiple of 
     assert.ok(maxRelError(got, matMulRef(a, [K, M], true, b, [K, N], false)) < 1e-5, `[${K},${M}]^T [${K},${N}]`);
   }
 });
+
+test("BatchMatMul on wasm multiplies batches of matrices by the batched SIMD loop for every transpose combination, against float64", async () => {
+  await tf.setBackend("wasm");
+  const rng = createRng(8);
+  // Attention's shapes in small ([B, heads, T, dk]), N = 4..64; a broadcast batch and N = 6 take the stock kernel.
+  for (const [lead, M, K, N, bLead] of [[[2, 3], 5, 8, 12, undefined], [[4], 7, 3, 4, undefined], [[3], 2, 1, 64, undefined], [[2], 3, 5, 6, undefined], [[3], 4, 5, 8, [1]]] as Array<[number[], number, number, number, number[] | undefined]>) {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        const batch = lead.reduce((x, y) => x * y, 1);
+        const bBatchLead = bLead ?? lead;
+        const bBatch = bBatchLead.reduce((x, y) => x * y, 1);
+        const aShape: [number, number] = tA ? [K, M] : [M, K];
+        const bShape: [number, number] = tB ? [N, K] : [K, N];
+        const a = randomValues(batch * M * K, rng.next);
+        const b = randomValues(bBatch * K * N, rng.next);
+        const tensors = tf.memory().numTensors;
+        const data = tf.engine().backend.numDataIds();
+        const [got, shape] = tf.tidy(() => {
+          const out = tf.engine().runKernel("BatchMatMul", { a: tf.tensor(a, [...lead, ...aShape]), b: tf.tensor(b, [...bBatchLead, ...bShape]) },
+            { transposeA: tA, transposeB: tB } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          return [out.dataSync(), out.shape] as [Float32Array, number[]];
+        });
+        assert.equal(tf.memory().numTensors, tensors);
+        assert.equal(tf.engine().backend.numDataIds(), data);
+        assert.deepEqual(shape, [...lead, M, N]);
+        const want = new Float64Array(batch * M * N);
+        for (let i = 0; i < batch; i++) {
+          const j = bBatch === 1 ? 0 : i;
+          want.set(matMulRef(a.subarray(i * M * K, (i + 1) * M * K), aShape, tA, b.subarray(j * K * N, (j + 1) * K * N), bShape, tB), i * M * N);
+        }
+        assert.ok(maxRelError(got, want) < 1e-5, `lead ${lead} M ${M} K ${K} N ${N} tA=${tA} tB=${tB}`);
+      }
+    }
+  }
+});

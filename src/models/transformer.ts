@@ -158,6 +158,7 @@ function layerNormKernels(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilo
  *
  * within 1e-3 of the exact x Phi(x); kept for parity with those models'
  * published weights and numbers (tf.erf would give the exact form).
+ * Computed as `x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3))`, the same function.
  *
  * Shapes: any float32 -> same shape.
  *
@@ -166,10 +167,9 @@ function layerNormKernels(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilo
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
   checkTensor("gelu", "x", x, "float32");
-  return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
-  });
+  // 0.5 (1 + tanh(u)) = sigmoid(2u): the same function in fewer ops, and wasm's Sigmoid (XNNPACK) took
+  // 6 ms where its Tanh took 15 for [128,32,128] (2 threads).
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI)))));
 }
 
 /**

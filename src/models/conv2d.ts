@@ -98,7 +98,8 @@ class InputLazyConv2D extends StockConv2D {
       dilations.some((d) => d !== 1) || (self.padding !== "same" && self.padding !== "valid") || (Array.isArray(inputs) && inputs.length !== 1)) {
       return super.call(inputs, kwargs);
     }
-    registerFusedConv2DGradient();
+    // Once per process, not per step: the registry keeps it.
+    if (tf.getGradient("FusedConv2D") == null) registerFusedConv2DGradient();
     return tf.tidy(() => {
       const attrs: FusedConv2DAttrs = { strides: [self.strides[0], self.strides[1]], pad: self.padding as "same" | "valid", dataFormat: "NHWC", dilations: [1, 1], activation };
       const tensors: tf.NamedTensorMap = { x: input, filter: self.kernel.read() };

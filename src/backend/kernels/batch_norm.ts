@@ -29,7 +29,7 @@
  * went from 249 to 219 ms (interleaved in one process).
  */
 import { tf } from "../tf";
-import { checkFloat32, checkShape } from "./conv_geometry";
+import { checkFloat32, checkFloat32Input, positiveAttr } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { simdKernels } from "../wasm_simd";
 import { affineSimd, gradAffineSimd, gradSumsSimd, momentsSimd, SUM_BLOCK_ROWS } from "./batch_norm_simd";
@@ -77,21 +77,6 @@ function rowsAndChannels(where: string, name: string, t: tf.TensorInfo): [number
   return [size / c, c];
 }
 
-function checkVector(where: string, name: string, t: tf.TensorInfo | undefined, c: number): tf.TensorInfo {
-  if (t == null) throw new Error(`${where}: input ${name} is required`);
-  checkFloat32(where, name, t.dtype);
-  checkShape(where, name, t.shape, [c]);
-  return t;
-}
-
-function checkEpsilon(where: string, attrs: unknown): number {
-  const epsilon = (attrs as { epsilon?: unknown } | undefined)?.epsilon;
-  if (typeof epsilon !== "number" || !(epsilon > 0) || !Number.isFinite(epsilon)) {
-    throw new Error(`${where}: attribute epsilon must be a positive number, got ${String(epsilon)}`);
-  }
-  return epsilon;
-}
-
 /**
  * The forward kernel function for `backendName` (see the module comment).
  *
@@ -105,9 +90,9 @@ export function batchNormKernel(backendName: KernelBackendName): tf.KernelFunc {
     const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
     if (x == null) throw new Error(`${where}: input x is required`);
     const [rows, C] = rowsAndChannels(where, "x", x);
-    checkVector(where, "gamma", gamma, C);
-    checkVector(where, "beta", beta, C);
-    const epsilon = checkEpsilon(where, attrs);
+    checkFloat32Input(where, "gamma", gamma, [C]);
+    checkFloat32Input(where, "beta", beta, [C]);
+    const epsilon = positiveAttr(where, attrs, "epsilon");
     const host = new KernelHost(backendName, backend);
     const y = host.alloc(x.shape);
     const meanOut = host.alloc([C]);
@@ -175,10 +160,9 @@ export function batchNormGradKernel(backendName: KernelBackendName): tf.KernelFu
     const { dy, x, mean, variance, gamma } = inputs as Record<string, tf.TensorInfo | undefined>;
     if (x == null || dy == null) throw new Error(`${where}: inputs dy and x are required`);
     const [rows, C] = rowsAndChannels(where, "x", x);
-    checkFloat32(where, "dy", dy.dtype);
-    checkShape(where, "dy", dy.shape, x.shape);
-    for (const [name, t] of [["mean", mean], ["variance", variance], ["gamma", gamma]] as const) checkVector(where, name, t, C);
-    const epsilon = checkEpsilon(where, attrs);
+    checkFloat32Input(where, "dy", dy, x.shape);
+    for (const [name, t] of [["mean", mean], ["variance", variance], ["gamma", gamma]] as const) checkFloat32Input(where, name, t, [C]);
+    const epsilon = positiveAttr(where, attrs, "epsilon");
     const host = new KernelHost(backendName, backend);
     const dx = host.alloc(x.shape);
     const dgammaOut = host.alloc([C]);

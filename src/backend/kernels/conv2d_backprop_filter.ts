@@ -21,8 +21,7 @@ import {
 } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { im2colPixelMajor, im2colTapMajor } from "./im2col";
-import { addTransposedProduct, MAX_SIMD_OUT_CHANNELS, pixelMajorFilterGradSimd } from "./conv2d_filter_grad_simd";
-import { simdKernels } from "../wasm_simd";
+import { addTransposedProduct, MAX_SIMD_OUT_CHANNELS } from "./conv2d_filter_grad_simd";
 
 /** Output pixels (rows of `dy`) per matrix product; a chunk holds whole images. */
 export const CHUNK_PIXELS = 12288;
@@ -54,7 +53,6 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0) {
     const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(CHUNK_PIXELS / pixelsPerImage)));
     const tapMajor = Co <= taps || Co > MAX_SIMD_OUT_CHANNELS;
-    const simd = !tapMajor && host.backendName === "wasm" && Co % 4 === 0 && simdKernels(host.backend, `filterGrad:${taps}:${Co}`, () => [pixelMajorFilterGradSimd(taps, Co)]) !== null;
     // [Ci, N, H, W]: each patch-matrix row then copies contiguous input rows.
     const xT = !tapMajor
       ? null
@@ -65,36 +63,41 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
       for (let n0 = 0; n0 < N; n0 += imagesPerChunk) {
         const n1 = Math.min(N, n0 + imagesPerChunk);
         const P = (n1 - n0) * pixelsPerImage;
-        // The SIMD product reads dy in place; the matrix products need the chunk as a tensor.
-        const dyChunk = simd ? { info: dy, owned: false } : sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
-        try {
-          if (tapMajor) {
-            const patches = host.alloc([1, taps, P]);
-            im2colTapMajor(host.f32(xT!), g, n0, n1, host.f32(patches));
+        if (tapMajor) {
+          const patches = host.alloc([1, taps, P]);
+          im2colTapMajor(host.f32(xT!), g, n0, n1, host.f32(patches));
+          const dyChunk = sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
+          try {
             const out = host.run("BatchMatMul", { a: patches, b: dyChunk.info }, { transposeA: false, transposeB: false });
-            host.dispose(patches);
             const o = host.f32(out);
             for (let i = 0; i < acc.length; i++) acc[i] += o[i];
             host.dispose(out);
-          } else if (simd) {
-            const patches = host.alloc([1, P, taps]);
-            im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));
-            addTransposedProduct(host, host.f32(patches).byteOffset, host.f32(dy).byteOffset + 4 * n0 * pixelsPerImage * Co, P, taps, Co, acc);
+          } finally {
             host.dispose(patches);
-          } else {
-            const patches = host.alloc([1, P, taps]);
-            im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));
+            if (dyChunk.owned) host.dispose(dyChunk.info);
+          }
+          continue;
+        }
+        const patches = host.alloc([1, P, taps]);
+        try {
+          im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));
+          // The SIMD loop reads dy in place; where it cannot run, the matrix product needs the chunk as a tensor.
+          const dyAt = host.f32(dy).byteOffset + 4 * n0 * pixelsPerImage * Co;
+          if (addTransposedProduct(host, host.f32(patches).byteOffset, dyAt, P, taps, Co, acc)) continue;
+          const dyChunk = sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
+          try {
             const out = matMulTransposedA(host, dyChunk.info, patches, P, Co, taps);
-            host.dispose(patches);
             // out is [Co, taps]; the filter is [taps, Co].
             const o = host.f32(out);
             for (let co = 0; co < Co; co++) {
               for (let q = 0; q < taps; q++) acc[q * Co + co] += o[co * taps + q];
             }
             host.dispose(out);
+          } finally {
+            if (dyChunk.owned) host.dispose(dyChunk.info);
           }
         } finally {
-          if (dyChunk.owned) host.dispose(dyChunk.info);
+          host.dispose(patches);
         }
       }
     } finally {

@@ -207,6 +207,35 @@ export function checkFloat32(where: string, name: string, dtype: string): void {
 }
 
 /**
+ * Returns the input `t` after checking that it was passed, is float32 and
+ * has `shape`, naming the argument (the shared check of the workbook's
+ * fused kernels' inputs).
+ *
+ * @example
+ * checkFloat32Input("demo", "gamma", undefined, [4]) // throws "demo: input gamma is required"
+ */
+export function checkFloat32Input(where: string, name: string, t: tf.TensorInfo | undefined, shape: readonly number[]): tf.TensorInfo {
+  if (t == null) throw new Error(`${where}: input ${name} is required`);
+  checkFloat32(where, name, t.dtype);
+  checkShape(where, name, t.shape, shape);
+  return t;
+}
+
+/**
+ * The kernel attribute `name` as a finite positive number, or a throw naming it.
+ *
+ * @example
+ * positiveAttr("demo", { epsilon: 0 }, "epsilon") // throws "demo: attribute epsilon must be a positive number, got 0"
+ */
+export function positiveAttr(where: string, attrs: unknown, name: string): number {
+  const value = (attrs as Record<string, unknown> | undefined)?.[name];
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new Error(`${where}: attribute ${name} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
  * Rows `[lo, hi)` of the output whose input row `o * stride + k * dilation - pad`
  * lies inside `[0, size)`, for one filter tap `k`.
  *

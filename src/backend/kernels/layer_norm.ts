@@ -18,7 +18,7 @@
  * dispatch than in arithmetic.
  */
 import { tf } from "../tf";
-import { checkFloat32, checkShape } from "./conv_geometry";
+import { checkFloat32, checkFloat32Input, positiveAttr } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 
 /** Name of the forward kernel. */
@@ -34,13 +34,6 @@ function rowsAndWidth(where: string, name: string, t: tf.TensorInfo): [number, n
   return [t.shape.reduce((a, b) => a * b, 1) / d, d];
 }
 
-function checkInput(where: string, name: string, t: tf.TensorInfo | undefined, shape: number[]): tf.TensorInfo {
-  if (t == null) throw new Error(`${where}: input ${name} is required`);
-  checkFloat32(where, name, t.dtype);
-  checkShape(where, name, t.shape, shape);
-  return t;
-}
-
 /**
  * The forward kernel function for `backendName` (see the module comment).
  *
@@ -54,12 +47,9 @@ export function layerNormKernel(backendName: KernelBackendName): tf.KernelFunc {
     const { x, gain, bias } = inputs as Record<string, tf.TensorInfo | undefined>;
     if (x == null) throw new Error(`${where}: input x is required`);
     const [rows, D] = rowsAndWidth(where, "x", x);
-    checkInput(where, "gain", gain, [D]);
-    checkInput(where, "bias", bias, [D]);
-    const epsilon = (attrs as { epsilon?: unknown } | undefined)?.epsilon;
-    if (typeof epsilon !== "number" || !(epsilon > 0) || !Number.isFinite(epsilon)) {
-      throw new Error(`${where}: attribute epsilon must be a positive number, got ${String(epsilon)}`);
-    }
+    checkFloat32Input(where, "gain", gain, [D]);
+    checkFloat32Input(where, "bias", bias, [D]);
+    const epsilon = positiveAttr(where, attrs, "epsilon");
     const host = new KernelHost(backendName, backend);
     const y = host.alloc(x.shape);
     const meanOut = host.alloc([rows]);
@@ -96,10 +86,10 @@ export function layerNormGradKernel(backendName: KernelBackendName): tf.KernelFu
     const { dy, x, mean, invStd, gain } = inputs as Record<string, tf.TensorInfo | undefined>;
     if (x == null || dy == null) throw new Error(`${where}: inputs dy and x are required`);
     const [rows, D] = rowsAndWidth(where, "x", x);
-    checkInput(where, "dy", dy, x.shape);
-    checkInput(where, "mean", mean, [rows]);
-    checkInput(where, "invStd", invStd, [rows]);
-    checkInput(where, "gain", gain, [D]);
+    checkFloat32Input(where, "dy", dy, x.shape);
+    checkFloat32Input(where, "mean", mean, [rows]);
+    checkFloat32Input(where, "invStd", invStd, [rows]);
+    checkFloat32Input(where, "gain", gain, [D]);
     const host = new KernelHost(backendName, backend);
     const dx = host.alloc(x.shape);
     const dgainOut = host.alloc([D]);

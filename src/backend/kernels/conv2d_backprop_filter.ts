@@ -22,6 +22,7 @@ import {
 import { KernelBackendName, KernelHost } from "./host";
 import { im2colPixelMajor, im2colTapMajor } from "./im2col";
 import { addTransposedProduct, MAX_SIMD_OUT_CHANNELS } from "./conv2d_filter_grad_simd";
+import { addDirectFilterGrad } from "./conv2d_filter_grad_direct";
 
 /** Output pixels (rows of `dy`) per matrix product; a chunk holds whole images. */
 export const CHUNK_PIXELS = 12288;
@@ -39,7 +40,9 @@ export const CHUNK_PIXELS = 12288;
  * 64 -> 128: 4.0-4.9 ms per training step pixel-major, 2.6-3.2 tap-major).
  * The rest, first layers and 1x1 projections to up to 64 channels, runs
  * pixel-major: on wasm, when `Co` is a multiple of 4, in our own SIMD loop
- * (conv2d_filter_grad_simd.ts) on `dy` in place.
+ * (conv2d_filter_grad_simd.ts) on `dy` in place. Stride-1 layers with few
+ * output channels skip the patch matrix altogether on wasm
+ * (conv2d_filter_grad_direct.ts).
  *
  * @example
  * const host = new KernelHost("wasm", backend);
@@ -50,7 +53,8 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
   const pixelsPerImage = Ho * Wo;
   const acc = new Float64Array(taps * Co);
-  if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0) {
+  // Stride 1 with few output channels, on wasm: no patch matrix (conv2d_filter_grad_direct.ts).
+  if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0 && !addDirectFilterGrad(host, x, dy, g, acc)) {
     const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(CHUNK_PIXELS / pixelsPerImage)));
     const tapMajor = Co <= taps || Co > MAX_SIMD_OUT_CHANNELS;
     // [Ci, N, H, W]: each patch-matrix row then copies contiguous input rows.

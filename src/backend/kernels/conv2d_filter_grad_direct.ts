@@ -17,6 +17,7 @@
  * [14,14,8] -> 16 10.5 against 5.3 ms; [7,7,16] -> 32 (144 taps) was not
  * faster here (6.4 against 5.7 ms) and stays on the patch matrix.
  */
+import { tf } from "../tf";
 import { I32, op, SimdFunction, simdKernels, V128 } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
@@ -112,7 +113,7 @@ function directFilterGradSimd(name: string, lanes: number[], Co: number, Ho: num
  * const acc = new Float64Array(3 * 3 * 8 * 16);
  * if (addDirectFilterGrad(host, x, dy, g, acc)) { ... } // else the patch-matrix route
  */
-export function addDirectFilterGrad(host: KernelHost, x: { dataId: object; shape: number[]; dtype: string }, dy: { dataId: object; shape: number[]; dtype: string }, g: ConvGeometry, acc: Float64Array): boolean {
+export function addDirectFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry, acc: Float64Array): boolean {
   if (host.backendName !== "wasm" || !directFilterGradApplies(g)) return false;
   const { batch: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, filterHeight: Kh, filterWidth: Kw, filterOutChannels: Co } = g;
   const Hp = Ho + Kh - 1, Wp = Wo + Kw - 1;
@@ -128,7 +129,7 @@ export function addDirectFilterGrad(host: KernelHost, x: { dataId: object; shape
   const xp = host.zeros([N, Hp, Wp, Ci]);
   const partial = host.alloc([lanesPerCall, Co]);
   try {
-    const xpv = host.f32(xp), xv = host.f32(x as never), dyv = host.f32(dy as never), pv = host.f32(partial);
+    const xpv = host.f32(xp), xv = host.f32(x), dyv = host.f32(dy), pv = host.f32(partial);
     // At stride 1 the padded image holds the whole input: Hp = padTop + H + padBottom, and so for the width.
     const rowFloats = W * Ci;
     for (let n = 0; n < N; n++) {

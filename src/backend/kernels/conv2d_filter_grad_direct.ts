@@ -45,8 +45,7 @@ export function directFilterGradApplies(g: ConvGeometry): boolean {
     !g.channelsFirst &&
     g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 && g.dilationWidth === 1 &&
     g.filterOutChannels % 4 === 0 && g.filterOutChannels <= MAX_DIRECT_OUT_CHANNELS &&
-    taps <= (g.filterOutChannels <= 16 ? MAX_DIRECT_TAPS : MAX_DIRECT_TAPS_WIDE) &&
-    g.padTop >= 0 && g.padLeft >= 0
+    taps <= (g.filterOutChannels <= 16 ? MAX_DIRECT_TAPS : MAX_DIRECT_TAPS_WIDE)
   );
 }
 
@@ -141,10 +140,10 @@ export function addDirectFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.T
     const imagesPerCall = Math.max(1, Math.floor(PIXELS_PER_CALL / (Ho * Wo)));
     groups.forEach((lanes, i) => {
       const fn = kernels[`g${i}`] as (xp: number, dy: number, out: number, images: number) => void;
+      const base = i * lanesPerCall * Co;
       for (let n0 = 0; n0 < N; n0 += imagesPerCall) {
         const images = Math.min(imagesPerCall, N - n0);
         fn(xpv.byteOffset + 4 * n0 * Hp * Wp * Ci, dyv.byteOffset + 4 * n0 * Ho * Wo * Co, pv.byteOffset, images);
-        const base = i * lanesPerCall * Co;
         for (let k = 0; k < lanes.length * Co; k++) acc[base + k] += pv[k];
       }
     });

@@ -8,8 +8,8 @@
  * at install time.
  *
  * Only what those loops need is encoded: i32 arithmetic, structured control
- * flow, f64 loads and stores, and a handful of 128-bit SIMD ops
- * (WebAssembly 2.0 binary format).
+ * flow, loads and stores (atomic i32 ones for tests of threads), and a
+ * handful of 128-bit SIMD ops (WebAssembly 2.0 binary format).
  */
 
 /** Value types of locals and parameters. */
@@ -53,11 +53,15 @@ export const op = {
   localTee: (i: number) => [0x22, ...uleb(i)],
   i32Const: (v: number) => [0x41, ...sleb(v | 0)],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32DivU: [0x6e],
   i32RemU: [0x70],
   i32Shl: [0x74],
   i32GeU: [0x4f],
+  i32LtU: [0x49],
+  /** `select`: the first of two values when the i32 on top is non-zero, else the second. */
+  select: [0x1b],
   /** `block` with no result. */
   block: [0x02, 0x40],
   /** `loop` with no result. */
@@ -66,12 +70,18 @@ export const op = {
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   i32Load: (offset = 0) => [0x28, ...memarg(offset)],
+  i32Store: (offset = 0) => [0x36, ...memarg(offset)],
+  /** `i32.atomic.load` and `i32.atomic.store` (shared memories): values other threads see. */
+  i32AtomicLoad: (offset = 0) => [0xfe, 0x10, ...memarg(offset)],
+  i32AtomicStore: (offset = 0) => [0xfe, 0x17, ...memarg(offset)],
   f32Load: (offset = 0) => [0x2a, ...memarg(offset)],
   f64Load: (offset = 0) => [0x2b, ...memarg(offset)],
   f64Store: (offset = 0) => [0x39, ...memarg(offset)],
   f64Add: [0xa0],
   v128Load: (offset = 0) => [...simd(0x00), ...memarg(offset)],
   v128Store: (offset = 0) => [...simd(0x0b), ...memarg(offset)],
+  /** `v128.load32_splat`: one float32 from memory in all four lanes. */
+  v128Load32Splat: (offset = 0) => [...simd(0x09), ...memarg(offset)],
   f32x4Splat: simd(0x13),
   f32x4Eq: simd(0x41),
   f32x4Ne: simd(0x42),
@@ -153,6 +163,7 @@ const simdSupported = (() => {
 })();
 
 const modules = new Map<string, WebAssembly.Module | null>();
+const moduleOfExports = new WeakMap<WebAssembly.Exports, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, Map<string, WebAssembly.Exports | null>>();
 
 /**
@@ -205,7 +216,19 @@ export function simdKernelsOn(memory: WebAssembly.Memory, key: string, functions
       modules.set(moduleKey, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
     }
     const module = modules.get(moduleKey) ?? null;
-    byKey.set(key, module === null ? null : new WebAssembly.Instance(module, { env: { memory } }).exports);
+    const exports = module === null ? null : new WebAssembly.Instance(module, { env: { memory } }).exports;
+    if (exports !== null) moduleOfExports.set(exports, module!);
+    byKey.set(key, exports);
   }
   return byKey.get(key) ?? null;
+}
+
+/**
+ * The compiled module behind `exports` from {@link simdKernels}: another
+ * thread instantiates it on the same shared memory (simd_threads.ts).
+ */
+export function simdModuleOf(exports: WebAssembly.Exports): WebAssembly.Module {
+  const module = moduleOfExports.get(exports);
+  if (module === undefined) throw new Error("simdModuleOf: these exports did not come from simdKernels");
+  return module;
 }

@@ -21,8 +21,8 @@ import {
 } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { im2colPixelMajor, im2colTapMajor } from "./im2col";
-import { addTransposedProduct, MAX_SIMD_OUT_CHANNELS } from "./conv2d_filter_grad_simd";
-import { addDirectFilterGrad } from "./conv2d_filter_grad_direct";
+import { MAX_SIMD_OUT_CHANNELS } from "./conv2d_filter_grad_simd";
+import { tiledFilterGrad } from "./conv2d_filter_grad_tiled";
 
 /** Output pixels (rows of `dy`) per matrix product; a chunk holds whole images. */
 export const CHUNK_PIXELS = 12288;
@@ -35,14 +35,15 @@ export const CHUNK_PIXELS = 12288;
  * needs `x` transposed to `[Ci, N, H, W]` (free with one input channel);
  * pixel-major, `dyT [Co, P] x patches [P, Kh*Kw*Ci]`, needs `dy` transposed
  * and has XNNPACK pack the whole patch matrix as its "weights" on every call.
- * Tap-major is used when `Co <= Kh*Kw*Ci`, and for more output channels than
- * the SIMD loop below takes (the small ResNet's 1x1 stride-2 projection
+ * Tap-major is used when `Co <= Kh*Kw*Ci`, and for more than
+ * {@link MAX_SIMD_OUT_CHANNELS} output channels (the small ResNet's 1x1 stride-2 projection
  * 64 -> 128: 4.0-4.9 ms per training step pixel-major, 2.6-3.2 tap-major).
  * The rest, first layers and 1x1 projections to up to 64 channels, runs
- * pixel-major: on wasm, when `Co` is a multiple of 4, in our own SIMD loop
- * (conv2d_filter_grad_simd.ts) on `dy` in place. Stride-1 layers with few
- * output channels skip the patch matrix altogether on wasm
- * (conv2d_filter_grad_direct.ts).
+ * pixel-major.
+ *
+ * On wasm with SIMD, every geometry with a multiple of 4 output channels
+ * skips the patch matrix altogether (conv2d_filter_grad_tiled.ts); the
+ * patch-matrix routes serve the `cpu` backend and the other channel counts.
  *
  * @example
  * const host = new KernelHost("wasm", backend);
@@ -52,9 +53,11 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   const { batch: N, outHeight: Ho, outWidth: Wo, filterOutChannels: Co } = g;
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
   const pixelsPerImage = Ho * Wo;
+  // On wasm with Co a multiple of 4: no patch matrix (conv2d_filter_grad_tiled.ts).
+  const tiled = tiledFilterGrad(host, x, dy, g);
+  if (tiled !== null) return tiled;
   const acc = new Float64Array(taps * Co);
-  // Stride 1 with few output channels, on wasm: no patch matrix (conv2d_filter_grad_direct.ts).
-  if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0 && !addDirectFilterGrad(host, x, dy, g, acc)) {
+  if (N > 0 && pixelsPerImage > 0 && taps > 0 && Co > 0) {
     const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(CHUNK_PIXELS / pixelsPerImage)));
     const tapMajor = Co <= taps || Co > MAX_SIMD_OUT_CHANNELS;
     // [Ci, N, H, W]: each patch-matrix row then copies contiguous input rows.
@@ -85,9 +88,6 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
         const patches = host.alloc([1, P, taps]);
         try {
           im2colPixelMajor(host.f32(x), g, n0, n1, host.f32(patches));
-          // The SIMD loop reads dy in place; where it cannot run, the matrix product needs the chunk as a tensor.
-          const dyAt = host.f32(dy).byteOffset + 4 * n0 * pixelsPerImage * Co;
-          if (addTransposedProduct(host, host.f32(patches).byteOffset, dyAt, P, taps, Co, acc)) continue;
           const dyChunk = sliceImages(host, dy, n0, n1, N, pixelsPerImage * Co, [1, P, Co]);
           try {
             const out = matMulTransposedA(host, dyChunk.info, patches, P, Co, taps);

@@ -60,6 +60,7 @@ export const op = {
   i32Shl: [0x74],
   i32GeU: [0x4f],
   i32LtU: [0x49],
+  i32GtU: [0x4b],
   /** `select`: the first of two values when the i32 on top is non-zero, else the second. */
   select: [0x1b],
   /** `block` with no result. */
@@ -105,6 +106,34 @@ export const op = {
     return [0x43, ...bytes];
   },
 };
+
+/**
+ * `local += amount` for an i32 local (nothing when `amount` is 0).
+ *
+ * @example
+ * addTo(POINTER, 16) // [local.get, i32.const 16, i32.add, local.set]
+ */
+export function addTo(local: number, amount: number): number[][] {
+  return amount === 0 ? [] : [op.localGet(local), op.i32Const(amount), op.i32Add, op.localSet(local)];
+}
+
+/**
+ * `while (local < limit) { body; step }` with an unsigned compare: `limit`
+ * is code that pushes the bound, `step` the code that advances `local`
+ * (which the caller initialises).
+ *
+ * @example
+ * [op.i32Const(0), op.localSet(I), ...loopUntil(I, [op.localGet(N)], addTo(I, 1), body)]
+ */
+export function loopUntil(local: number, limit: number[][], step: number[][], body: number[][]): number[][] {
+  return [
+    op.block, op.loop,
+    op.localGet(local), ...limit, op.i32GeU, op.brIf(1),
+    ...body,
+    ...step,
+    op.br(0), op.end, op.end,
+  ];
+}
 
 /** One exported function: its signature, extra locals and body (without the final `end`). */
 export interface SimdFunction {

@@ -32,7 +32,7 @@
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
 import { runSplit } from "../simd_threads";
-import { I32, op, SimdFunction, simdKernels, simdModuleOf, V128, wasmBackendMemory } from "../wasm_simd";
+import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, simdModuleOf, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
 
@@ -103,14 +103,6 @@ export function tiledFilterGradSimd(shape: TiledFilterGradShape): SimdFunction {
   const acc = (i: number, j: number) => ACC + i * NR + j;
   const accs = Array.from({ length: TILE_LANES * NR }, (_, k) => ACC + k);
   const { localGet: get, localSet: set } = op;
-  const addTo = (local: number, bytes: number): number[][] => (bytes === 0 ? [] : [get(local), op.i32Const(bytes), op.i32Add, set(local)]);
-  const loopUntil = (local: number, limit: number[][], step: number[][], body: number[][]): number[][] => [
-    op.block, op.loop,
-    get(local), ...limit, op.i32GeU, op.brIf(1),
-    ...body,
-    ...step,
-    op.br(0), op.end, op.end,
-  ];
   const imageXBytes = 4 * Hp * Wp * Ci, imageDyBytes = 4 * Ho * Wo * Co;
   const pixel: number[][] = [
     ...Array.from({ length: NR }, (_, j) => [get(DA), op.v128Load(16 * j), set(BV + j)]).flat(),

@@ -1,14 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import { CHUNK_PIXELS, TILE_LANES, tileChannels, tiledFilterGrad, tiledFilterGradApplies } from "../../../src/backend/kernels/conv2d_filter_grad_tiled";
 import { convGeometry } from "../../../src/backend/kernels/conv_geometry";
 import { KernelHost } from "../../../src/backend/kernels/host";
-import { disableWasmThreads, enableWasmThreads } from "../../../src/backend/wasm_threads";
-import { ConvCase, conv2dFilterGradRef, maxRelError } from "./conv_reference";
-import { CASES, TOLERANCE, caseData, label } from "./conv2d_cases";
+import { ConvCase, conv2dFilterGradRef } from "./conv_reference";
+import { CASES, caseData, label } from "./conv2d_cases";
+import { assertRouteMatches, onTwoThreadsThenOne } from "./wasm_route_harness";
 
 registerTrainingKernels();
 
@@ -39,39 +38,18 @@ test("tiledFilterGradApplies takes any geometry with a multiple of 4 output chan
   assert.equal(Math.ceil(27 / TILE_LANES) * TILE_LANES - 27, 1);
 });
 
-function checkAgainstReference(threads: number): void {
-  assert.equal(getThreadsCount(), threads);
-  const host = new KernelHost("wasm", tf.backend());
+test("tiledFilterGrad on wasm matches the float64 reference on 2 threads and on 1, and leaves no data behind", async () => {
   const taken = [...CASES.filter((c) => tiledFilterGradApplies(geometry(c))), ...TILED_CASES];
   assert.ok(taken.length >= TILED_CASES.length + 8, `the shared cases the route takes: ${taken.length - TILED_CASES.length}`);
-  taken.forEach((c, i) => {
-    const d = caseData(c, 900 + i);
-    const x = tf.tensor4d(d.x, c.x);
-    const dy = tf.tensor4d(d.dy, d.dyShape);
-    const want = conv2dFilterGradRef(c, d.x, d.dy);
-    const dataIds = tf.engine().backend.numDataIds();
-    const out = tiledFilterGrad(host, x, dy, geometry(c));
-    assert.ok(out !== null, label(c));
-    assert.deepEqual(out.shape, c.filter, label(c));
-    const got = host.f32(out).slice();
-    host.dispose(out);
-    assert.equal(tf.engine().backend.numDataIds(), dataIds, `${label(c)}: backend data left behind`);
-    const err = maxRelError(got, want);
-    assert.ok(err < TOLERANCE, `${label(c)} on ${threads} thread(s): relative error ${err}`);
-    tf.dispose([x, dy]);
+  await onTwoThreadsThenOne((host, threads) => {
+    taken.forEach((c, i) => {
+      const d = caseData(c, 900 + i);
+      const x = tf.tensor4d(d.x, c.x);
+      const dy = tf.tensor4d(d.dy, d.dyShape);
+      assertRouteMatches(host, `${label(c)} on ${threads} thread(s)`, c.filter, conv2dFilterGradRef(c, d.x, d.dy), () => tiledFilterGrad(host, x, dy, geometry(c)));
+      tf.dispose([x, dy]);
+    });
   });
-}
-
-test("tiledFilterGrad on wasm matches the float64 reference on 2 threads and on 1, and leaves no data behind", async () => {
-  try {
-    assert.ok(enableWasmThreads(2).enabled);
-    assert.equal(await tf.setBackend("wasm"), true);
-    checkAgainstReference(2);
-  } finally {
-    disableWasmThreads();
-  }
-  assert.equal(await tf.setBackend("wasm"), true);
-  checkAgainstReference(1);
 });
 
 test("tiledFilterGrad declines other channel counts and the cpu backend", async () => {

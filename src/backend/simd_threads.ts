@@ -89,6 +89,12 @@ class SimdHelper {
     return i;
   }
 
+  /** Ends the helper thread. */
+  stop(): void {
+    void this.worker.terminate();
+    this.port.close();
+  }
+
   /** Starts function `index` on the helper with `args` (int32); {@link await} before reusing the helper. */
   start(index: number, args: number[]): void {
     if (args.length > MAX_ARGS) throw new Error(`simd_threads: at most ${MAX_ARGS} arguments, got ${args.length}`);
@@ -133,6 +139,24 @@ function helperFor(memory: WebAssembly.Memory): SimdHelper | null {
     helpers.set(memory, helper);
   }
   return helpers.get(memory) ?? null;
+}
+
+/** Whether `memory` has a running helper thread. */
+export function hasSimdHelper(memory: WebAssembly.Memory): boolean {
+  return helpers.get(memory) != null;
+}
+
+/**
+ * Ends the helper thread of `memory`, if it has one (the wasm backend calls
+ * this when it is disposed: the helper holds the memory).
+ *
+ * @example
+ * stopSimdHelper(memory); // a later runSplit on it runs both parts here
+ */
+export function stopSimdHelper(memory: WebAssembly.Memory): void {
+  helpers.get(memory)?.stop();
+  // Disposed memories are never used again; null keeps a stray call from starting a new helper.
+  helpers.set(memory, null);
 }
 
 /**

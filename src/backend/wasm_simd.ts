@@ -69,6 +69,8 @@ export const op = {
   loop: [0x03, 0x40],
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
+  /** `call` of the module's function at `index` (the order of `assembleModule`'s list). */
+  call: (index: number) => [0x10, ...uleb(index)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   i32Load: (offset = 0) => [0x28, ...memarg(offset)],
   i32Store: (offset = 0) => [0x36, ...memarg(offset)],

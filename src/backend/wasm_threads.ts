@@ -26,6 +26,7 @@ import * as fs from "fs";
 import * as os from "os";
 // Registers the stock wasm backend and its kernels; BackendWasm runs them on our module.
 import { BackendWasm, setThreadsCount, getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { stopSimdHelper } from "./simd_threads";
 import { tf } from "./tf";
 import { checkIntegerInRange } from "../validation/arguments";
 
@@ -74,6 +75,8 @@ interface ThreadedModule {
     terminateAllThreads(): void;
   };
   tfjs?: unknown;
+  /** The shared memory the build imports. */
+  wasmMemory?: WebAssembly.Memory;
 }
 
 interface FactoryConfig {
@@ -278,6 +281,12 @@ async function createThreadedBackend(threads: number): Promise<tf.KernelBackend>
   // Emscripten pre-created 8 workers; XNNPACK creates its threads only in
   // the constructor above, so the idle rest only hold memory (about 7 MB each).
   for (const worker of module.PThread.unusedWorkers.splice(0)) void worker.terminate();
+  // Our SIMD loops' helper thread (simd_threads.ts) holds this memory: it ends with the backend.
+  const dispose = backend.dispose.bind(backend);
+  backend.dispose = () => {
+    if (module.wasmMemory instanceof WebAssembly.Memory) stopSimdHelper(module.wasmMemory);
+    dispose();
+  };
   return backend;
 }
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { runSplit } from "../../src/backend/simd_threads";
+import { runSplit, stopSimdHelper } from "../../src/backend/simd_threads";
 import { I32, op, SimdFunction, simdKernelsOn, simdModuleOf } from "../../src/backend/wasm_simd";
 
 // meet(mine, theirs, out, tries): raises the flag at byte address `mine`,
@@ -91,4 +91,15 @@ test("a script that used the helper thread exits by itself", () => {
   assert.equal(child.signal, null, "the child was killed: it did not exit by itself within 20 s");
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), "[7,8]");
+});
+
+test("stopSimdHelper ends the helper: later calls run both parts here", () => {
+  const { memory, exports, view, module } = setup(true);
+  const meet = exports.meet as (...a: number[]) => void;
+  runSplit(memory, module, ["store", "meet"], "meet", meet, 2, [0, 4, 8, PATIENCE], [4, 0, 12, PATIENCE]);
+  assert.deepEqual([view[2], view[3]], [1, 1]);
+  stopSimdHelper(memory);
+  view.fill(0, 0, 8);
+  runSplit(memory, module, ["store", "meet"], "meet", meet, 2, [0, 4, 8, 1000], [4, 0, 12, 1000]);
+  assert.deepEqual([view[2], view[3]], [0, 1], "one after the other, on this thread");
 });

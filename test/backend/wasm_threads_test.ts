@@ -6,6 +6,12 @@ import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../src/backend/tf";
 import { createRng } from "../../src/data/random";
 import { MAX_WASM_THREADS, disableWasmThreads, enableWasmThreads } from "../../src/backend/wasm_threads";
+import { hasSimdHelper } from "../../src/backend/simd_threads";
+import { wasmBackendMemory } from "../../src/backend/wasm_simd";
+import { registerTrainingKernels } from "../../src/backend/kernels";
+
+// The filter gradient below runs on wasm through our kernels.
+registerTrainingKernels();
 
 const MODULE = path.join(__dirname, "..", "..", "src", "backend", "wasm_threads.js");
 const TF_MODULE = path.join(__dirname, "..", "..", "src", "backend", "tf.js");
@@ -28,12 +34,14 @@ function workload(): Record<string, Float32Array> {
     // d/dx of sum(relu(conv)) runs Conv2DBackpropInput; d/db of a matMul runs
     // transposed matMuls.
     const convInputGrad = tf.grad((x) => tf.relu(tf.conv2d(x as tf.Tensor4D, f2, 1, "same")).sum())(x2);
+    const convFilterGrad = tf.grad((f) => tf.relu(tf.conv2d(x2, f as tf.Tensor4D, 1, "same")).sum())(f2);
     const matMulGrad = tf.grad((m) => tf.relu(tf.matMul(a, m)).square().sum())(b);
     const out = {
       matMul: tf.matMul(a, b),
       conv1: tf.conv2d(x1, f1, 1, "same"),
       conv2: tf.conv2d(x2, f2, 1, "same"),
       convInputGrad,
+      convFilterGrad,
       matMulGrad,
     };
     return out;
@@ -100,9 +108,13 @@ test("threaded wasm (2 threads) computes matMul, conv2d and their gradients as c
   const before = tf.memory().numTensors;
   assertClose(workload(), expected);
   assert.equal(tf.memory().numTensors, before);
+  // The filter gradient's SIMD loop started the helper thread on the backend's memory; disposing the backend ends it.
+  const memory = wasmBackendMemory(tf.backend());
+  assert.ok(memory !== null && hasSimdHelper(memory));
 
   // Back to tfjs's own single-threaded build: threads gone, same results.
   disableWasmThreads();
+  assert.ok(!hasSimdHelper(memory!));
   assert.equal(await tf.setBackend("wasm"), true);
   assert.equal(getThreadsCount(), 1);
   assertClose(workload(), expected);

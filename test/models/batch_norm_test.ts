@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../src/backend/tf";
 import { batchNormalization, batchNormTraining } from "../../src/models/batch_norm";
 import { modelArtifacts } from "../../src/models/model_folder";
@@ -8,6 +8,23 @@ import { createRng } from "../../src/data/random";
 import { batchNormReference } from "./nhwc_reference";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../src/backend/kernels";
 import { BATCH_NORM, BATCH_NORM_GRAD } from "../../src/backend/kernels/batch_norm";
+import { disableWasmThreads, enableWasmThreads } from "../../src/backend/wasm_threads";
+
+/** The backends the values are checked on: wasm with 2 threads splits the SIMD passes with the helper thread. */
+const BACKENDS = ["cpu", "wasm", "wasm (2 threads)"] as const;
+
+async function useBackend(name: (typeof BACKENDS)[number]): Promise<void> {
+  disableWasmThreads();
+  if (name === "wasm (2 threads)") {
+    // enableWasmThreads leaves a running single-threaded wasm alone: stop it, keeping its factory.
+    const factory = tf.findBackendFactory("wasm");
+    tf.removeBackend("wasm");
+    tf.registerBackend("wasm", factory, 2);
+    assert.ok(enableWasmThreads(2).enabled);
+  }
+  assert.equal(await tf.setBackend(name === "cpu" ? "cpu" : "wasm"), true);
+  if (name !== "cpu") assert.equal(getThreadsCount(), name === "wasm" ? 1 : 2);
+}
 
 // C = 4 and 8 run the kernels' SIMD passes on wasm, the rest their plain loops; [300, 8] spans three summing blocks.
 const SHAPES: number[][] = [[2, 3, 3, 4], [5, 3], [8, 2, 2, 1], [1, 1, 1, 2], [3, 4, 2, 6], [300, 8]];
@@ -38,11 +55,12 @@ function draw(rng: ReturnType<typeof createRng>, n: number, scale = 1, shift = 0
 }
 
 for (const path of PATHS) {
-test(`batchNormTraining (${path.name}) matches a float64 reference, moments included, on cpu and wasm`, async () => {
+test(`batchNormTraining (${path.name}) matches a float64 reference, moments included, on cpu and wasm (1 and 2 threads)`, async () => {
   const rng = createRng(11);
   path.use();
-  for (const backend of ["cpu", "wasm"]) {
-    await tf.setBackend(backend);
+  try {
+  for (const backend of BACKENDS) {
+    await useBackend(backend);
     assertPath(path);
     for (const shape of SHAPES) {
       const c = shape[shape.length - 1];
@@ -64,14 +82,18 @@ test(`batchNormTraining (${path.name}) matches a float64 reference, moments incl
       assert.equal(tf.memory().numTensors, before, `${backend} [${shape}]: tensors leaked`);
     }
   }
+  } finally {
+    disableWasmThreads();
+  }
 });
 
-test(`batchNormTraining's gradients (${path.name}) match central differences of the float64 reference on cpu and wasm`, async () => {
+test(`batchNormTraining's gradients (${path.name}) match central differences of the float64 reference on cpu and wasm (1 and 2 threads)`, async () => {
   const rng = createRng(5);
   const eps = 1e-3;
   path.use();
-  for (const backend of ["cpu", "wasm"]) {
-    await tf.setBackend(backend);
+  try {
+  for (const backend of BACKENDS) {
+    await useBackend(backend);
     assertPath(path);
     for (const shape of SHAPES) {
       const c = shape[shape.length - 1];
@@ -101,6 +123,9 @@ test(`batchNormTraining's gradients (${path.name}) match central differences of 
         check(`dbeta[${k}]`, db[k], central((d) => referenceLoss(x, c, gamma, beta.map((v, j) => (j === k ? v + d : v)), w, eps)));
       }
     }
+  }
+  } finally {
+    disableWasmThreads();
   }
 });
 }

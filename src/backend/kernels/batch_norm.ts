@@ -31,40 +31,76 @@
 import { tf } from "../tf";
 import { checkFloat32, checkFloat32Input, positiveAttr } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
-import { simdKernels } from "../wasm_simd";
-import { affineSimd, gradAffineSimd, gradSumsSimd, momentsSimd, SUM_BLOCK_ROWS } from "./batch_norm_simd";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { runSplit } from "../simd_threads";
+import { simdKernels, simdModuleOf, wasmBackendMemory } from "../wasm_simd";
+import { affineSimd, blockSumsSimd, gradAffineSimd, gradSumsSimd, momentsSimd, SUM_BLOCK_ROWS } from "./batch_norm_simd";
 
 /** Name of the forward kernel. */
 export const BATCH_NORM = "SslBatchNorm";
 /** Name of the gradient kernel. */
 export const BATCH_NORM_GRAD = "SslBatchNormGrad";
 
-type SimdPass = (...addresses: number[]) => void;
-interface BatchNormSimd { moments: SimdPass; affine: SimdPass; gradSums: SimdPass; gradAffine: SimdPass }
-
-/** The SIMD passes on wasm when `C` is a multiple of 4, else null (plain loops). */
-function simdPasses(host: KernelHost, C: number): BatchNormSimd | null {
-  if (host.backendName !== "wasm" || C % 4 !== 0) return null;
-  return simdKernels(host.backend, "batchNorm", () => [momentsSimd(), affineSimd(), gradSumsSimd(), gradAffineSimd()]) as unknown as BatchNormSimd | null;
-}
+const PASS_NAMES = ["moments", "affine", "gradSums", "gradAffine", "momentsBlocks", "gradSumsBlocks"];
 
 /**
- * Per-channel float64 sums of a summing pass run in blocks of
- * {@link SUM_BLOCK_ROWS} rows: `pass(...streamsAt(r0), ...fixed, acc1, acc2, n, rowBytes)`
- * for rows `[r0, r0 + n)`, each block's float32 sums added to `s1`, `s2`.
+ * Runs the SIMD passes on wasm, when `C` is a multiple of 4, with the
+ * helper thread taking half the rows where the backend has threads.
  */
-function blockSums(pass: SimdPass, streams: Float32Array[], fixed: number[], acc: Float32Array, rows: number, C: number, s1: Float64Array, s2: Float64Array): void {
-  const rowBytes = 4 * C;
-  const acc1 = acc.subarray(0, C), acc2 = acc.subarray(C, 2 * C);
-  for (let r0 = 0; r0 < rows; r0 += SUM_BLOCK_ROWS) {
-    const n = Math.min(SUM_BLOCK_ROWS, rows - r0);
-    acc1.fill(0);
-    acc2.fill(0);
-    pass(...streams.map((t) => t.byteOffset + r0 * rowBytes), ...fixed, acc1.byteOffset, acc2.byteOffset, n, rowBytes);
-    for (let c = 0; c < C; c++) {
-      s1[c] += acc1[c];
-      s2[c] += acc2[c];
+class SimdPasses {
+  private constructor(
+    private readonly host: KernelHost,
+    private readonly memory: WebAssembly.Memory,
+    private readonly exports: WebAssembly.Exports,
+  ) {}
+
+  /** The passes for `C` channels, or null (plain loops). */
+  static on(host: KernelHost, C: number): SimdPasses | null {
+    if (host.backendName !== "wasm" || C % 4 !== 0) return null;
+    const memory = wasmBackendMemory(host.backend);
+    const exports = simdKernels(host.backend, "batchNorm", () => [
+      momentsSimd(), affineSimd(), gradSumsSimd(), gradAffineSimd(),
+      // Indices 0 and 2: the passes they call.
+      blockSumsSimd("moments", 0, 1, 1), blockSumsSimd("gradSums", 2, 2, 1),
+    ]);
+    return memory === null || exports === null ? null : new SimdPasses(host, memory, exports);
+  }
+
+  /** `name(...streamsAt(r0), ...fixed, r1 - r0, rowBytes)` on rows `[0, half)` and `[half, rows)`. */
+  rows(name: "affine" | "gradAffine", streams: Float32Array[], fixed: number[], rows: number, C: number): void {
+    const half = rows >> 1;
+    const part = (r0: number, r1: number) => [...streams.map((t) => t.byteOffset + 4 * r0 * C), ...fixed, r1 - r0, 4 * C];
+    this.split(name, part(half, rows), part(0, half));
+  }
+
+  /** Floats of the partial sums {@link sums} needs for `rows` rows of `C` channels. */
+  static partialsLength(rows: number, C: number): number {
+    return 2 * Math.ceil(rows / SUM_BLOCK_ROWS) * C;
+  }
+
+  /**
+   * Per-channel float64 sums of a summing pass, float32 within blocks of
+   * {@link SUM_BLOCK_ROWS} rows: each block's two sums go into `partials`
+   * ({@link partialsLength} floats, taken with the caller's other views, so
+   * no allocation here moves them) and then into `s1`, `s2`.
+   */
+  sums(name: "momentsBlocks" | "gradSumsBlocks", streams: Float32Array[], fixed: number[], partials: Float32Array, rows: number, C: number, s1: Float64Array, s2: Float64Array): void {
+    const blocks = Math.ceil(rows / SUM_BLOCK_ROWS);
+    partials.fill(0);
+    const common = [...streams.map((t) => t.byteOffset), ...fixed, partials.byteOffset, rows, 4 * C];
+    const half = blocks >> 1;
+    this.split(name, [...common, half, blocks], [...common, 0, half]);
+    for (let b = 0; b < blocks; b++) {
+      const o = 2 * b * C;
+      for (let c = 0; c < C; c++) {
+        s1[c] += partials[o + c];
+        s2[c] += partials[o + C + c];
+      }
     }
+  }
+
+  private split(name: string, callerArgs: number[], helperArgs: number[]): void {
+    runSplit(this.memory, simdModuleOf(this.exports), PASS_NAMES, name, this.exports[name] as (...a: number[]) => void, getThreadsCount(), callerArgs, helperArgs);
   }
 }
 
@@ -97,9 +133,9 @@ export function batchNormKernel(backendName: KernelBackendName): tf.KernelFunc {
     const y = host.alloc(x.shape);
     const meanOut = host.alloc([C]);
     const varianceOut = host.alloc([C]);
-    const simd = simdPasses(host, C);
-    // float32 scratch on the backend for the SIMD passes: shift, two sums, scale, offset.
-    const scratch = simd === null ? null : host.alloc([5 * C]);
+    const simd = SimdPasses.on(host, C);
+    // float32 scratch on the backend for the SIMD passes: shift, scale, offset, then the partial sums.
+    const scratch = simd === null ? null : host.alloc([3 * C + SimdPasses.partialsLength(rows, C)]);
     try {
       const [xv, g, b, yv] = [host.f32(x), host.f32(gamma!), host.f32(beta!), host.f32(y)];
       const shift = Float64Array.from(xv.subarray(0, C));
@@ -108,7 +144,7 @@ export function batchNormKernel(backendName: KernelBackendName): tf.KernelFunc {
       const sv = scratch === null ? null : host.f32(scratch);
       if (simd !== null && sv !== null) {
         sv.set(shift);
-        blockSums(simd.moments, [xv], [sv.byteOffset], sv.subarray(C, 3 * C), rows, C, s1, s2);
+        simd.sums("momentsBlocks", [xv], [sv.byteOffset], sv.subarray(3 * C), rows, C, s1, s2);
       } else {
         for (let r = 0, o = 0; r < rows; r++, o += C) {
           for (let c = 0; c < C; c++) {
@@ -134,7 +170,7 @@ export function batchNormKernel(backendName: KernelBackendName): tf.KernelFunc {
         sv.set(mean, 0);
         sv.set(scale, C);
         sv.set(b, 2 * C);
-        simd.affine(xv.byteOffset, yv.byteOffset, sv.byteOffset, sv.byteOffset + 4 * C, sv.byteOffset + 8 * C, rows, 4 * C);
+        simd.rows("affine", [xv, yv], [sv.byteOffset, sv.byteOffset + 4 * C, sv.byteOffset + 8 * C], rows, C);
       } else {
         for (let r = 0, o = 0; r < rows; r++, o += C) {
           for (let c = 0; c < C; c++) yv[o + c] = (xv[o + c] - mean[c]) * scale[c] + b[c];
@@ -167,9 +203,9 @@ export function batchNormGradKernel(backendName: KernelBackendName): tf.KernelFu
     const dx = host.alloc(x.shape);
     const dgammaOut = host.alloc([C]);
     const dbetaOut = host.alloc([C]);
-    const simd = simdPasses(host, C);
-    // float32 scratch for the SIMD passes: mean, two sums, then mean, A, B, D.
-    const scratch = simd === null ? null : host.alloc([4 * C]);
+    const simd = SimdPasses.on(host, C);
+    // float32 scratch for the SIMD passes: mean, A, B, D, then the partial sums.
+    const scratch = simd === null ? null : host.alloc([4 * C + SimdPasses.partialsLength(rows, C)]);
     try {
       const [dv, xv, mv, vv, g, out] = [host.f32(dy), host.f32(x), host.f32(mean!), host.f32(variance!), host.f32(gamma!), host.f32(dx)];
       const mu = Float64Array.from(mv);
@@ -178,7 +214,7 @@ export function batchNormGradKernel(backendName: KernelBackendName): tf.KernelFu
       const sv = scratch === null ? null : host.f32(scratch);
       if (simd !== null && sv !== null) {
         sv.set(mv);
-        blockSums(simd.gradSums, [dv, xv], [sv.byteOffset], sv.subarray(C, 3 * C), rows, C, sumDy, sumDyXc);
+        simd.sums("gradSumsBlocks", [dv, xv], [sv.byteOffset], sv.subarray(4 * C), rows, C, sumDy, sumDyXc);
       } else {
         for (let r = 0, o = 0; r < rows; r++, o += C) {
           for (let c = 0; c < C; c++) {
@@ -206,7 +242,7 @@ export function batchNormGradKernel(backendName: KernelBackendName): tf.KernelFu
         sv.set(B, 2 * C);
         sv.set(D, 3 * C);
         const at = (k: number) => sv.byteOffset + 4 * k * C;
-        simd.gradAffine(dv.byteOffset, xv.byteOffset, out.byteOffset, at(0), at(1), at(2), at(3), rows, 4 * C);
+        simd.rows("gradAffine", [dv, xv, out], [at(0), at(1), at(2), at(3)], rows, C);
       } else {
         for (let r = 0, o = 0; r < rows; r++, o += C) {
           for (let c = 0; c < C; c++) out[o + c] = dv[o + c] * A[c] + (xv[o + c] - mu[c]) * B[c] + D[c];

@@ -10,11 +10,13 @@
  * - `gradSums(dy, x, mean, acc1, acc2, rows, rowBytes)`: `acc1 += sum dy`, `acc2 += sum dy (x - mean)`.
  * - `gradAffine(dy, x, dx, mean, a, b, d, rows, rowBytes)`: `dx = dy * a + (x - mean) * b + d`.
  *
- * The sums accumulate in float32: the caller passes blocks of rows
- * ({@link SUM_BLOCK_ROWS}) and adds each block's sums to float64 totals.
+ * The sums accumulate in float32 over blocks of rows ({@link SUM_BLOCK_ROWS});
+ * `momentsBlocks` and `gradSumsBlocks` run a range of blocks, each into its
+ * own pair of rows of a partials array, which the caller adds up in float64.
+ * Two threads take two ranges.
  * All addresses are byte addresses in the wasm backend's memory.
  */
-import { I32, op, SimdFunction, V128 } from "../wasm_simd";
+import { addTo, I32, loopUntil, op, SimdFunction, V128 } from "../wasm_simd";
 
 /** Rows per call of the summing passes: their float32 sums stay within ~1e-5 relative of float64. */
 export const SUM_BLOCK_ROWS = 128;
@@ -102,4 +104,36 @@ export function gradAffineSimd(): SimdFunction {
     ...at(D), op.v128Load(), op.f32x4Add,
     op.v128Store(),
   ]);
+}
+
+/**
+ * `${name}Blocks(...streams, ...fixed, partials, rows, rowBytes, b0, b1)`:
+ * calls the summing pass at `callee` (its module index) on blocks `[b0, b1)`
+ * of {@link SUM_BLOCK_ROWS} rows, block `b`'s two sums into `partials` rows
+ * `2b` and `2b + 1` (`[blocks * 2, C]` float32, zeros).
+ */
+export function blockSumsSimd(name: string, callee: number, streams: number, fixed: number): SimdFunction {
+  const PARTIALS = streams + fixed, ROWS = PARTIALS + 1, ROW_BYTES = ROWS + 1, B0 = ROW_BYTES + 1, B1 = B0 + 1;
+  const B = B1 + 1, R0 = B + 1, ACC = R0 + 1;
+  return {
+    name: `${name}Blocks`,
+    params: Array.from({ length: B1 + 1 }, () => I32),
+    results: [],
+    locals: [I32, I32, I32],
+    body: [
+      get(B0), set(B),
+      ...loopUntil(B, [get(B1)], addTo(B, 1), [
+        get(B), op.i32Const(SUM_BLOCK_ROWS), op.i32Mul, set(R0),
+        get(PARTIALS), get(B), get(ROW_BYTES), op.i32Mul, op.i32Const(2), op.i32Mul, op.i32Add, set(ACC),
+        ...Array.from({ length: streams }, (_, k) => [get(k), get(R0), get(ROW_BYTES), op.i32Mul, op.i32Add]).flat(),
+        ...Array.from({ length: fixed }, (_, k) => [get(streams + k)]).flat(),
+        get(ACC), get(ACC), get(ROW_BYTES), op.i32Add,
+        // n = min(SUM_BLOCK_ROWS, rows - r0)
+        op.i32Const(SUM_BLOCK_ROWS), get(ROWS), get(R0), op.i32Sub,
+        op.i32Const(SUM_BLOCK_ROWS), get(ROWS), get(R0), op.i32Sub, op.i32LtU, op.select,
+        get(ROW_BYTES),
+        op.call(callee),
+      ]),
+    ],
+  };
 }

@@ -8,20 +8,14 @@ import { createRng } from "../../src/data/random";
 import { batchNormReference } from "./nhwc_reference";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../src/backend/kernels";
 import { BATCH_NORM, BATCH_NORM_GRAD } from "../../src/backend/kernels/batch_norm";
-import { disableWasmThreads, enableWasmThreads } from "../../src/backend/wasm_threads";
+import { disableWasmThreads } from "../../src/backend/wasm_threads";
+import { restartWasm } from "../backend/kernels/wasm_route_harness";
 
 /** The backends the values are checked on: wasm with 2 threads splits the SIMD passes with the helper thread. */
 const BACKENDS = ["cpu", "wasm", "wasm (2 threads)"] as const;
 
 async function useBackend(name: (typeof BACKENDS)[number]): Promise<void> {
-  disableWasmThreads();
-  if (name === "wasm (2 threads)") {
-    // enableWasmThreads leaves a running single-threaded wasm alone: stop it, keeping its factory.
-    const factory = tf.findBackendFactory("wasm");
-    tf.removeBackend("wasm");
-    tf.registerBackend("wasm", factory, 2);
-    assert.ok(enableWasmThreads(2).enabled);
-  }
+  restartWasm(name === "wasm (2 threads)");
   assert.equal(await tf.setBackend(name === "cpu" ? "cpu" : "wasm"), true);
   if (name !== "cpu") assert.equal(getThreadsCount(), name === "wasm" ? 1 : 2);
 }

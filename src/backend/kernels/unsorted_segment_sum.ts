@@ -4,10 +4,17 @@
  *
  * Unlike TensorFlow, which drops rows whose id is negative, an id outside
  * `[0, numSegments)` throws: silently losing gradient rows hides bugs.
+ *
+ * On wasm, float32 rows of a multiple of 4 floats are added in a SIMD loop
+ * on two threads (unsorted_segment_sum_simd.ts).
  */
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
+import { runSplit } from "../simd_threads";
+import { simdKernels, simdModuleOf, wasmBackendMemory } from "../wasm_simd";
 import { shapeString } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
+import { segmentSumSimd } from "./unsorted_segment_sum_simd";
 
 /**
  * The kernel function for `backendName`: inputs `x` `[...idShape, ...inner]`
@@ -54,10 +61,31 @@ export function unsortedSegmentSumKernel(backendName: KernelBackendName): tf.Ker
         host.dispose(out);
         throw new Error(`${where}: segmentIds must lie in [0, ${numSegments}), got ${s} at flat index ${i}`);
       }
+    }
+    if (x.dtype === "float32" && addRowsSimd(host, xv, ids, ov, numIds, numSegments, inner)) return out;
+    for (let i = 0; i < numIds; i++) {
+      const s = ids[i];
       const src = i * inner;
       const dst = s * inner;
       for (let j = 0; j < inner; j++) ov[dst + j] += xv[src + j];
     }
     return out;
   };
+}
+
+/**
+ * The SIMD loop's `out[ids[i]] += x[i]` over `rows` rows of `inner` floats,
+ * the helper thread taking the first half of the segments; false (nothing
+ * done) off wasm, without SIMD, or when `inner` is not a multiple of 4.
+ */
+function addRowsSimd(host: KernelHost, x: Float32Array | Int32Array, ids: Int32Array, out: Float32Array | Int32Array, rows: number, numSegments: number, inner: number): boolean {
+  if (host.backendName !== "wasm" || inner % 4 !== 0 || inner === 0 || rows === 0) return false;
+  const memory = wasmBackendMemory(host.backend);
+  const kernels = simdKernels(host.backend, `segmentSum:${inner}`, () => [segmentSumSimd(inner)]);
+  if (memory === null || kernels === null) return false;
+  const args = [x.byteOffset, ids.byteOffset, out.byteOffset, rows];
+  const half = numSegments >> 1;
+  runSplit(memory, simdModuleOf(kernels), ["segmentSum"], "segmentSum", kernels.segmentSum as (...a: number[]) => void,
+    getThreadsCount(), [...args, half, numSegments], [...args, 0, half]);
+  return true;
 }

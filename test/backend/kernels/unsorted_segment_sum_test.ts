@@ -4,6 +4,7 @@ import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
 import { createRng } from "../../../src/data/random";
 import { maxRelError, randomValues } from "./conv_reference";
+import { onTwoThreadsThenOne } from "./wasm_route_harness";
 
 /** Float64 reference: out[s] = sum of rows i of x (each `inner` long) with ids[i] = s. */
 function segmentSumRef(x: ArrayLike<number>, ids: ArrayLike<number>, numSegments: number, inner: number): Float64Array {
@@ -134,4 +135,24 @@ test("the cpu replacement agrees with the stock cpu UnsortedSegmentSum", async (
   const stock = run();
   registerTrainingKernels("cpu");
   run().forEach((got, k) => assert.ok(maxRelError(got, stock[k]) < 1e-6, JSON.stringify(cases[k])));
+});
+
+test("UnsortedSegmentSum's SIMD loop (float32 rows of a multiple of 4) matches the float64 reference on wasm with 2 threads and 1", async () => {
+  // Odd and even segment counts split between the threads; one segment leaves the helper none.
+  const simdCases: SegmentCase[] = [
+    { xShape: [300, 64], idRank: 1, numSegments: 51 },
+    { xShape: [7, 2, 8], idRank: 1, numSegments: 4 },
+    { xShape: [5, 3, 4], idRank: 2, numSegments: 7 },
+    { xShape: [9, 4], idRank: 1, numSegments: 1 },
+  ];
+  await onTwoThreadsThenOne((_host, threads) => {
+    simdCases.forEach((c, k) => {
+      const d = caseData(c, 40 + k);
+      const before = tf.memory().numTensors;
+      const got = tf.tidy(() => segmentSum(tf.tensor(d.x, c.xShape), tf.tensor(d.ids, d.idShape, "int32"), c.numSegments).dataSync());
+      assert.equal(tf.memory().numTensors, before);
+      const err = maxRelError(got, segmentSumRef(d.x, d.ids, c.numSegments, d.inner));
+      assert.ok(err < 1e-6, `${JSON.stringify(c)} on ${threads} thread(s): relative error ${err}`);
+    });
+  });
 });

@@ -11,10 +11,25 @@ import { disableWasmThreads, enableWasmThreads } from "../../../src/backend/wasm
 import { maxRelError } from "./conv_reference";
 import { TOLERANCE } from "./conv2d_cases";
 
+/**
+ * Makes the next `tf.setBackend("wasm")` start the threaded build with 2
+ * threads (true) or the plain one (false), whatever ran before: a running
+ * wasm backend is stopped, its tensors with it.
+ */
+export function restartWasm(threaded: boolean): void {
+  disableWasmThreads();
+  if (!threaded) return;
+  // enableWasmThreads leaves a running single-threaded wasm alone: stop it, keeping its factory.
+  const factory = tf.findBackendFactory("wasm");
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", factory, 2);
+  assert.ok(enableWasmThreads(2).enabled);
+}
+
 /** Runs `check(host, threads)` on wasm with 2 threads, then with 1. */
 export async function onTwoThreadsThenOne(check: (host: KernelHost, threads: number) => void): Promise<void> {
   try {
-    assert.ok(enableWasmThreads(2).enabled);
+    restartWasm(true);
     assert.equal(await tf.setBackend("wasm"), true);
     assert.equal(getThreadsCount(), 2);
     check(new KernelHost("wasm", tf.backend()), 2);

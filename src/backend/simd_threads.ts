@@ -126,6 +126,20 @@ class SimdHelper {
 
 const helpers = new WeakMap<WebAssembly.Memory, SimdHelper | null>();
 
+/**
+ * The threads the wasm backend instance `backend` computes with (1 for
+ * anything else). Read from the instance, not from tfjs-backend-wasm's
+ * module: importing that module from a kernel would register the wasm
+ * backend as a side effect.
+ *
+ * @example
+ * runSplit(memory, module, names, name, fn, backendThreads(host.backend), callerArgs, helperArgs);
+ */
+export function backendThreads(backend: unknown): number {
+  const count = (backend as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | null)?.wasm?.tfjs?.getThreadsCount?.();
+  return typeof count === "number" && count >= 1 ? count : 1;
+}
+
 function helperFor(memory: WebAssembly.Memory): SimdHelper | null {
   if (!helpers.has(memory)) {
     let helper: SimdHelper | null = null;

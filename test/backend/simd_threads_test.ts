@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { runSplit, stopSimdHelper } from "../../src/backend/simd_threads";
+import { backendThreads, runSplit, stopSimdHelper } from "../../src/backend/simd_threads";
 import { I32, op, SimdFunction, simdKernelsOn, simdModuleOf } from "../../src/backend/wasm_simd";
 
 // meet(mine, theirs, out, tries): raises the flag at byte address `mine`,
@@ -102,4 +102,11 @@ test("stopSimdHelper ends the helper: later calls run both parts here", () => {
   view.fill(0, 0, 8);
   runSplit(memory, module, ["store", "meet"], "meet", meet, 2, [0, 4, 8, 1000], [4, 0, 12, 1000]);
   assert.deepEqual([view[2], view[3]], [0, 1], "one after the other, on this thread");
+});
+
+test("backendThreads reads the wasm backend instance's thread count, 1 for anything else", () => {
+  assert.equal(backendThreads({ wasm: { tfjs: { getThreadsCount: () => 2 } } }), 2);
+  assert.equal(backendThreads({ wasm: { tfjs: {} } }), 1);
+  assert.equal(backendThreads({}), 1);
+  assert.equal(backendThreads(null), 1);
 });

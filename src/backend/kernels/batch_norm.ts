@@ -31,8 +31,7 @@
 import { tf } from "../tf";
 import { checkFloat32, checkFloat32Input, positiveAttr } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { runSplit } from "../simd_threads";
+import { backendThreads, runSplit } from "../simd_threads";
 import { simdKernels, simdModuleOf, wasmBackendMemory } from "../wasm_simd";
 import { affineSimd, blockSumsSimd, gradAffineSimd, gradSumsSimd, momentsSimd, SUM_BLOCK_ROWS } from "./batch_norm_simd";
 
@@ -100,7 +99,7 @@ class SimdPasses {
   }
 
   private split(name: string, callerArgs: number[], helperArgs: number[]): void {
-    runSplit(this.memory, simdModuleOf(this.exports), PASS_NAMES, name, this.exports[name] as (...a: number[]) => void, getThreadsCount(), callerArgs, helperArgs);
+    runSplit(this.memory, simdModuleOf(this.exports), PASS_NAMES, name, this.exports[name] as (...a: number[]) => void, backendThreads(this.host.backend), callerArgs, helperArgs);
   }
 }
 

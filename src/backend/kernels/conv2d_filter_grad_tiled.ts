@@ -29,9 +29,8 @@
  * reduction. Sums run in float32 within a chunk of images (about
  * {@link CHUNK_PIXELS} output pixels) and then add into the float32 result.
  */
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
-import { runSplit } from "../simd_threads";
+import { backendThreads, runSplit } from "../simd_threads";
 import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, simdModuleOf, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
@@ -197,7 +196,7 @@ export function tiledFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Tenso
       const args = [host.f32(xp).byteOffset, host.f32(dy).byteOffset, host.f32(out).byteOffset, tv.byteOffset, N, chunkImages];
       const half = tiles >> 1;
       runSplit(memory, simdModuleOf(kernels), ["tiledFilterGrad"], "tiledFilterGrad", kernels.tiledFilterGrad as (...a: number[]) => void,
-        getThreadsCount(), [...args, half, tiles], [...args, 0, half]);
+        backendThreads(host.backend), [...args, half, tiles], [...args, 0, half]);
     }
     const result = host.alloc([Kh, Kw, Ci, Co]);
     host.f32(result).set(host.f32(out).subarray(0, lanes * Co));

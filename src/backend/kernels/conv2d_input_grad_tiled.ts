@@ -21,9 +21,8 @@
  *
  * Threads split the batch: each writes its own images of `dxp`.
  */
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
-import { runSplit } from "../simd_threads";
+import { backendThreads, runSplit } from "../simd_threads";
 import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, simdModuleOf, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
@@ -157,7 +156,7 @@ export function tiledInputGrad(host: KernelHost, dy: tf.TensorInfo, filter: tf.T
       const args = [host.f32(dy).byteOffset, wv.byteOffset, host.f32(dxp).byteOffset, pv.byteOffset, lv.byteOffset];
       const split = (N >> 1) * Ho * Wo;
       runSplit(memory, simdModuleOf(kernels), ["tiledInputGrad"], "tiledInputGrad", kernels.tiledInputGrad as (...a: number[]) => void,
-        getThreadsCount(), [...args, split, pixels], [...args, 0, split]);
+        backendThreads(host.backend), [...args, split, pixels], [...args, 0, split]);
     }
     const dxv = host.f32(dx), dxpv = host.f32(dxp);
     const row = W * Ci;

@@ -8,9 +8,8 @@
  * On wasm, float32 rows of a multiple of 4 floats are added in a SIMD loop
  * on two threads (unsorted_segment_sum_simd.ts).
  */
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
-import { runSplit } from "../simd_threads";
+import { backendThreads, runSplit } from "../simd_threads";
 import { simdKernels, simdModuleOf, wasmBackendMemory } from "../wasm_simd";
 import { shapeString } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
@@ -86,6 +85,6 @@ function addRowsSimd(host: KernelHost, x: Float32Array | Int32Array, ids: Int32A
   const args = [x.byteOffset, ids.byteOffset, out.byteOffset, rows];
   const half = numSegments >> 1;
   runSplit(memory, simdModuleOf(kernels), ["segmentSum"], "segmentSum", kernels.segmentSum as (...a: number[]) => void,
-    getThreadsCount(), [...args, half, numSegments], [...args, 0, half]);
+    backendThreads(host.backend), [...args, half, numSegments], [...args, 0, half]);
   return true;
 }

@@ -8,6 +8,7 @@ import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../../../src/backend/tf";
 import { KernelHost } from "../../../src/backend/kernels/host";
 import { disableWasmThreads, enableWasmThreads } from "../../../src/backend/wasm_threads";
+import { backendThreads } from "../../../src/backend/simd_threads";
 import { maxRelError } from "./conv_reference";
 import { TOLERANCE } from "./conv2d_cases";
 
@@ -32,12 +33,14 @@ export async function onTwoThreadsThenOne(check: (host: KernelHost, threads: num
     restartWasm(true);
     assert.equal(await tf.setBackend("wasm"), true);
     assert.equal(getThreadsCount(), 2);
+    assert.equal(backendThreads(tf.backend()), 2, "the kernels see 2 threads: the helper thread takes part");
     check(new KernelHost("wasm", tf.backend()), 2);
   } finally {
     disableWasmThreads();
   }
   assert.equal(await tf.setBackend("wasm"), true);
   assert.equal(getThreadsCount(), 1);
+  assert.equal(backendThreads(tf.backend()), 1);
   check(new KernelHost("wasm", tf.backend()), 1);
 }
 

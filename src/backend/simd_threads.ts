@@ -18,8 +18,13 @@ import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from "node:
 const SEQ = 0, DONE = 1, STATUS = 2, COMMAND = 3, FUNCTION = 4, ARGC = 5, ARGS = 6;
 const MAX_ARGS = 16;
 const CALL = 1, LOAD = 2;
-/** How long the caller waits for the helper before it reports a fault. */
-const ANSWER_MS = 120_000;
+/**
+ * How long the caller waits for the helper before it reports a fault. The
+ * helper reports its own failures, so this only ends a wait on a thread that
+ * died (terminated, out of memory); no part of a kernel at workbook scale
+ * comes near it.
+ */
+const ANSWER_MS = 600_000;
 
 // The helper: waits for a command, runs it, reports. Plain JavaScript (it is
 // evaluated, not compiled by tsc); failures are reported, never thrown, so

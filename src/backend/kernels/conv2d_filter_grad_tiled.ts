@@ -176,6 +176,8 @@ export function tiledFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Tenso
   const memory = wasmBackendMemory(host.backend);
   if (memory === null) return null;
   const { batch: N, inChannels: Ci, outHeight: Ho, outWidth: Wo, filterHeight: Kh, filterWidth: Kw, filterOutChannels: Co } = g;
+  // No output pixels: a sum over nothing (and no padded image to size).
+  if (N === 0 || Ho <= 0 || Wo <= 0) return host.zeros([Kh, Kw, Ci, Co]);
   const shape = tiledFilterGradShape(g);
   const kernels = simdKernels(host.backend, tiledFilterGradKey(shape), () => [tiledFilterGradSimd(shape)]);
   if (kernels === null) return null;
@@ -186,18 +188,16 @@ export function tiledFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Tenso
   const table = host.alloc([tiles * TILE_LANES], "int32");
   const out = host.zeros([tiles * TILE_LANES, Co]);
   try {
-    if (N > 0 && Ho > 0 && Wo > 0) {
-      writePadded(host.f32(x), g, Hp, Wp, host.f32(xp));
-      const tv = host.i32(table);
-      for (let kh = 0, l = 0; kh < Kh; kh++) for (let kw = 0; kw < Kw; kw++) for (let ci = 0; ci < Ci; ci++, l++) tv[l] = 4 * ((kh * g.dilationHeight * Wp + kw * g.dilationWidth) * Ci + ci);
-      // Lanes that pad the last tile read the pixel itself and write rows past the filter's.
-      tv.fill(0, lanes);
-      const chunkImages = Math.max(1, Math.floor(CHUNK_PIXELS / (Ho * Wo)));
-      const args = [host.f32(xp).byteOffset, host.f32(dy).byteOffset, host.f32(out).byteOffset, tv.byteOffset, N, chunkImages];
-      const half = tiles >> 1;
-      runSplit(memory, simdModuleOf(kernels), ["tiledFilterGrad"], "tiledFilterGrad", kernels.tiledFilterGrad as (...a: number[]) => void,
-        backendThreads(host.backend), [...args, half, tiles], [...args, 0, half]);
-    }
+    writePadded(host.f32(x), g, Hp, Wp, host.f32(xp));
+    const tv = host.i32(table);
+    for (let kh = 0, l = 0; kh < Kh; kh++) for (let kw = 0; kw < Kw; kw++) for (let ci = 0; ci < Ci; ci++, l++) tv[l] = 4 * ((kh * g.dilationHeight * Wp + kw * g.dilationWidth) * Ci + ci);
+    // Lanes that pad the last tile read the pixel itself and write rows past the filter's.
+    tv.fill(0, lanes);
+    const chunkImages = Math.max(1, Math.floor(CHUNK_PIXELS / (Ho * Wo)));
+    const args = [host.f32(xp).byteOffset, host.f32(dy).byteOffset, host.f32(out).byteOffset, tv.byteOffset, N, chunkImages];
+    const half = tiles >> 1;
+    runSplit(memory, simdModuleOf(kernels), ["tiledFilterGrad"], "tiledFilterGrad", kernels.tiledFilterGrad as (...a: number[]) => void,
+      backendThreads(host.backend), [...args, half, tiles], [...args, 0, half]);
     const result = host.alloc([Kh, Kw, Ci, Co]);
     host.f32(result).set(host.f32(out).subarray(0, lanes * Co));
     return result;

@@ -65,3 +65,19 @@ test("tiledFilterGrad declines other channel counts and the cpu backend", async 
     tf.dispose([x, dy, dy8]);
   }
 });
+
+test("tiledFilterGrad of an empty batch is zeros of the filter's shape", async () => {
+  await tf.setBackend("wasm");
+  const host = new KernelHost("wasm", tf.backend());
+  const c: ConvCase = { x: [0, 5, 5, 4], filter: [3, 3, 4, 8], ...s1, pad: "same" };
+  const x = tf.zeros(c.x);
+  const dy = tf.zeros([0, 5, 5, 8]);
+  const dataIds = tf.engine().backend.numDataIds();
+  const out = tiledFilterGrad(host, x, dy, geometry(c));
+  assert.ok(out !== null);
+  assert.deepEqual(out.shape, c.filter);
+  assert.ok(host.f32(out).every((v) => v === 0));
+  host.dispose(out);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds);
+  tf.dispose([x, dy]);
+});

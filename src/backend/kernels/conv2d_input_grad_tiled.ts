@@ -130,8 +130,9 @@ export function tiledInputGrad(host: KernelHost, dy: tf.TensorInfo, filter: tf.T
   const pixelTable = host.alloc([Math.max(1, pixels)], "int32");
   const laneTable = host.alloc([tiles * NR], "int32");
   const wt = host.zeros([tiles, Co, 4 * NR]);
+  const dx = host.alloc([N, H, W, Ci]);
+  let done = false;
   try {
-    const dx = host.alloc([N, H, W, Ci]);
     if (pixels > 0) {
       const pv = host.i32(pixelTable);
       for (let n = 0, p = 0; n < N; n++) {
@@ -166,8 +167,10 @@ export function tiledInputGrad(host: KernelHost, dy: tf.TensorInfo, filter: tf.T
         dxv.set(dxpv.subarray(from, from + row), (n * H + ih) * row);
       }
     }
+    done = true;
     return dx;
   } finally {
+    if (!done) host.dispose(dx);
     host.dispose(dxp);
     host.dispose(pixelTable);
     host.dispose(laneTable);

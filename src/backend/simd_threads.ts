@@ -13,6 +13,7 @@
  * only when the backend computes with more than one thread.
  */
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { simdModuleOf } from "./wasm_simd";
 
 /** Control block slots (Int32). */
 const SEQ = 0, DONE = 1, STATUS = 2, COMMAND = 3, FUNCTION = 4, ARGC = 5, ARGS = 6;
@@ -78,9 +79,10 @@ class SimdHelper {
   }
 
   /** The helper's index of export `name` of `module`, loading the module once. */
-  index(module: WebAssembly.Module, names: string[], name: string): number {
+  index(module: WebAssembly.Module, name: string): number {
     let byName = this.loaded.get(module);
     if (byName === undefined) {
+      const names = WebAssembly.Module.exports(module).map((e) => e.name);
       byName = new Map(names.map((n, i) => [n, this.count + i]));
       this.port.postMessage({ module, names });
       this.ctl[COMMAND] = LOAD;
@@ -89,9 +91,7 @@ class SimdHelper {
       this.loaded.set(module, byName);
       this.count += names.length;
     }
-    const i = byName.get(name);
-    if (i === undefined) throw new Error(`simd_threads: the module has no function ${name} (it has ${names.join(", ")})`);
-    return i;
+    return byName.get(name)!;
   }
 
   /** Ends the helper thread. */
@@ -138,7 +138,7 @@ const helpers = new WeakMap<WebAssembly.Memory, SimdHelper | null>();
  * backend as a side effect.
  *
  * @example
- * runSplit(memory, module, names, name, fn, backendThreads(host.backend), callerArgs, helperArgs);
+ * runSplit(memory, kernels, name, backendThreads(host.backend), callerArgs, helperArgs);
  */
 export function backendThreads(backend: unknown): number {
   const count = (backend as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | null)?.wasm?.tfjs?.getThreadsCount?.();
@@ -179,33 +179,38 @@ export function stopSimdHelper(memory: WebAssembly.Memory): void {
 }
 
 /**
- * Runs `fn` (export `name` of `module`, instantiated on `memory`) as two
- * parts: `helperArgs` on the helper thread and `callerArgs` here, at the same
- * time, and returns when both are done. With `threads` below 2, or a memory
- * that is not shared, both parts run here, one after the other. The parts
- * must write disjoint memory; arguments are int32 (byte addresses, counts).
+ * Runs export `name` of `exports` (from `simdKernels`, instantiated on
+ * `memory`) as two parts: `helperArgs` on the helper thread and `callerArgs`
+ * here, at the same time, and returns when both are done. With `threads`
+ * below 2, or a memory that is not shared, both parts run here, one after
+ * the other. The parts must write disjoint memory; arguments are int32 (byte
+ * addresses, counts).
  *
  * @example
- * runSplit(memory, module, ["tiledFilterGrad"], "tiledFilterGrad", fn, 2,
- *   [...common, 0, half], [...common, half, tiles]);
+ * runSplit(memory, kernels, "tiledFilterGrad", backendThreads(host.backend),
+ *   [...common, half, tiles], [...common, 0, half]);
  */
 export function runSplit(
   memory: WebAssembly.Memory,
-  module: WebAssembly.Module,
-  names: string[],
+  exports: WebAssembly.Exports,
   name: string,
-  fn: (...args: number[]) => void,
   threads: number,
   callerArgs: number[],
   helperArgs: number[],
 ): void {
+  const module = simdModuleOf(exports);
+  const fn = exports[name];
+  if (typeof fn !== "function") {
+    const names = WebAssembly.Module.exports(module).map((e) => e.name);
+    throw new Error(`simd_threads: the module has no function ${name} (it has ${names.join(", ")})`);
+  }
   const helper = threads >= 2 ? helperFor(memory) : null;
   if (helper === null) {
     fn(...callerArgs);
     fn(...helperArgs);
     return;
   }
-  helper.start(helper.index(module, names, name), helperArgs);
+  helper.start(helper.index(module, name), helperArgs);
   let failure: unknown = null;
   try {
     fn(...callerArgs);

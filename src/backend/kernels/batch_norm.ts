@@ -32,15 +32,13 @@ import { tf } from "../tf";
 import { checkFloat32, checkFloat32Input, positiveAttr } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { backendThreads, runSplit } from "../simd_threads";
-import { simdKernels, simdModuleOf, wasmBackendMemory } from "../wasm_simd";
+import { simdKernels, wasmBackendMemory } from "../wasm_simd";
 import { affineSimd, blockSumsSimd, gradAffineSimd, gradSumsSimd, momentsSimd, SUM_BLOCK_ROWS } from "./batch_norm_simd";
 
 /** Name of the forward kernel. */
 export const BATCH_NORM = "SslBatchNorm";
 /** Name of the gradient kernel. */
 export const BATCH_NORM_GRAD = "SslBatchNormGrad";
-
-const PASS_NAMES = ["moments", "affine", "gradSums", "gradAffine", "momentsBlocks", "gradSumsBlocks"];
 
 /**
  * Runs the SIMD passes on wasm, when `C` is a multiple of 4, with the
@@ -99,7 +97,7 @@ class SimdPasses {
   }
 
   private split(name: string, callerArgs: number[], helperArgs: number[]): void {
-    runSplit(this.memory, simdModuleOf(this.exports), PASS_NAMES, name, this.exports[name] as (...a: number[]) => void, backendThreads(this.host.backend), callerArgs, helperArgs);
+    runSplit(this.memory, this.exports, name, backendThreads(this.host.backend), callerArgs, helperArgs);
   }
 }
 

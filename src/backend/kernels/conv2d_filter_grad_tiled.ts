@@ -31,7 +31,7 @@
  */
 import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
-import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, simdModuleOf, V128, wasmBackendMemory } from "../wasm_simd";
+import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
 
@@ -190,14 +190,12 @@ export function tiledFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Tenso
   try {
     writePadded(host.f32(x), g, Hp, Wp, host.f32(xp));
     const tv = host.i32(table);
-    for (let kh = 0, l = 0; kh < Kh; kh++) for (let kw = 0; kw < Kw; kw++) for (let ci = 0; ci < Ci; ci++, l++) tv[l] = 4 * ((kh * g.dilationHeight * Wp + kw * g.dilationWidth) * Ci + ci);
     // Lanes that pad the last tile read the pixel itself and write rows past the filter's.
-    tv.fill(0, lanes);
+    tv.fill(0, writeLaneOffsets(tv, g, Wp, 1));
     const chunkImages = Math.max(1, Math.floor(CHUNK_PIXELS / (Ho * Wo)));
     const args = [host.f32(xp).byteOffset, host.f32(dy).byteOffset, host.f32(out).byteOffset, tv.byteOffset, N, chunkImages];
     const half = tiles >> 1;
-    runSplit(memory, simdModuleOf(kernels), ["tiledFilterGrad"], "tiledFilterGrad", kernels.tiledFilterGrad as (...a: number[]) => void,
-      backendThreads(host.backend), [...args, half, tiles], [...args, 0, half]);
+    runSplit(memory, kernels, "tiledFilterGrad", backendThreads(host.backend), [...args, half, tiles], [...args, 0, half]);
     const result = host.alloc([Kh, Kw, Ci, Co]);
     host.f32(result).set(host.f32(out).subarray(0, lanes * Co));
     return result;
@@ -206,6 +204,24 @@ export function tiledFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Tenso
     host.dispose(table);
     host.dispose(out);
   }
+}
+
+/**
+ * Writes into `table` the byte offset, in a padded NHWC image `Wp` pixels
+ * wide, of every (kh, kw, ci) a filter reads from an output pixel's top-left
+ * input pixel, `ci` in steps of `ciStep` (1 for lanes, 4 for vectors of
+ * lanes), in filter order; returns how many it wrote. Shared with the input
+ * gradient's scatter (conv2d_input_grad_tiled.ts).
+ */
+export function writeLaneOffsets(table: Int32Array, g: ConvGeometry, Wp: number, ciStep: number): number {
+  const { filterHeight: Kh, filterWidth: Kw, inChannels: Ci } = g;
+  let l = 0;
+  for (let kh = 0; kh < Kh; kh++) {
+    for (let kw = 0; kw < Kw; kw++) {
+      for (let ci = 0; ci < Ci; ci += ciStep) table[l++] = 4 * ((kh * g.dilationHeight * Wp + kw * g.dilationWidth) * Ci + ci);
+    }
+  }
+  return l;
 }
 
 /**

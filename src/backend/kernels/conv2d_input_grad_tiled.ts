@@ -23,9 +23,10 @@
  */
 import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
-import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, simdModuleOf, V128, wasmBackendMemory } from "../wasm_simd";
+import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
+import { writeLaneOffsets } from "./conv2d_filter_grad_tiled";
 
 /** Output pixels per tile (broadcast `dy` values per `co`). */
 export const TILE_PIXELS = 4;
@@ -141,13 +142,8 @@ export function tiledInputGrad(host: KernelHost, dy: tf.TensorInfo, filter: tf.T
         }
       }
       const lv = host.i32(laneTable);
-      for (let kh = 0, v = 0; kh < Kh; kh++) {
-        for (let kw = 0; kw < Kw; kw++) {
-          for (let ci = 0; ci < Ci; ci += 4, v++) lv[v] = 4 * ((kh * g.dilationHeight * Wp + kw * g.dilationWidth) * Ci + ci);
-        }
-      }
       // Lane vectors that pad the last tile add zeros at the pixel itself.
-      lv.fill(0, lanes / 4);
+      lv.fill(0, writeLaneOffsets(lv, g, Wp, 4));
       const f = host.f32(filter), wv = host.f32(wt);
       const width = 4 * NR;
       for (let q = 0; q < lanes; q++) {
@@ -156,8 +152,7 @@ export function tiledInputGrad(host: KernelHost, dy: tf.TensorInfo, filter: tf.T
       }
       const args = [host.f32(dy).byteOffset, wv.byteOffset, host.f32(dxp).byteOffset, pv.byteOffset, lv.byteOffset];
       const split = (N >> 1) * Ho * Wo;
-      runSplit(memory, simdModuleOf(kernels), ["tiledInputGrad"], "tiledInputGrad", kernels.tiledInputGrad as (...a: number[]) => void,
-        backendThreads(host.backend), [...args, split, pixels], [...args, 0, split]);
+      runSplit(memory, kernels, "tiledInputGrad", backendThreads(host.backend), [...args, split, pixels], [...args, 0, split]);
     }
     const dxv = host.f32(dx), dxpv = host.f32(dxp);
     const row = W * Ci;

@@ -10,7 +10,7 @@
  */
 import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
-import { simdKernels, simdModuleOf, wasmBackendMemory } from "../wasm_simd";
+import { simdKernels, wasmBackendMemory } from "../wasm_simd";
 import { shapeString } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { segmentSumSimd } from "./unsorted_segment_sum_simd";
@@ -84,7 +84,6 @@ function addRowsSimd(host: KernelHost, x: Float32Array | Int32Array, ids: Int32A
   if (memory === null || kernels === null) return false;
   const args = [x.byteOffset, ids.byteOffset, out.byteOffset, rows];
   const half = numSegments >> 1;
-  runSplit(memory, simdModuleOf(kernels), ["segmentSum"], "segmentSum", kernels.segmentSum as (...a: number[]) => void,
-    backendThreads(host.backend), [...args, half, numSegments], [...args, 0, half]);
+  runSplit(memory, kernels, "segmentSum", backendThreads(host.backend), [...args, half, numSegments], [...args, 0, half]);
   return true;
 }

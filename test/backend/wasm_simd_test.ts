@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assembleModule, I32, op, simdKernels, V128 } from "../../src/backend/wasm_simd";
+import { assembleModule, I32, op, simdKernels, V128, zeroFill } from "../../src/backend/wasm_simd";
 
 const call = (bytes: Uint8Array, memory: WebAssembly.Memory, name: string, ...args: number[]): number => {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
@@ -64,4 +64,21 @@ test("simdKernels returns null for a backend whose memory it cannot reach, and c
   assert.notEqual(first, null);
   assert.equal((first!.one as () => number)(), 1);
   assert.equal(simdKernels({ wasm: { asm: { memory } } }, "one", functions), first);
+});
+
+test("zeroFill zeroes exactly its view on a backend's memory, shared or not, and falls back to fill elsewhere", () => {
+  for (const shared of [false, true]) {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 4, shared });
+    const backend = { wasm: { wasmMemory: memory } };
+    const all = new Float32Array(memory.buffer);
+    all.fill(7);
+    zeroFill(backend, new Float32Array(memory.buffer, 40, 13));
+    zeroFill(backend, new Int32Array(memory.buffer, 400, 0));
+    for (let i = 0; i < 40; i++) assert.equal(all[i], i >= 10 && i < 23 ? 0 : 7, `float ${i} (shared ${shared})`);
+  }
+  // A view of another buffer (or no reachable memory): plain fill.
+  const other = new Int32Array([1, 2, 3]);
+  zeroFill({ wasm: { wasmMemory: new WebAssembly.Memory({ initial: 1 }) } }, other);
+  zeroFill({}, Float32Array.from([4]));
+  assert.deepEqual(Array.from(other), [0, 0, 0]);
 });

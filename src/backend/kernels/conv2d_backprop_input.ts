@@ -34,6 +34,7 @@ import { tf } from "../tf";
 import { ConvAttrs, ConvGeometry, checkFloat32, checkShape, convGeometry } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { tiledInputGrad } from "./conv2d_input_grad_tiled";
+import { copyPixels } from "./pixel_copy";
 
 /** How `dy'` sits in the convolution's input along one spatial axis. */
 export interface TransposedAxis {
@@ -150,18 +151,15 @@ function conv2dInputGradByPhases(host: KernelHost, dy: tf.TensorInfo, filter: tf
   try {
     for (const p of reached) {
       const out = phaseConv(host, dy, filter, g, p);
-      const src = host.f32(out);
-      const dst = host.f32(dx);
-      let s = 0;
-      for (let n = 0; n < N; n++) {
-        for (let i = 0; i < p.rows.length; i++) {
-          let d = ((n * H + i * sh + p.ph) * W + p.pw) * Ci;
-          for (let j = 0; j < p.cols.length; j++, d += sw * Ci) {
-            for (let c = 0; c < Ci; c++) dst[d + c] = src[s++];
-          }
-        }
+      const { length: rows } = p.rows, { length: cols } = p.cols;
+      try {
+        copyPixels(host,
+          { view: host.f32(out), at: 0, pixel: Ci, row: cols * Ci, image: rows * cols * Ci },
+          { view: host.f32(dx), at: (p.ph * W + p.pw) * Ci, pixel: sw * Ci, row: sh * W * Ci, image: H * W * Ci },
+          { images: N, rows, cols, channels: Ci });
+      } finally {
+        host.dispose(out);
       }
-      host.dispose(out);
     }
   } catch (err) {
     host.dispose(dx);

@@ -6,7 +6,11 @@
  *
  *   dW[kh, kw, ci, co] = sum over n, oh, ow of xp[n, oh*sh + kh*dh, ow*sw + kw*dw, ci] * dy[n, oh, ow, co],
  *
- * where `xp` is `x` with its padding written out. A "lane" is one
+ * where `xp` is `x` with its padding written out, or `x` itself when
+ * nothing is padded before the first pixel and every read is inside the
+ * image (valid convolutions and the strided 1x1 projections: the small
+ * ResNet's [128,28,28,16] -> 32 went from 2.9 to 1.6 ms without the copy of
+ * 6.4 MB). A "lane" is one
  * (kh, kw, ci), one row of the result; it reads `xp` at a fixed offset from
  * an output pixel's top-left input pixel. The generated loop walks the
  * output pixels of a chunk of images once per tile with the tile's eight
@@ -34,6 +38,7 @@ import { backendThreads, runSplit } from "../simd_threads";
 import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
+import { copyPixels } from "./pixel_copy";
 
 /** Lanes per tile (broadcast `x` values per pixel). */
 export const TILE_LANES = 4;
@@ -178,29 +183,33 @@ export function tiledFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Tenso
   const { batch: N, inChannels: Ci, outHeight: Ho, outWidth: Wo, filterHeight: Kh, filterWidth: Kw, filterOutChannels: Co } = g;
   // No output pixels: a sum over nothing (and no padded image to size).
   if (N === 0 || Ho <= 0 || Wo <= 0) return host.zeros([Kh, Kw, Ci, Co]);
-  const shape = tiledFilterGradShape(g);
+  const padded = tiledFilterGradShape(g);
+  // With no padding before the first pixel and every read inside the image
+  // (valid convolutions, strided 1x1 projections), x is its own padded image.
+  const inPlace = g.padTop === 0 && g.padLeft === 0 && padded.Hp <= g.inHeight && padded.Wp <= g.inWidth;
+  const shape = inPlace ? { ...padded, Hp: g.inHeight, Wp: g.inWidth } : padded;
   const kernels = simdKernels(host.backend, tiledFilterGradKey(shape), () => [tiledFilterGradSimd(shape)]);
   if (kernels === null) return null;
   const { Hp, Wp } = shape;
   const lanes = Kh * Kw * Ci;
   const tiles = Math.ceil(lanes / TILE_LANES);
-  const xp = host.zeros([N, Hp, Wp, Ci]);
+  const xp = inPlace ? null : host.zeros([N, Hp, Wp, Ci]);
   const table = host.alloc([tiles * TILE_LANES], "int32");
   const out = host.zeros([tiles * TILE_LANES, Co]);
   try {
-    writePadded(host.f32(x), g, Hp, Wp, host.f32(xp));
+    if (xp !== null) writePadded(host, x, g, Hp, Wp, xp);
     const tv = host.i32(table);
     // Lanes that pad the last tile read the pixel itself and write rows past the filter's.
     tv.fill(0, writeLaneOffsets(tv, g, Wp, 1));
     const chunkImages = Math.max(1, Math.floor(CHUNK_PIXELS / (Ho * Wo)));
-    const args = [host.f32(xp).byteOffset, host.f32(dy).byteOffset, host.f32(out).byteOffset, tv.byteOffset, N, chunkImages];
+    const args = [host.f32(xp ?? x).byteOffset, host.f32(dy).byteOffset, host.f32(out).byteOffset, tv.byteOffset, N, chunkImages];
     const half = tiles >> 1;
     runSplit(memory, kernels, "tiledFilterGrad", backendThreads(host.backend), [...args, half, tiles], [...args, 0, half]);
     const result = host.alloc([Kh, Kw, Ci, Co]);
     host.f32(result).set(host.f32(out).subarray(0, lanes * Co));
     return result;
   } finally {
-    host.dispose(xp);
+    if (xp !== null) host.dispose(xp);
     host.dispose(table);
     host.dispose(out);
   }
@@ -228,17 +237,15 @@ export function writeLaneOffsets(table: Int32Array, g: ConvGeometry, Wp: number,
  * Writes `x` `[N,H,W,Ci]` into `xp` `[N,Hp,Wp,Ci]` (zeros) at the geometry's
  * top/left padding; input pixels no output reads (past `Hp` or `Wp`) are left out.
  */
-function writePadded(xv: Float32Array, g: ConvGeometry, Hp: number, Wp: number, xpv: Float32Array): void {
+function writePadded(host: KernelHost, x: tf.TensorInfo, g: ConvGeometry, Hp: number, Wp: number, xp: tf.TensorInfo): void {
   const { batch: N, inHeight: H, inWidth: W, inChannels: Ci, padTop, padLeft } = g;
   const iw0 = Math.max(0, -padLeft), iw1 = Math.min(W, Wp - padLeft);
   const ih0 = Math.max(0, -padTop), ih1 = Math.min(H, Hp - padTop);
-  if (iw1 <= iw0) return;
-  for (let n = 0; n < N; n++) {
-    for (let ih = ih0; ih < ih1; ih++) {
-      const from = ((n * H + ih) * W + iw0) * Ci;
-      xpv.set(xv.subarray(from, from + (iw1 - iw0) * Ci), ((n * Hp + ih + padTop) * Wp + iw0 + padLeft) * Ci);
-    }
-  }
+  if (iw1 <= iw0 || ih1 <= ih0) return;
+  copyPixels(host,
+    { view: host.f32(x), at: (ih0 * W + iw0) * Ci, pixel: Ci, row: W * Ci, image: H * W * Ci },
+    { view: host.f32(xp), at: ((ih0 + padTop) * Wp + iw0 + padLeft) * Ci, pixel: Ci, row: Wp * Ci, image: Hp * Wp * Ci },
+    { images: N, rows: ih1 - ih0, cols: iw1 - iw0, channels: Ci });
 }
 
 /** The key of the generated function for `shape`. */

@@ -7,6 +7,7 @@
  * except the one TensorInfo it returns.
  */
 import { tf } from "../tf";
+import { zeroFill } from "../wasm_simd";
 
 /** Backends the training kernels are written for. */
 export type KernelBackendName = "wasm" | "cpu";
@@ -84,7 +85,7 @@ export class KernelHost {
   /** New float32 data of `shape`, filled with zeros. */
   zeros(shape: number[]): tf.TensorInfo {
     const t = this.alloc(shape);
-    if (this.backendName === "wasm") this.f32(t).fill(0);
+    if (this.backendName === "wasm") zeroFill(this.backend, this.f32(t));
     return t;
   }
 

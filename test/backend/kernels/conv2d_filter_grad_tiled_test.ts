@@ -19,7 +19,8 @@ const s2: Pick<ConvCase, "strides" | "dilations"> = { strides: [2, 2], dilations
 const TILED_CASES: ConvCase[] = [
   { x: [3, 14, 14, 8], filter: [3, 3, 8, 16], ...s1, pad: "same" }, // notebook 06's narrow encoder: 72 lanes, 18 tiles
   { x: [3, 8, 8, 16], filter: [3, 3, 16, 32], ...s2, pad: "same" }, // the small ResNet's strided 3x3 ('same' pads 0 on top, 1 below)
-  { x: [2, 7, 7, 8], filter: [1, 1, 8, 16], ...s2, pad: "same" }, // its 1x1 projection: input pixels no output reads
+  { x: [2, 7, 7, 8], filter: [1, 1, 8, 16], ...s2, pad: "same" }, // its 1x1 projection: read in place, input pixels no output reads
+  { x: [2, 6, 5, 4], filter: [3, 3, 4, 8], ...s1, pad: [[0, 0], [0, 2], [0, 1], [0, 0]] }, // nothing padded before, some after: copied, not read in place
   { x: [2, 6, 5, 3], filter: [3, 3, 3, 32], ...s1, pad: "same" }, // 27 lanes: the last tile pads with one lane
   { x: [2, 5, 6, 1], filter: [3, 3, 1, 8], ...s1, pad: "same" }, // 9 lanes, 3 tiles: the helper gets one
   { x: [1, 4, 4, 1], filter: [2, 1, 1, 4], ...s1, pad: "valid" }, // one tile: the helper's range is empty

@@ -31,8 +31,7 @@
 import { tf } from "../tf";
 import { checkFloat32, checkFloat32Input, positiveAttr } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
-import { backendThreads, runSplit } from "../simd_threads";
-import { simdKernels, wasmBackendMemory } from "../wasm_simd";
+import { simdKernels } from "../wasm_simd";
 import { affineSimd, blockSumsSimd, gradAffineSimd, gradSumsSimd, momentsSimd, SUM_BLOCK_ROWS } from "./batch_norm_simd";
 
 /** Name of the forward kernel. */
@@ -41,33 +40,31 @@ export const BATCH_NORM = "SslBatchNorm";
 export const BATCH_NORM_GRAD = "SslBatchNormGrad";
 
 /**
- * Runs the SIMD passes on wasm, when `C` is a multiple of 4, with the
- * helper thread taking half the rows where the backend has threads.
+ * Runs the SIMD passes on wasm, when `C` is a multiple of 4, on the calling
+ * thread. Split with the helper thread (simd_threads.ts), a pass on
+ * [128,28,28,16] alone ran 0.88 -> 0.67 ms; but inside the small ResNet's
+ * step (2 threads) the ten layers' BatchNorm kernels took 17.4 ms split
+ * and 12.2-13.1 ms unsplit (wall time per kernel, unprofiled, three runs):
+ * the passes are bound by memory, and a call follows an XNNPACK convolution
+ * whose worker still holds the second core.
  */
 class SimdPasses {
-  private constructor(
-    private readonly host: KernelHost,
-    private readonly memory: WebAssembly.Memory,
-    private readonly exports: WebAssembly.Exports,
-  ) {}
+  private constructor(private readonly exports: WebAssembly.Exports) {}
 
   /** The passes for `C` channels, or null (plain loops). */
   static on(host: KernelHost, C: number): SimdPasses | null {
     if (host.backendName !== "wasm" || C % 4 !== 0) return null;
-    const memory = wasmBackendMemory(host.backend);
     const exports = simdKernels(host.backend, "batchNorm", () => [
       momentsSimd(), affineSimd(), gradSumsSimd(), gradAffineSimd(),
       // Indices 0 and 2: the passes they call.
       blockSumsSimd("moments", 0, 1, 1), blockSumsSimd("gradSums", 2, 2, 1),
     ]);
-    return memory === null || exports === null ? null : new SimdPasses(host, memory, exports);
+    return exports === null ? null : new SimdPasses(exports);
   }
 
-  /** `name(...streamsAt(r0), ...fixed, r1 - r0, rowBytes)` on rows `[0, half)` and `[half, rows)`. */
+  /** `name(...streamsAt, ...fixed, rows, rowBytes)`. */
   rows(name: "affine" | "gradAffine", streams: Float32Array[], fixed: number[], rows: number, C: number): void {
-    const half = rows >> 1;
-    const part = (r0: number, r1: number) => [...streams.map((t) => t.byteOffset + 4 * r0 * C), ...fixed, r1 - r0, 4 * C];
-    this.split(name, part(half, rows), part(0, half));
+    this.call(name, [...streams.map((t) => t.byteOffset), ...fixed, rows, 4 * C]);
   }
 
   /** Floats of the partial sums {@link sums} needs for `rows` rows of `C` channels. */
@@ -85,8 +82,7 @@ class SimdPasses {
     const blocks = Math.ceil(rows / SUM_BLOCK_ROWS);
     partials.fill(0);
     const common = [...streams.map((t) => t.byteOffset), ...fixed, partials.byteOffset, rows, 4 * C];
-    const half = blocks >> 1;
-    this.split(name, [...common, half, blocks], [...common, 0, half]);
+    this.call(name, [...common, 0, blocks]);
     for (let b = 0; b < blocks; b++) {
       const o = 2 * b * C;
       for (let c = 0; c < C; c++) {
@@ -96,8 +92,8 @@ class SimdPasses {
     }
   }
 
-  private split(name: string, callerArgs: number[], helperArgs: number[]): void {
-    runSplit(this.memory, this.exports, name, backendThreads(this.host.backend), callerArgs, helperArgs);
+  private call(name: string, args: number[]): void {
+    (this.exports[name] as (...a: number[]) => void)(...args);
   }
 }
 

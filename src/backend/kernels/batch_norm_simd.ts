@@ -13,7 +13,6 @@
  * The sums accumulate in float32 over blocks of rows ({@link SUM_BLOCK_ROWS});
  * `momentsBlocks` and `gradSumsBlocks` run a range of blocks, each into its
  * own pair of rows of a partials array, which the caller adds up in float64.
- * Two threads take two ranges.
  * All addresses are byte addresses in the wasm backend's memory.
  */
 import { addTo, I32, loopUntil, op, SimdFunction, V128 } from "../wasm_simd";

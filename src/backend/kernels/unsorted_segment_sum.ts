@@ -10,7 +10,7 @@
  */
 import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
-import { simdKernels, wasmBackendMemory } from "../wasm_simd";
+import { simdKernels, wasmBackendMemory, zeroFill } from "../wasm_simd";
 import { shapeString } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { segmentSumSimd } from "./unsorted_segment_sum_simd";
@@ -53,7 +53,7 @@ export function unsortedSegmentSumKernel(backendName: KernelBackendName): tf.Ker
     const numIds = ids.length;
     const xv = x.dtype === "int32" ? host.i32(x) : host.f32(x);
     const ov = x.dtype === "int32" ? host.i32(out) : host.f32(out);
-    ov.fill(0);
+    zeroFill(host.backend, ov);
     for (let i = 0; i < numIds; i++) {
       const s = ids[i];
       if (!(s >= 0 && s < numSegments)) {

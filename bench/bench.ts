@@ -8,8 +8,15 @@
  *   {"workload","ratio","tfjs_items_per_s","torch_items_per_s"}   tfjs / pytorch
  *
  * Flags: --only NAME, --steps N (base steps; sgns and linear-probe run 10x),
- * --threads N, --backend auto|tensorflow|wasm|cpu, --adam fused|stock
- * (the library's adam from src/training/adam.ts, the default, or tf.train.adam), --no-torch.
+ * --rounds N (default 3), --threads N, --backend auto|tensorflow|wasm|cpu,
+ * --adam fused|stock (the library's adam from src/training/adam.ts, the
+ * default, or tf.train.adam), --no-torch.
+ *
+ * Each workload runs `rounds` times on each engine, the two alternating
+ * (tfjs, PyTorch, tfjs, ...), and each engine's line is its median round:
+ * this machine kind's speed drifts by 15-40% within minutes, and timing the
+ * engines far apart moved one ratio from 0.53 to 0.85 within an hour. The
+ * ratio line also gives the lowest and highest ratio of single rounds.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -30,6 +37,7 @@ export interface BenchResult {
 interface Flags {
   only: WorkloadName | null;
   steps: number;
+  rounds: number;
   threads: number | null;
   backend: BackendPreference | undefined;
   torch: boolean;
@@ -41,7 +49,7 @@ const PYTHON = "/usr/bin/python3";
 const TORCH_SCRIPT = path.resolve(__dirname, "..", "..", "bench", "torch_bench.py");
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { only: null, steps: 10, threads: null, backend: undefined, torch: true, adam: "fused" };
+  const flags: Flags = { only: null, steps: 10, rounds: 3, threads: null, backend: undefined, torch: true, adam: "fused" };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`bench: ${name} needs a value`);
@@ -65,6 +73,9 @@ function parseFlags(argv: string[]): Flags {
       case "--steps":
         flags.steps = positive(value(i++, "--steps"), "--steps");
         break;
+      case "--rounds":
+        flags.rounds = positive(value(i++, "--rounds"), "--rounds");
+        break;
       case "--threads":
         flags.threads = positive(value(i++, "--threads"), "--threads");
         break;
@@ -81,7 +92,7 @@ function parseFlags(argv: string[]): Flags {
         flags.torch = false;
         break;
       default:
-        throw new Error(`bench: unknown flag ${argv[i]} (flags: --only, --steps, --threads, --backend, --adam, --no-torch)`);
+        throw new Error(`bench: unknown flag ${argv[i]} (flags: --only, --steps, --rounds, --threads, --backend, --adam, --no-torch)`);
     }
   }
   return flags;
@@ -139,20 +150,62 @@ async function main(argv: string[]): Promise<void> {
   if (problem) console.error(`bench: PyTorch reference not run: ${problem}`);
   for (const name of WORKLOAD_NAMES) {
     if (flags.only && name !== flags.only) continue;
-    const mine = timeWorkload(name, flags, report.threads, engine);
-    console.log(JSON.stringify(mine));
-    if (problem) continue;
-    const theirs = runTorch(name, flags.steps, report.threads);
-    console.log(JSON.stringify(theirs));
-    console.log(
-      JSON.stringify({
-        workload: name,
-        ratio: Math.round((mine.items_per_s / theirs.items_per_s) * 1000) / 1000,
-        tfjs_items_per_s: mine.items_per_s,
-        torch_items_per_s: theirs.items_per_s,
-      }),
-    );
+    const mine: BenchResult[] = [];
+    const theirs: BenchResult[] = [];
+    for (let r = 0; r < flags.rounds; r++) {
+      mine.push(timeWorkload(name, flags, report.threads, engine));
+      if (!problem) theirs.push(runTorch(name, flags.steps, report.threads));
+    }
+    const summary = summarizeRounds(mine, theirs);
+    console.log(JSON.stringify(summary.tfjs));
+    if (summary.torch === null) continue;
+    console.log(JSON.stringify(summary.torch));
+    console.log(JSON.stringify(summary.ratio));
   }
+}
+
+/** The ratio line: tfjs over PyTorch, medians, and the range over single rounds. */
+export interface RatioLine {
+  workload: string;
+  ratio: number;
+  tfjs_items_per_s: number;
+  torch_items_per_s: number;
+  rounds: number;
+  /** `[lowest, highest]` ratio of a tfjs round over the PyTorch round that followed it. */
+  round_ratios: [number, number];
+}
+
+/**
+ * Each engine's median round (by items per second; the upper median of an
+ * even count) and the ratio line, from rounds run alternately: `tfjs[i]`
+ * then `torch[i]`. `torch` is empty when PyTorch did not run.
+ *
+ * @example
+ * const { tfjs, torch, ratio } = summarizeRounds([a1, a2, a3], [b1, b2, b3]);
+ */
+export function summarizeRounds(tfjs: BenchResult[], torch: BenchResult[]): { tfjs: BenchResult; torch: BenchResult | null; ratio: RatioLine | null } {
+  if (tfjs.length === 0) throw new Error("summarizeRounds: tfjs must hold at least one round, got none");
+  if (torch.length !== 0 && torch.length !== tfjs.length) {
+    throw new Error(`summarizeRounds: torch must hold one round per tfjs round (${tfjs.length}) or none, got ${torch.length}`);
+  }
+  const median = (rounds: BenchResult[]) => [...rounds].sort((a, b) => a.items_per_s - b.items_per_s)[rounds.length >> 1];
+  const round3 = (v: number) => Math.round(v * 1000) / 1000;
+  const mine = median(tfjs);
+  if (torch.length === 0) return { tfjs: mine, torch: null, ratio: null };
+  const theirs = median(torch);
+  const single = tfjs.map((t, i) => t.items_per_s / torch[i].items_per_s);
+  return {
+    tfjs: mine,
+    torch: theirs,
+    ratio: {
+      workload: mine.workload,
+      ratio: round3(mine.items_per_s / theirs.items_per_s),
+      tfjs_items_per_s: mine.items_per_s,
+      torch_items_per_s: theirs.items_per_s,
+      rounds: tfjs.length,
+      round_ratios: [round3(Math.min(...single)), round3(Math.max(...single))],
+    },
+  };
 }
 
 if (require.main === module) {

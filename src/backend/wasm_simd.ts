@@ -58,6 +58,7 @@ export const op = {
   i32DivU: [0x6e],
   i32RemU: [0x70],
   i32Shl: [0x74],
+  i32Eq: [0x46],
   i32GeU: [0x4f],
   i32LtU: [0x49],
   i32GtU: [0x4b],
@@ -67,6 +68,9 @@ export const op = {
   block: [0x02, 0x40],
   /** `loop` with no result. */
   loop: [0x03, 0x40],
+  /** `if` with no result: runs what follows when the i32 on top is non-zero, up to `else` or `end`. */
+  if: [0x04, 0x40],
+  else: [0x05],
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   /** `call` of the module's function at `index` (the order of `assembleModule`'s list). */
@@ -81,6 +85,8 @@ export const op = {
   f32Store: (offset = 0) => [0x38, ...memarg(offset)],
   /** `memory.fill` (bulk memory): takes the address, the byte value and the length. */
   memoryFill: [0xfc, 0x0b, 0x00],
+  /** `memory.copy` (bulk memory): takes the destination, the source and the length, overlapping or not. */
+  memoryCopy: [0xfc, 0x0a, 0x00, 0x00],
   f64Load: (offset = 0) => [0x2b, ...memarg(offset)],
   f64Store: (offset = 0) => [0x39, ...memarg(offset)],
   f64Add: [0xa0],

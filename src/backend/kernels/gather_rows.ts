@@ -6,9 +6,54 @@
  * axis it is how an STFT cuts a batch of waves into frames (05's log-mel
  * front end): 68 ms per call stock for 512 one-second waves. Gathers with
  * batch dims, or of other dtypes, go to the stock kernel unchanged.
+ *
+ * On wasm the copies are a generated loop (one word per single value,
+ * `memory.copy` per longer row): cutting 64 waves of 8000 samples into 61
+ * frames of 64 values took 0.67 ms in JavaScript and 0.32 ms here, and the
+ * log-mel bench step went from 66 to 60 ms (2 threads).
  */
 import { tf } from "../tf";
+import { I32, loopUntil, op, SimdFunction, simdKernels } from "../wasm_simd";
 import { KernelBackendName, KernelHost } from "./host";
+
+// Parameters, then locals.
+const SRC = 0, IDS = 1, DST = 2, OUTER = 3, N = 4, BLOCK_BYTES = 5, ROW_BYTES = 6;
+const B = 7, I = 8, BASE = 9, ID_AT = 10, OUT_AT = 11;
+
+/**
+ * `gatherRows(src, ids, dst, outer, n, blockBytes, rowBytes)`: for each of
+ * `outer` blocks of `blockBytes` bytes of `src`, copies row `ids[i]`
+ * (`rowBytes` bytes) to the next row of `dst`, `i < n`; 4-byte rows are
+ * one load and store, longer ones `memory.copy`. Byte addresses; ids are
+ * int32 and already checked.
+ */
+function gatherRowsFunction(): SimdFunction {
+  const { localGet: get, localSet: set } = op;
+  const rowAt = [get(BASE), get(ID_AT), op.i32Load(), get(ROW_BYTES), op.i32Mul, op.i32Add];
+  return {
+    name: "gatherRows",
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32],
+    body: [
+      get(DST), set(OUT_AT),
+      get(SRC), set(BASE),
+      op.i32Const(0), set(B),
+      ...loopUntil(B, [get(OUTER)], [get(B), op.i32Const(1), op.i32Add, set(B), get(BASE), get(BLOCK_BYTES), op.i32Add, set(BASE)], [
+        get(IDS), set(ID_AT),
+        op.i32Const(0), set(I),
+        ...loopUntil(I, [get(N)], [get(I), op.i32Const(1), op.i32Add, set(I), get(ID_AT), op.i32Const(4), op.i32Add, set(ID_AT), get(OUT_AT), get(ROW_BYTES), op.i32Add, set(OUT_AT)], [
+          // if rowBytes == 4: one word, else memory.copy
+          get(ROW_BYTES), op.i32Const(4), op.i32Eq, op.if,
+          get(OUT_AT), ...rowAt, op.i32Load(), op.i32Store(),
+          op.else,
+          get(OUT_AT), ...rowAt, get(ROW_BYTES), op.memoryCopy,
+          op.end,
+        ]),
+      ]),
+    ],
+  };
+}
 
 /**
  * The kernel function: `x` `[...outer, rows, ...inner]` (float32 or int32,
@@ -50,6 +95,11 @@ export function gatherRowsKernel(backendName: KernelBackendName, stock: tf.Kerne
       }
     }
     const n = ids.length;
+    const kernels = backendName === "wasm" && n > 0 && rowSize > 0 ? simdKernels(args.backend, "gatherRows", () => [gatherRowsFunction()]) : null;
+    if (kernels !== null) {
+      (kernels.gatherRows as (...a: number[]) => void)(src.byteOffset, ids.byteOffset, dst.byteOffset, outer, n, 4 * rows * rowSize, 4 * rowSize);
+      return out;
+    }
     let o = 0;
     for (let b = 0; b < outer; b++) {
       const base = b * rows * rowSize;

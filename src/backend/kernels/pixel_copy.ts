@@ -1,9 +1,9 @@
 /**
- * Copies a grid of pixels of `C` floats between two layouts with their own
- * strides: every `stride`-th pixel of an NHWC image into a dense one (a
- * strided 1x1 convolution's input, gathered) or back (a strided input
- * gradient's phase, scattered into every `stride`-th pixel). On wasm it is a
- * generated loop of vector copies; elsewhere plain loops.
+ * Copies a grid of pixels of `C` floats between two NHWC layouts with their
+ * own strides: an image into the interior of a padded one and back (the
+ * convolution gradients' padded copies), or a dense phase into every
+ * `stride`-th pixel of a gradient (the strided input gradient's phases). On
+ * wasm it is a generated loop of vector copies; elsewhere plain loops.
  *
  * Why: the input gradient of the small ResNet's 1x1 stride-2 projection
  * ([128,14,14,32] -> [128,28,28,16]) interleaved its phase in a JavaScript

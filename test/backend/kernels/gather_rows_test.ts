@@ -4,6 +4,7 @@ import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import { createRng } from "../../../src/data/random";
 import { runOn } from "./run_on";
+import { restartWasm } from "./wasm_route_harness";
 
 /** Plain-TS gather of rows: `x` `[rows, rowSize]` flat, result `[ids.length * rowSize]`. */
 function gatherRowsRef(x: ArrayLike<number>, rowSize: number, ids: ArrayLike<number>): number[] {
@@ -86,4 +87,22 @@ test("the embedding gradient through the fast gather matches the cpu backend", a
   const want = grad();
   await tf.setBackend("wasm");
   assert.deepEqual(grad(), want);
+});
+
+test("GatherV2 on the threaded build (shared memory) gathers rows and single values like the cpu backend", async () => {
+  const rng = createRng(6);
+  const cases: Array<{ shape: number[]; axis: number; ids: number[] }> = [
+    { shape: [7, 3], axis: 0, ids: [6, 0, 6, 2] },
+    { shape: [3, 12], axis: 1, ids: [0, 1, 2, 3, 4, 5, 4, 5, 6, 7, 8, 9, 11] },
+  ];
+  try {
+    restartWasm(true);
+    for (const c of cases) {
+      const values = Array.from({ length: c.shape[0] * c.shape[1] }, () => rng.normal());
+      const f = () => tf.gather(tf.tensor(values, c.shape), tf.tensor1d(c.ids, "int32"), c.axis);
+      assert.deepEqual(await runOn("wasm", f, JSON.stringify(c)), await runOn("cpu", f, JSON.stringify(c)), JSON.stringify(c));
+    }
+  } finally {
+    restartWasm(false);
+  }
 });

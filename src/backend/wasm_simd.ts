@@ -129,6 +129,16 @@ export function addTo(local: number, amount: number): number[][] {
 }
 
 /**
+ * `local += other` for two i32 locals (a stride held in a parameter).
+ *
+ * @example
+ * addLocalTo(ROW, ROW_BYTES) // [local.get ROW, local.get ROW_BYTES, i32.add, local.set ROW]
+ */
+export function addLocalTo(local: number, other: number): number[][] {
+  return [op.localGet(local), op.localGet(other), op.i32Add, op.localSet(local)];
+}
+
+/**
  * `while (local < limit) { body; step }` with an unsigned compare: `limit`
  * is code that pushes the bound, `step` the code that advances `local`
  * (which the caller initialises).

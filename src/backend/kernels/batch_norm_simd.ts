@@ -15,7 +15,7 @@
  * own pair of rows of a partials array, which the caller adds up in float64.
  * All addresses are byte addresses in the wasm backend's memory.
  */
-import { addTo, I32, loopUntil, op, SimdFunction, V128 } from "../wasm_simd";
+import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, V128 } from "../wasm_simd";
 
 /** Rows per call of the summing passes: their float32 sums stay within ~1e-5 relative of float64. */
 export const SUM_BLOCK_ROWS = 128;
@@ -51,7 +51,7 @@ function rowLoop(name: string, streams: number, fixed: number, group: (at: (para
       get(COL), op.i32Const(16), op.i32Add, set(COL),
       op.br(0), op.end, op.end,
       // next row: every stream advances by rowBytes
-      ...Array.from({ length: streams }, (_, s) => [get(s), get(ROW_BYTES), op.i32Add, set(s)]).flat(),
+      ...Array.from({ length: streams }, (_, s) => addLocalTo(s, ROW_BYTES)).flat(),
       get(R), op.i32Const(1), op.i32Add, set(R),
       op.br(0), op.end, op.end,
     ],

@@ -35,7 +35,7 @@
  */
 import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
-import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
+import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import type { ConvGeometry } from "./conv_geometry";
 import type { KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
@@ -70,7 +70,7 @@ export interface TiledFilterGradShape {
   Co: number;
   Ho: number;
   Wo: number;
-  /** Padded input height and width. */
+  /** Height and width of the image the loop reads: the padded copy, or `x` itself when nothing needs padding. */
   Hp: number;
   Wp: number;
   strideH: number;
@@ -152,7 +152,7 @@ export function tiledFilterGradSimd(shape: TiledFilterGradShape): SimdFunction {
     ],
     body: [
       op.i32Const(0), set(N0),
-      ...loopUntil(N0, [get(NIMG)], [get(N0), get(CHUNK), op.i32Add, set(N0)], [
+      ...loopUntil(N0, [get(NIMG)], addLocalTo(N0, CHUNK), [
         // IMGS = min(CHUNK, NIMG - N0)
         get(CHUNK), get(NIMG), get(N0), op.i32Sub, get(CHUNK), get(NIMG), get(N0), op.i32Sub, op.i32LtU, op.select, set(IMGS),
         get(XP), get(N0), op.i32Const(imageXBytes), op.i32Mul, op.i32Add, set(XBASE),

@@ -13,7 +13,7 @@
  * log-mel bench step went from 66 to 60 ms (2 threads).
  */
 import { tf } from "../tf";
-import { I32, loopUntil, op, SimdFunction, simdKernels } from "../wasm_simd";
+import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels } from "../wasm_simd";
 import { KernelBackendName, KernelHost } from "./host";
 
 // Parameters, then locals.
@@ -39,10 +39,10 @@ function gatherRowsFunction(): SimdFunction {
       get(DST), set(OUT_AT),
       get(SRC), set(BASE),
       op.i32Const(0), set(B),
-      ...loopUntil(B, [get(OUTER)], [get(B), op.i32Const(1), op.i32Add, set(B), get(BASE), get(BLOCK_BYTES), op.i32Add, set(BASE)], [
+      ...loopUntil(B, [get(OUTER)], [...addTo(B, 1), ...addLocalTo(BASE, BLOCK_BYTES)], [
         get(IDS), set(ID_AT),
         op.i32Const(0), set(I),
-        ...loopUntil(I, [get(N)], [get(I), op.i32Const(1), op.i32Add, set(I), get(ID_AT), op.i32Const(4), op.i32Add, set(ID_AT), get(OUT_AT), get(ROW_BYTES), op.i32Add, set(OUT_AT)], [
+        ...loopUntil(I, [get(N)], [...addTo(I, 1), ...addTo(ID_AT, 4), ...addLocalTo(OUT_AT, ROW_BYTES)], [
           // if rowBytes == 4: one word, else memory.copy
           get(ROW_BYTES), op.i32Const(4), op.i32Eq, op.if,
           get(OUT_AT), ...rowAt, op.i32Load(), op.i32Store(),

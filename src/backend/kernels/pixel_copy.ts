@@ -15,7 +15,7 @@
  * each side with its own `at`, `image`, `row` and `pixel` (in floats), for
  * `n < images`, `r < rows`, `c < cols`.
  */
-import { I32, loopUntil, op, SimdFunction, simdKernels, wasmBackendMemory } from "../wasm_simd";
+import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels, wasmBackendMemory } from "../wasm_simd";
 import type { KernelHost } from "./host";
 
 /** One side of a copy: a view and its strides, in floats. */
@@ -44,8 +44,6 @@ export interface PixelGrid {
 const SRC = 0, DST = 1, IMGS = 2, ROWS = 3, COLS = 4, SP = 5, SR = 6, SI = 7, DP = 8, DR = 9, DI = 10;
 const IMG = 11, R = 12, COL = 13, S_IMG = 14, D_IMG = 15, S_ROW = 16, D_ROW = 17, SA = 18, DA = 19;
 
-const advance = (local: number, by: number): number[][] => [op.localGet(local), op.localGet(by), op.i32Add, op.localSet(local)];
-
 /**
  * `copyPixels(src, dst, images, rows, cols, srcPixel, srcRow, srcImage,
  * dstPixel, dstRow, dstImage)` for pixels of `C` floats: byte addresses and
@@ -66,13 +64,13 @@ export function copyPixelsSimd(C: number): SimdFunction {
     body: [
       get(SRC), set(S_IMG), get(DST), set(D_IMG),
       op.i32Const(0), set(IMG),
-      ...loopUntil(IMG, [get(IMGS)], [op.localGet(IMG), op.i32Const(1), op.i32Add, set(IMG), ...advance(S_IMG, SI), ...advance(D_IMG, DI)], [
+      ...loopUntil(IMG, [get(IMGS)], [...addTo(IMG, 1), ...addLocalTo(S_IMG, SI), ...addLocalTo(D_IMG, DI)], [
         get(S_IMG), set(S_ROW), get(D_IMG), set(D_ROW),
         op.i32Const(0), set(R),
-        ...loopUntil(R, [get(ROWS)], [op.localGet(R), op.i32Const(1), op.i32Add, set(R), ...advance(S_ROW, SR), ...advance(D_ROW, DR)], [
+        ...loopUntil(R, [get(ROWS)], [...addTo(R, 1), ...addLocalTo(S_ROW, SR), ...addLocalTo(D_ROW, DR)], [
           get(S_ROW), set(SA), get(D_ROW), set(DA),
           op.i32Const(0), set(COL),
-          ...loopUntil(COL, [get(COLS)], [op.localGet(COL), op.i32Const(1), op.i32Add, set(COL), ...advance(SA, SP), ...advance(DA, DP)], pixel),
+          ...loopUntil(COL, [get(COLS)], [...addTo(COL, 1), ...addLocalTo(SA, SP), ...addLocalTo(DA, DP)], pixel),
         ]),
       ]),
     ],

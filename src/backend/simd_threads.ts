@@ -17,7 +17,7 @@ import { simdModuleOf } from "./wasm_simd";
 
 /** Control block slots (Int32). */
 const SEQ = 0, DONE = 1, STATUS = 2, COMMAND = 3, FUNCTION = 4, ARGC = 5, ARGS = 6;
-const MAX_ARGS = 16;
+const MAX_ARGS = 32;
 const CALL = 1, LOAD = 2;
 /**
  * How long the caller waits for the helper before it reports a fault. The

@@ -4,6 +4,8 @@ import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../../../src/backend/kernels";
 
 const WASM = [
+  "wasm/Conv2D",
+  "wasm/FusedConv2D",
   "wasm/Conv2DBackpropFilter",
   "wasm/Conv2DBackpropInput",
   "wasm/DepthwiseConv2dNativeBackpropFilter",
@@ -33,6 +35,7 @@ const kernelOf = (name: string) => {
 test("registerTrainingKernels registers per backend, is idempotent, and unregister restores the stock kernels", async () => {
   await tf.setBackend("wasm");
   const stockInput = tf.getKernel("Conv2DBackpropInput", "wasm");
+  const stockConv = tf.getKernel("Conv2D", "wasm");
   const stockCpuFilter = tf.getKernel("Conv2DBackpropFilter", "cpu");
   assert.ok(stockInput != null && stockCpuFilter != null);
   assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
@@ -41,12 +44,14 @@ test("registerTrainingKernels registers per backend, is idempotent, and unregist
   assert.equal(kernelOf("cpu/Conv2DBackpropFilter"), stockCpuFilter, "cpu untouched when asking for wasm");
   const first = WASM.map(kernelOf);
   assert.ok(first.every((k) => k != null));
-  assert.notEqual(first[1], stockInput);
+  assert.notEqual(first[WASM.indexOf("wasm/Conv2DBackpropInput")], stockInput);
+  assert.notEqual(first[WASM.indexOf("wasm/Conv2D")], stockConv);
   assert.deepEqual(registerTrainingKernels(), [...WASM, ...CPU]);
   assert.deepEqual(WASM.map(kernelOf), first, "a second call leaves the registered configs in place");
 
   assert.deepEqual(unregisterTrainingKernels("wasm"), WASM);
   assert.equal(tf.getKernel("Conv2DBackpropInput", "wasm"), stockInput);
+  assert.equal(tf.getKernel("Conv2D", "wasm"), stockConv);
   assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
   assert.deepEqual(unregisterTrainingKernels("wasm"), [], "unregistering twice is a no-op");
   // The restored stock wasm kernel still runs (its C binding survives).

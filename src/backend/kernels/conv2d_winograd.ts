@@ -1,0 +1,398 @@
+/**
+ * 3x3 stride-1 convolutions by Winograd's minimal filtering, F(2x2, 3x3)
+ * (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks",
+ * Sec. 4): each 2x2 block of output pixels comes from a 4x4 patch of input,
+ *
+ *   Y = A^T [ (G g G^T) ⊙ (B^T d B) ] A,
+ *
+ * so the 36 multiply-adds per block and channel pair of the direct
+ * convolution become 16. Summed over input channels, the elementwise
+ * product is 16 independent matrix products, one per position ξ of the 4x4
+ * transformed patch: `M_ξ [tiles, Co] = V_ξ [tiles, Ci] · U_ξ [Ci, Co]`.
+ *
+ * Here the transforms are generated wasm SIMD loops (four channels per
+ * vector, split by images with the helper thread) and the 16 products are
+ * the backend's own 1x1 convolutions (XNNPACK), whose GEMM is faster than
+ * any loop of ours. The small ResNet's stride-1 layers ([128,14,14,32] ->
+ * 32, [128,7,7,64] -> 64, [128,4,4,128] -> 128) run their forward pass and,
+ * through `Conv2DBackpropInput`'s stride-1 route (itself a 3x3 'same'
+ * convolution), their input gradient this way.
+ *
+ * Matrices (Lavin & Gray, Eq. 6-8):
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ *   A^T = [1 1 1 0; 0 1 -1 -1]
+ *
+ * Rounding: in float32 the result differs from the direct convolution by a
+ * few units in the last place of its largest terms (tested against a
+ * float64 reference).
+ */
+import { tf } from "../tf";
+import { backendThreads, runSplit } from "../simd_threads";
+import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
+import { ConvAttrs, ConvGeometry, convGeometry } from "./conv_geometry";
+import { KernelHost } from "./host";
+import { copyPixels } from "./pixel_copy";
+
+/** Positions of the transformed 4x4 patch: the number of matrix products. */
+const XI = 16;
+
+/**
+ * Whether {@link conv2dWinograd} computes the convolution of geometry `g`:
+ * NHWC, 3x3, stride 1, dilation 1, padding 1 on every side (a 'same'
+ * output), channels in and out multiples of 4 (the transforms' vectors),
+ * and at least 8 input channels (below that the 16 products cost more than
+ * they save).
+ *
+ * @example
+ * winogradApplies(convGeometry("demo", [128, 14, 14, 32], [3, 3, 32, 32], { strides: 1, pad: "same" }, false)) // true
+ */
+export function winogradApplies(g: ConvGeometry): boolean {
+  return (
+    !g.channelsFirst &&
+    g.filterHeight === 3 && g.filterWidth === 3 &&
+    g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.dilationHeight === 1 && g.dilationWidth === 1 &&
+    g.padTop === 1 && g.padLeft === 1 &&
+    g.outHeight === g.inHeight && g.outWidth === g.inWidth &&
+    g.inChannels % 4 === 0 && g.inChannels >= 8 && g.filterOutChannels % 4 === 0 &&
+    g.batch > 0 && g.inHeight > 0 && g.inWidth > 0
+  );
+}
+
+/** One row `a b c` of `G g` times `G^T`: four values, `step` apart from `at`. */
+function put(u: Float32Array, at: number, step: number, a: number, b: number, c: number): void {
+  u[at] = a;
+  u[at + step] = (a + b + c) / 2;
+  u[at + 2 * step] = (a - b + c) / 2;
+  u[at + 3 * step] = c;
+}
+
+/**
+ * The filter transform `U_ξ = G g G^T` for every input/output channel pair:
+ * `filter` `[3, 3, Ci, Co]` (HWIO, flattened) to `[16, Ci, Co]`, position
+ * `ξ = 4 * row + col` of the 4x4 result first.
+ *
+ * @example
+ * winogradFilter(new Float32Array(9).fill(1), 1, 1) // U for an all-ones 3x3 filter: [1, 1.5, 0.5, 1, 1.5, 2.25, ...]
+ */
+export function winogradFilter(filter: Float32Array, Ci: number, Co: number): Float32Array {
+  if (filter.length !== 9 * Ci * Co) {
+    throw new Error(`winogradFilter: filter must hold 3*3*${Ci}*${Co} = ${9 * Ci * Co} floats, got ${filter.length}`);
+  }
+  const u = new Float32Array(XI * Ci * Co);
+  const pairs = Ci * Co;
+  // G g (4x3), then (G g) G^T (4x4), for one channel pair at a time; plain
+  // locals, since this runs for every pair (16,384 of them at 128 x 128).
+  for (let p = 0; p < pairs; p++) {
+    const g0 = filter[p], g1 = filter[pairs + p], g2 = filter[2 * pairs + p];
+    const g3 = filter[3 * pairs + p], g4 = filter[4 * pairs + p], g5 = filter[5 * pairs + p];
+    const g6 = filter[6 * pairs + p], g7 = filter[7 * pairs + p], g8 = filter[8 * pairs + p];
+    // Rows of G g: row 0, half the sum and half the alternating sum of the three rows, row 2.
+    const s0 = (g0 + g3 + g6) / 2, s1 = (g1 + g4 + g7) / 2, s2 = (g2 + g5 + g8) / 2;
+    const d0 = (g0 - g3 + g6) / 2, d1 = (g1 - g4 + g7) / 2, d2 = (g2 - g5 + g8) / 2;
+    put(u, p, pairs, g0, g1, g2);
+    put(u, 4 * pairs + p, pairs, s0, s1, s2);
+    put(u, 8 * pairs + p, pairs, d0, d1, d2);
+    put(u, 12 * pairs + p, pairs, g6, g7, g8);
+  }
+  return u;
+}
+
+const { localGet: get, localSet: set } = op;
+
+/**
+ * Row `m` of `B^T` applied to four values held in locals `e(0..3)`:
+ * `e0 - e2`, `e1 + e2`, `e2 - e1`, `e1 - e3`.
+ */
+function inputCombine(m: number, e: (k: number) => number): number[][] {
+  const [a, b, sub] = [[0, 2, true], [1, 2, false], [2, 1, true], [1, 3, true]][m] as [number, number, boolean];
+  return [get(e(a)), get(e(b)), sub ? op.f32x4Sub : op.f32x4Add];
+}
+
+/** Row `m` of `A^T` applied to `e(0..3)`: `e0 + e1 + e2` or `e1 - e2 - e3`. */
+function outputCombine(m: number, e: (k: number) => number): number[][] {
+  return m === 0
+    ? [get(e(0)), get(e(1)), op.f32x4Add, get(e(2)), op.f32x4Add]
+    : [get(e(1)), get(e(2)), op.f32x4Sub, get(e(3)), op.f32x4Sub];
+}
+
+/** The fused loop's compile-time shape: channels in and out, tiles per block. */
+export interface WinogradShape {
+  /** Input channels, a multiple of 4. */
+  C: number;
+  /** Output channels, a multiple of 4. */
+  K: number;
+  /** Tiles transformed, multiplied and transformed back per block; a multiple of {@link GEMM_ROWS}. */
+  block: number;
+}
+
+/** Tiles (rows of each product) and vectors of output channels in one register block of the products. */
+export const GEMM_ROWS = 4;
+const GEMM_VECTORS = 2;
+
+/**
+ * Tiles per block for `C` input and `K` output channels: the block's
+ * transformed inputs and products (16 x block x (C + K) floats) stay near
+ * 256 KB, inside a core's L2 cache, and the block is a multiple of
+ * {@link GEMM_ROWS}, at most 64.
+ *
+ * @example
+ * winogradBlock(32, 32) // 64
+ */
+export function winogradBlock(C: number, K: number): number {
+  const tiles = Math.floor((256 * 1024) / (XI * 4 * (C + K)));
+  return Math.max(GEMM_ROWS, Math.min(64, tiles - (tiles % GEMM_ROWS)));
+}
+
+// Parameters, then i32 locals, then v128 locals.
+const P = { SRC: 0, DST: 1, TILES: 2, TX: 3, TY: 4, TW: 5, TH: 6, SRJ: 7, SIJ: 8, DRJ: 9, DIJ: 10, ROWB_IN: 11, ROWB_OUT: 12, U: 13, SCR: 14 } as const;
+const L = {
+  DONE: 15, NB: 16, TX0: 17, TY0: 18, DST0: 19, TILE: 20, PTR: 21, CB: 22, ROW: 23, XI: 24,
+  VB: 25, MB: 26, UB: 27, T: 28, CO: 29, CI: 30, VP: 31, UP: 32, MP: 33, NBR: 34, A: 35, V: 36,
+} as const;
+const I32_LOCALS = L.V - L.DONE;
+const V128_LOCALS = 32;
+
+/**
+ * `winograd(src, dst, tiles, tx, ty, tilesWide, tilesHigh, srcRowJump,
+ * srcImageJump, dstRowJump, dstImageJump, srcRowBytes, dstRowBytes, u,
+ * scratch)`: `tiles` tiles of F(2x2, 3x3), starting at tile column `tx` and
+ * row `ty`, in blocks of `shape.block`. Per block: the input transform of
+ * each tile's 4x4 patch of the zero-padded NHWC input (`src`: byte address
+ * of the first tile's top-left padded pixel) into `scratch`, the 16 products
+ * with the transformed filter `u` (`[16, C, K]`), and the output transform
+ * into the tile's 2x2 pixels of the NHWC output (`dst`: the first tile's
+ * top-left pixel). Moving to the next tile adds 8C bytes to `src` and 8K to
+ * `dst`, plus the row jump after the last tile of a row and the image jump
+ * after the last row of an image. `scratch` holds 16 x block x (C + K) floats.
+ */
+export function winogradSimd(shape: WinogradShape): SimdFunction {
+  const { C, K, block: B } = shape;
+  for (const [name, v] of [["C", C], ["K", K]] as const) {
+    if (!Number.isInteger(v) || v < 4 || v % 4 !== 0) throw new Error(`winogradSimd: ${name} must be a positive multiple of 4, got ${v}`);
+  }
+  if (!Number.isInteger(B) || B < GEMM_ROWS || B % GEMM_ROWS !== 0) {
+    throw new Error(`winogradSimd: block must be a positive multiple of ${GEMM_ROWS}, got ${B}`);
+  }
+  const cBytes = 4 * C, kBytes = 4 * K;
+  const vSlab = B * cBytes, mSlab = B * kBytes;
+  const v = (i: number) => L.V + i;
+  const zero = [op.f32Const(0), op.f32x4Splat];
+
+  /** `pointer += step`; after the last tile of a row and image, the jumps too. */
+  const advance = (pointer: number, step: number, rowJump: number, imageJump: number): number[][] => [
+    ...addTo(pointer, step), ...addTo(P.TX, 1),
+    get(P.TX), get(P.TW), op.i32Eq, op.if,
+    op.i32Const(0), set(P.TX), ...addTo(P.TY, 1), ...addLocalTo(pointer, rowJump),
+    get(P.TY), get(P.TH), op.i32Eq, op.if,
+    op.i32Const(0), set(P.TY), ...addLocalTo(pointer, imageJump),
+    op.end,
+    op.end,
+  ];
+
+  // Input transform of one tile, 4 channels at a time: 16 loads, B^T over rows, then columns, 16 stores.
+  const Lv = (i: number, j: number) => v(4 * i + j);
+  const Tv = (i: number, j: number) => v(16 + 4 * i + j);
+  const inputVector: number[][] = [
+    get(P.SRC), get(L.CB), op.i32Add, set(L.ROW),
+    ...[0, 1, 2, 3].flatMap((i) => [
+      ...(i === 0 ? [] : addLocalTo(L.ROW, P.ROWB_IN)),
+      ...[0, 1, 2, 3].flatMap((j) => [get(L.ROW), op.v128Load(j * cBytes), set(Lv(i, j))]),
+    ]),
+    ...[0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].flatMap((j) => [...inputCombine(i, (k) => Lv(k, j)), set(Tv(i, j))])),
+    get(L.PTR), get(L.CB), op.i32Add, set(L.A),
+    ...[0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].flatMap((j) => [
+      get(L.A), ...inputCombine(j, (k) => Tv(i, k)), op.v128Store((4 * i + j) * vSlab),
+    ])),
+  ];
+
+  // Output transform of one tile: 16 loads, A^T over rows, then columns, 4 stores.
+  const Mv = (xi: number) => v(xi);
+  const Ov = (a: number, j: number) => v(16 + 4 * a + j);
+  const outputVector: number[][] = [
+    get(L.PTR), get(L.CB), op.i32Add, set(L.A),
+    ...Array.from({ length: XI }, (_, xi) => [get(L.A), op.v128Load(xi * mSlab), set(Mv(xi))]).flat(),
+    ...[0, 1].flatMap((a) => [0, 1, 2, 3].flatMap((j) => [...outputCombine(a, (k) => Mv(4 * k + j)), set(Ov(a, j))])),
+    get(P.DST), get(L.CB), op.i32Add, set(L.A),
+    ...[0, 1].flatMap((a) => [
+      ...(a === 1 ? addLocalTo(L.A, P.ROWB_OUT) : []),
+      ...[0, 1].flatMap((b) => [get(L.A), ...outputCombine(b, (k) => Ov(a, k)), op.v128Store(b * kBytes)]),
+    ]),
+  ];
+
+  // Products: a register block of GEMM_ROWS tiles x `w` vectors of output channels.
+  const acc = (r: number, c: number) => v(r * GEMM_VECTORS + c);
+  const uv = (c: number) => v(GEMM_ROWS * GEMM_VECTORS + c);
+  const sv = v(GEMM_ROWS * GEMM_VECTORS + GEMM_VECTORS);
+  const rows = Array.from({ length: GEMM_ROWS }, (_, r) => r);
+  const registerBlock = (w: number): number[][] => {
+    const cols = Array.from({ length: w }, (_, c) => c);
+    return [
+      ...rows.flatMap((r) => cols.flatMap((c) => [...zero, set(acc(r, c))])),
+      get(L.VB), get(L.T), op.i32Const(cBytes), op.i32Mul, op.i32Add, set(L.VP),
+      get(L.UB), get(L.CO), op.i32Add, set(L.UP),
+      op.i32Const(0), set(L.CI),
+      ...loopUntil(L.CI, [op.i32Const(C)], [...addTo(L.CI, 1), ...addTo(L.VP, 4), ...addTo(L.UP, kBytes)], [
+        ...cols.flatMap((c) => [get(L.UP), op.v128Load(16 * c), set(uv(c))]),
+        ...rows.flatMap((r) => [
+          get(L.VP), op.v128Load32Splat(r * cBytes), set(sv),
+          ...cols.flatMap((c) => [get(acc(r, c)), get(sv), get(uv(c)), op.f32x4Mul, op.f32x4Add, set(acc(r, c))]),
+        ]),
+      ]),
+      get(L.MB), get(L.T), op.i32Const(kBytes), op.i32Mul, op.i32Add, get(L.CO), op.i32Add, set(L.MP),
+      ...rows.flatMap((r) => cols.flatMap((c) => [get(L.MP), get(acc(r, c)), op.v128Store(r * kBytes + 16 * c)])),
+    ];
+  };
+  const fullChunks = Math.floor(K / 4 / GEMM_VECTORS);
+  const rest = (K / 4) % GEMM_VECTORS;
+  const products: number[][] = [
+    get(P.SCR), set(L.VB), get(P.SCR), op.i32Const(XI * vSlab), op.i32Add, set(L.MB), get(P.U), set(L.UB),
+    op.i32Const(0), set(L.XI),
+    ...loopUntil(L.XI, [op.i32Const(XI)], [...addTo(L.XI, 1), ...addTo(L.VB, vSlab), ...addTo(L.MB, mSlab), ...addTo(L.UB, C * kBytes)], [
+      op.i32Const(0), set(L.T),
+      ...loopUntil(L.T, [get(L.NBR)], addTo(L.T, GEMM_ROWS), [
+        op.i32Const(0), set(L.CO),
+        ...loopUntil(L.CO, [op.i32Const(fullChunks * GEMM_VECTORS * 16)], addTo(L.CO, GEMM_VECTORS * 16), registerBlock(GEMM_VECTORS)),
+        ...(rest > 0 ? [op.i32Const(fullChunks * GEMM_VECTORS * 16), set(L.CO), ...registerBlock(rest)] : []),
+      ]),
+    ]),
+  ];
+
+  const blockBody: number[][] = [
+    // nb = min(block, tiles - done); the products run on nb rounded up to GEMM_ROWS (extra rows are scratch).
+    get(P.TILES), get(L.DONE), op.i32Sub, set(L.A),
+    get(L.A), op.i32Const(B), get(L.A), op.i32Const(B), op.i32LtU, op.select, set(L.NB),
+    get(L.NB), op.i32Const(GEMM_ROWS - 1), op.i32Add, op.i32Const(GEMM_ROWS), op.i32DivU, op.i32Const(GEMM_ROWS), op.i32Mul, set(L.NBR),
+    get(P.TX), set(L.TX0), get(P.TY), set(L.TY0), get(P.DST), set(L.DST0),
+    get(P.SCR), set(L.PTR),
+    op.i32Const(0), set(L.TILE),
+    ...loopUntil(L.TILE, [get(L.NB)], [...addTo(L.TILE, 1), ...addTo(L.PTR, cBytes), ...advance(P.SRC, 2 * cBytes, P.SRJ, P.SIJ)], [
+      op.i32Const(0), set(L.CB),
+      ...loopUntil(L.CB, [op.i32Const(cBytes)], addTo(L.CB, 16), inputVector),
+    ]),
+    ...products,
+    get(L.TX0), set(P.TX), get(L.TY0), set(P.TY), get(L.DST0), set(P.DST),
+    get(P.SCR), op.i32Const(XI * vSlab), op.i32Add, set(L.PTR),
+    op.i32Const(0), set(L.TILE),
+    ...loopUntil(L.TILE, [get(L.NB)], [...addTo(L.TILE, 1), ...addTo(L.PTR, kBytes), ...advance(P.DST, 2 * kBytes, P.DRJ, P.DIJ)], [
+      op.i32Const(0), set(L.CB),
+      ...loopUntil(L.CB, [op.i32Const(kBytes)], addTo(L.CB, 16), outputVector),
+    ]),
+  ];
+  return {
+    name: "winograd",
+    params: Array.from({ length: L.DONE }, () => I32),
+    results: [],
+    locals: [...Array.from({ length: I32_LOCALS }, () => I32), ...Array.from({ length: V128_LOCALS }, () => V128)],
+    body: [
+      op.i32Const(0), set(L.DONE),
+      ...loopUntil(L.DONE, [get(P.TILES)], [get(L.DONE), get(L.NB), op.i32Add, set(L.DONE)], blockBody),
+    ],
+  };
+}
+
+/**
+ * The convolution of `x` `[N, H, W, Ci]` with `filter` `[3, 3, Ci, Co]`
+ * (stride 1, padding 1: {@link winogradApplies}) on wasm, `[N, H, W, Co]`;
+ * null when the SIMD loop cannot run here (the caller falls back).
+ *
+ * @example
+ * const y = conv2dWinograd(host, x, filter, g) ?? stockConv2D(...);
+ */
+export function conv2dWinograd(host: KernelHost, x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo | null {
+  if (host.backendName !== "wasm" || !winogradApplies(g)) return null;
+  const memory = wasmBackendMemory(host.backend);
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, filterOutChannels: K } = g;
+  const shape = { C, K, block: winogradBlock(C, K) };
+  const kernels = simdKernels(host.backend, `winograd:${C}:${K}:${shape.block}`, () => [winogradSimd(shape)]);
+  if (memory === null || kernels === null) return null;
+  const TH = Math.ceil(H / 2), TW = Math.ceil(W / 2);
+  const tiles = N * TH * TW;
+  // The input with a zero border of one pixel (two after an odd size), the output rounded up to even sizes.
+  const [Hp, Wp] = [2 * TH + 2, 2 * TW + 2];
+  const [Ho, Wo] = [2 * TH, 2 * TW];
+  const even = Ho === H && Wo === W;
+  const owned: tf.TensorInfo[] = [];
+  const keep = (t: tf.TensorInfo): tf.TensorInfo => (owned.push(t), t);
+  const threads = backendThreads(host.backend);
+  const scratchFloats = XI * shape.block * (C + K);
+  try {
+    const xp = keep(host.zeros([N, Hp, Wp, C]));
+    copyPixels(host,
+      { view: host.f32(x), at: 0, pixel: C, row: W * C, image: H * W * C },
+      { view: host.f32(xp), at: (Wp + 1) * C, pixel: C, row: Wp * C, image: Hp * Wp * C },
+      { images: N, rows: H, cols: W, channels: C });
+    const u = keep(host.alloc([XI, C, K]));
+    host.f32(u).set(winogradFilter(host.f32(filter), C, K));
+    // Zeroed so the rows past a short last block never hold denormals.
+    const scratch = keep(host.zeros([threads >= 2 ? 2 : 1, scratchFloats]));
+    const y = host.alloc([N, H, W, K]);
+    try {
+      const full = even ? y : keep(host.alloc([N, Ho, Wo, K]));
+      const [srcRow, dstRow] = [Wp * C * 4, Wo * K * 4];
+      const at = (t: number) => {
+        const n = Math.floor(t / (TH * TW)), ty = Math.floor(t / TW) % TH, tx = t % TW;
+        return {
+          src: host.f32(xp).byteOffset + n * Hp * srcRow + 2 * ty * srcRow + 2 * tx * C * 4,
+          dst: host.f32(full).byteOffset + n * Ho * dstRow + 2 * ty * dstRow + 2 * tx * K * 4,
+          tx, ty,
+        };
+      };
+      const args = (first: number, count: number, part: number) => {
+        const s = at(first);
+        return [
+          s.src, s.dst, count, s.tx, s.ty, TW, TH,
+          2 * srcRow - TW * 2 * C * 4, Hp * srcRow - TH * 2 * srcRow,
+          2 * dstRow - TW * 2 * K * 4, Ho * dstRow - TH * 2 * dstRow,
+          srcRow, dstRow, host.f32(u).byteOffset, host.f32(scratch).byteOffset + part * scratchFloats * 4,
+        ];
+      };
+      const half = threads >= 2 ? tiles >> 1 : 0;
+      runSplit(memory, kernels, "winograd", threads, args(half, tiles - half, 0), args(0, half, threads >= 2 ? 1 : 0));
+      if (!even) {
+        copyPixels(host,
+          { view: host.f32(full), at: 0, pixel: K, row: Wo * K, image: Ho * Wo * K },
+          { view: host.f32(y), at: 0, pixel: K, row: W * K, image: H * W * K },
+          { images: N, rows: H, cols: W, channels: K });
+      }
+    } catch (err) {
+      host.dispose(y);
+      throw err;
+    }
+    return y;
+  } finally {
+    for (const t of owned) host.dispose(t);
+  }
+}
+
+/** Attributes of `Conv2D` and `FusedConv2D` this kernel reads. */
+interface ConvKernelAttrs extends ConvAttrs {
+  activation?: string;
+}
+
+/**
+ * A `Conv2D` or `FusedConv2D` kernel function for wasm that runs
+ * {@link conv2dWinograd} where it applies (for `FusedConv2D`: no bias, no
+ * PReLU weights, linear activation) and `stock` otherwise.
+ *
+ * @example
+ * const stock = tf.getKernel("Conv2D", "wasm");
+ * tf.unregisterKernel("Conv2D", "wasm");
+ * tf.registerKernel({ ...stock, kernelFunc: conv2dWinogradKernel("wasm", stock) });
+ */
+export function conv2dWinogradKernel(backendName: "wasm" | "cpu", stock: tf.KernelConfig | undefined): tf.KernelFunc {
+  if (stock == null) throw new Error(`conv2dWinogradKernel: backend '${backendName}' has no stock convolution kernel to fall back on`);
+  const where = `${stock.kernelName} (${backendName}, Winograd)`;
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const attrs = (args.attrs ?? {}) as unknown as ConvKernelAttrs;
+    const plain = bias == null && preluActivationWeights == null && (attrs.activation == null || attrs.activation === "linear");
+    if (backendName !== "wasm" || !plain || x == null || filter == null || x.dtype !== "float32" || filter.dtype !== "float32") {
+      return stock.kernelFunc(args);
+    }
+    if (x.shape.length !== 4 || filter.shape.length !== 4 || x.shape[3] !== filter.shape[2]) return stock.kernelFunc(args);
+    const g = convGeometry(where, x.shape, filter.shape, attrs, false);
+    return conv2dWinograd(new KernelHost(backendName, args.backend), x, filter, g) ?? stock.kernelFunc(args);
+  };
+}

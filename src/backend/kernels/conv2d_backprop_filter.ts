@@ -23,6 +23,7 @@ import { KernelBackendName, KernelHost } from "./host";
 import { im2colPixelMajor, im2colTapMajor } from "./im2col";
 import { MAX_SIMD_OUT_CHANNELS } from "./conv2d_filter_grad_simd";
 import { tiledFilterGrad } from "./conv2d_filter_grad_tiled";
+import { winogradFilterGrad } from "./conv2d_filter_grad_winograd";
 
 /** Output pixels (rows of `dy`) per matrix product; a chunk holds whole images. */
 export const CHUNK_PIXELS = 12288;
@@ -42,7 +43,9 @@ export const CHUNK_PIXELS = 12288;
  * pixel-major.
  *
  * On wasm with SIMD, every geometry with a multiple of 4 output channels
- * skips the patch matrix altogether (conv2d_filter_grad_tiled.ts); the
+ * skips the patch matrix altogether (conv2d_filter_grad_tiled.ts), and 3x3
+ * stride-1 'same' convolutions with channels in multiples of 4 use
+ * Winograd's F(3x3, 2x2) (conv2d_filter_grad_winograd.ts); the
  * patch-matrix routes serve the `cpu` backend and the other channel counts.
  *
  * @example
@@ -53,6 +56,9 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   const { batch: N, outHeight: Ho, outWidth: Wo, filterOutChannels: Co } = g;
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
   const pixelsPerImage = Ho * Wo;
+  // 3x3 stride-1 'same' on wasm: Winograd (conv2d_filter_grad_winograd.ts).
+  const winograd = winogradFilterGrad(host, x, dy, g);
+  if (winograd !== null) return winograd;
   // On wasm with Co a multiple of 4: no patch matrix (conv2d_filter_grad_tiled.ts).
   const tiled = tiledFilterGrad(host, x, dy, g);
   if (tiled !== null) return tiled;

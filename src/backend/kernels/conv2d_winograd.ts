@@ -35,7 +35,7 @@ import { KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
 
 /** Positions of the transformed 4x4 patch: the number of matrix products. */
-const XI = 16;
+export const XI = 16;
 
 /**
  * Whether {@link conv2dWinograd} computes the convolution of geometry `g`:
@@ -103,11 +103,54 @@ const { localGet: get, localSet: set } = op;
 
 /**
  * Row `m` of `B^T` applied to four values held in locals `e(0..3)`:
- * `e0 - e2`, `e1 + e2`, `e2 - e1`, `e1 - e3`.
+ * `e0 - e2`, `e1 + e2`, `e2 - e1`, then `e1 - e3` for F(2, 3) (the
+ * convolution) or `e3 - e1` for F(3, 2) (the filter gradient).
  */
-function inputCombine(m: number, e: (k: number) => number): number[][] {
-  const [a, b, sub] = [[0, 2, true], [1, 2, false], [2, 1, true], [1, 3, true]][m] as [number, number, boolean];
+function inputCombine(m: number, e: (k: number) => number, lastRow: "e1 - e3" | "e3 - e1"): number[][] {
+  const [a, b, sub] = [[0, 2, true], [1, 2, false], [2, 1, true], lastRow === "e1 - e3" ? [1, 3, true] : [3, 1, true]][m] as [number, number, boolean];
   return [get(e(a)), get(e(b)), sub ? op.f32x4Sub : op.f32x4Add];
+}
+
+/** The locals {@link patchTransform}'s code uses. */
+export interface PatchLocals {
+  /** The tile's top-left padded pixel (byte address). */
+  src: number;
+  /** Bytes between padded rows. */
+  rowBytes: number;
+  /** Byte offset of the four channels within a pixel. */
+  channel: number;
+  /** The tile's row in the first slab of the scratch (byte address). */
+  slabRow: number;
+  /** Two i32 temporaries. */
+  row: number;
+  address: number;
+  /** The first of 32 v128 locals. */
+  vectors: number;
+}
+
+/**
+ * Code for the input transform `B^T d B` of four channels of one tile's 4x4
+ * patch: 16 loads, `B^T` over the rows, then over the columns, and position
+ * ξ's vector stored at `slabRow + channel + ξ * slabStride`.
+ *
+ * @param pixelBytes Bytes between pixels of the padded input (4 x channels).
+ * @param lastRow The last row of `B^T`: F(2, 3)'s or F(3, 2)'s (see inputCombine).
+ */
+export function patchTransform(at: PatchLocals, pixelBytes: number, slabStride: number, lastRow: "e1 - e3" | "e3 - e1"): number[][] {
+  const d = (i: number, j: number) => at.vectors + 4 * i + j;
+  const t = (i: number, j: number) => at.vectors + 16 + 4 * i + j;
+  return [
+    get(at.src), get(at.channel), op.i32Add, set(at.row),
+    ...[0, 1, 2, 3].flatMap((i) => [
+      ...(i === 0 ? [] : addLocalTo(at.row, at.rowBytes)),
+      ...[0, 1, 2, 3].flatMap((j) => [get(at.row), op.v128Load(j * pixelBytes), set(d(i, j))]),
+    ]),
+    ...[0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].flatMap((j) => [...inputCombine(i, (k) => d(k, j), lastRow), set(t(i, j))])),
+    get(at.slabRow), get(at.channel), op.i32Add, set(at.address),
+    ...[0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].flatMap((j) => [
+      get(at.address), ...inputCombine(j, (k) => t(i, k), lastRow), op.v128Store((4 * i + j) * slabStride),
+    ])),
+  ];
 }
 
 /** Row `m` of `A^T` applied to `e(0..3)`: `e0 + e1 + e2` or `e1 - e2 - e3`. */
@@ -115,6 +158,30 @@ function outputCombine(m: number, e: (k: number) => number): number[][] {
   return m === 0
     ? [get(e(0)), get(e(1)), op.f32x4Add, get(e(2)), op.f32x4Add]
     : [get(e(1)), get(e(2)), op.f32x4Sub, get(e(3)), op.f32x4Sub];
+}
+
+/**
+ * Code for the register blocks across all `K` output channels: full blocks
+ * of {@link GEMM_VECTORS} vectors in a loop over `co` (a byte offset), then
+ * one narrower block for the vectors left over.
+ */
+export function acrossOutputChannels(co: number, K: number, registerBlock: (vectors: number) => number[][]): number[][] {
+  const full = Math.floor(K / 4 / GEMM_VECTORS);
+  const rest = (K / 4) % GEMM_VECTORS;
+  const fullBytes = full * GEMM_VECTORS * 16;
+  return [
+    op.i32Const(0), set(co),
+    ...loopUntil(co, [op.i32Const(fullBytes)], addTo(co, GEMM_VECTORS * 16), registerBlock(GEMM_VECTORS)),
+    ...(rest > 0 ? [op.i32Const(fullBytes), set(co), ...registerBlock(rest)] : []),
+  ];
+}
+
+/** Code for `count = min(block, tiles - done)` (i32 locals; `count` may be used as a temporary first). */
+export function blockCount(count: number, tiles: number, done: number, block: number): number[][] {
+  return [
+    get(tiles), get(done), op.i32Sub, set(count),
+    get(count), op.i32Const(block), get(count), op.i32Const(block), op.i32LtU, op.select, set(count),
+  ];
 }
 
 /** The fused loop's compile-time shape: channels in and out, tiles per block. */
@@ -129,7 +196,27 @@ export interface WinogradShape {
 
 /** Tiles (rows of each product) and vectors of output channels in one register block of the products. */
 export const GEMM_ROWS = 4;
-const GEMM_VECTORS = 2;
+export const GEMM_VECTORS = 2;
+
+/**
+ * Bytes between the scratch slabs of consecutive positions ξ beyond the
+ * slab itself: one cache line. Slabs of a power-of-two size (8 KB for every
+ * block {@link winogradBlock} picks) would map all 16 positions' rows to the
+ * same L1 set, and the transforms' 16 stores per tile would evict each
+ * other; F(3x3, 2x2)'s input and `dy` transforms for [128,14,14,32] took
+ * 8.5 ms that way at 1 thread.
+ */
+export const SLAB_PAD_BYTES = 64;
+
+/**
+ * Bytes of one scratch slab of `rows` rows of `channels` floats, padded.
+ *
+ * @example
+ * slabBytes(64, 32) // 8256
+ */
+export function slabBytes(rows: number, channels: number): number {
+  return rows * channels * 4 + SLAB_PAD_BYTES;
+}
 
 /**
  * Tiles per block for `C` input and `K` output channels: the block's
@@ -143,6 +230,65 @@ const GEMM_VECTORS = 2;
 export function winogradBlock(C: number, K: number): number {
   const tiles = Math.floor((256 * 1024) / (XI * 4 * (C + K)));
   return Math.max(GEMM_ROWS, Math.min(64, tiles - (tiles % GEMM_ROWS)));
+}
+
+/** The i32 locals (or parameters) that hold a tile loop's position. */
+export interface TileCounters {
+  tx: number;
+  ty: number;
+  tilesWide: number;
+  tilesHigh: number;
+}
+
+/**
+ * Code that moves a tile loop to its next tile: each `[pointer, step,
+ * rowJump, imageJump]` (a local, a constant and two locals) advances by
+ * `step` bytes, plus `rowJump` after the last tile of a row and `imageJump`
+ * after the last row of an image, as `tx` and `ty` wrap.
+ *
+ * @example
+ * advanceTile({ tx: TX, ty: TY, tilesWide: TW, tilesHigh: TH }, [[SRC, 8 * C, SRC_ROW_JUMP, SRC_IMAGE_JUMP]])
+ */
+export function advanceTile(at: TileCounters, pointers: Array<[number, number, number, number]>): number[][] {
+  return [
+    ...pointers.flatMap(([pointer, step]) => addTo(pointer, step)), ...addTo(at.tx, 1),
+    get(at.tx), get(at.tilesWide), op.i32Eq, op.if,
+    op.i32Const(0), set(at.tx), ...addTo(at.ty, 1), ...pointers.flatMap(([pointer, , rowJump]) => addLocalTo(pointer, rowJump)),
+    get(at.ty), get(at.tilesHigh), op.i32Eq, op.if,
+    op.i32Const(0), set(at.ty), ...pointers.flatMap(([pointer, , , imageJump]) => addLocalTo(pointer, imageJump)),
+    op.end,
+    op.end,
+  ];
+}
+
+/** A batch laid out in F(2x2, 3x3) tiles: its tiles per column and row, and the padded sizes. */
+export interface TileLayout {
+  tilesHigh: number;
+  tilesWide: number;
+  /** Padded input height and width: a zero border of 1 (2 after an odd size). */
+  paddedHeight: number;
+  paddedWidth: number;
+}
+
+/** The tiles of a 'same' 3x3 convolution of `H` x `W` images. */
+export function tileLayout(H: number, W: number): TileLayout {
+  const tilesHigh = Math.ceil(H / 2), tilesWide = Math.ceil(W / 2);
+  return { tilesHigh, tilesWide, paddedHeight: 2 * tilesHigh + 2, paddedWidth: 2 * tilesWide + 2 };
+}
+
+/**
+ * `x` `[N, H, W, C]` with its zero border as new data `[N, paddedHeight,
+ * paddedWidth, C]`: every tile's 4x4 patch lies inside it.
+ */
+export function paddedInput(host: KernelHost, x: tf.TensorInfo, layout: TileLayout): tf.TensorInfo {
+  const [N, H, W, C] = x.shape;
+  const { paddedHeight: Hp, paddedWidth: Wp } = layout;
+  const xp = host.zeros([N, Hp, Wp, C]);
+  copyPixels(host,
+    { view: host.f32(x), at: 0, pixel: C, row: W * C, image: H * W * C },
+    { view: host.f32(xp), at: (Wp + 1) * C, pixel: C, row: Wp * C, image: Hp * Wp * C },
+    { images: N, rows: H, cols: W, channels: C });
+  return xp;
 }
 
 // Parameters, then i32 locals, then v128 locals.
@@ -165,7 +311,8 @@ const V128_LOCALS = 32;
  * into the tile's 2x2 pixels of the NHWC output (`dst`: the first tile's
  * top-left pixel). Moving to the next tile adds 8C bytes to `src` and 8K to
  * `dst`, plus the row jump after the last tile of a row and the image jump
- * after the last row of an image. `scratch` holds 16 x block x (C + K) floats.
+ * after the last row of an image. `scratch` holds 16 slabs of
+ * {@link slabBytes}(block, C) and 16 of slabBytes(block, K).
  */
 export function winogradSimd(shape: WinogradShape): SimdFunction {
   const { C, K, block: B } = shape;
@@ -176,36 +323,16 @@ export function winogradSimd(shape: WinogradShape): SimdFunction {
     throw new Error(`winogradSimd: block must be a positive multiple of ${GEMM_ROWS}, got ${B}`);
   }
   const cBytes = 4 * C, kBytes = 4 * K;
-  const vSlab = B * cBytes, mSlab = B * kBytes;
+  const vSlab = slabBytes(B, C), mSlab = slabBytes(B, K);
   const v = (i: number) => L.V + i;
   const zero = [op.f32Const(0), op.f32x4Splat];
 
-  /** `pointer += step`; after the last tile of a row and image, the jumps too. */
-  const advance = (pointer: number, step: number, rowJump: number, imageJump: number): number[][] => [
-    ...addTo(pointer, step), ...addTo(P.TX, 1),
-    get(P.TX), get(P.TW), op.i32Eq, op.if,
-    op.i32Const(0), set(P.TX), ...addTo(P.TY, 1), ...addLocalTo(pointer, rowJump),
-    get(P.TY), get(P.TH), op.i32Eq, op.if,
-    op.i32Const(0), set(P.TY), ...addLocalTo(pointer, imageJump),
-    op.end,
-    op.end,
-  ];
+  const advance = (pointer: number, step: number, rowJump: number, imageJump: number) =>
+    advanceTile({ tx: P.TX, ty: P.TY, tilesWide: P.TW, tilesHigh: P.TH }, [[pointer, step, rowJump, imageJump]]);
 
-  // Input transform of one tile, 4 channels at a time: 16 loads, B^T over rows, then columns, 16 stores.
-  const Lv = (i: number, j: number) => v(4 * i + j);
-  const Tv = (i: number, j: number) => v(16 + 4 * i + j);
-  const inputVector: number[][] = [
-    get(P.SRC), get(L.CB), op.i32Add, set(L.ROW),
-    ...[0, 1, 2, 3].flatMap((i) => [
-      ...(i === 0 ? [] : addLocalTo(L.ROW, P.ROWB_IN)),
-      ...[0, 1, 2, 3].flatMap((j) => [get(L.ROW), op.v128Load(j * cBytes), set(Lv(i, j))]),
-    ]),
-    ...[0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].flatMap((j) => [...inputCombine(i, (k) => Lv(k, j)), set(Tv(i, j))])),
-    get(L.PTR), get(L.CB), op.i32Add, set(L.A),
-    ...[0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].flatMap((j) => [
-      get(L.A), ...inputCombine(j, (k) => Tv(i, k)), op.v128Store((4 * i + j) * vSlab),
-    ])),
-  ];
+  // Input transform of one tile, 4 channels at a time.
+  const inputVector = patchTransform(
+    { src: P.SRC, rowBytes: P.ROWB_IN, channel: L.CB, slabRow: L.PTR, row: L.ROW, address: L.A, vectors: L.V }, cBytes, vSlab, "e1 - e3");
 
   // Output transform of one tile: 16 loads, A^T over rows, then columns, 4 stores.
   const Mv = (xi: number) => v(xi);
@@ -244,25 +371,18 @@ export function winogradSimd(shape: WinogradShape): SimdFunction {
       ...rows.flatMap((r) => cols.flatMap((c) => [get(L.MP), get(acc(r, c)), op.v128Store(r * kBytes + 16 * c)])),
     ];
   };
-  const fullChunks = Math.floor(K / 4 / GEMM_VECTORS);
-  const rest = (K / 4) % GEMM_VECTORS;
   const products: number[][] = [
     get(P.SCR), set(L.VB), get(P.SCR), op.i32Const(XI * vSlab), op.i32Add, set(L.MB), get(P.U), set(L.UB),
     op.i32Const(0), set(L.XI),
     ...loopUntil(L.XI, [op.i32Const(XI)], [...addTo(L.XI, 1), ...addTo(L.VB, vSlab), ...addTo(L.MB, mSlab), ...addTo(L.UB, C * kBytes)], [
       op.i32Const(0), set(L.T),
-      ...loopUntil(L.T, [get(L.NBR)], addTo(L.T, GEMM_ROWS), [
-        op.i32Const(0), set(L.CO),
-        ...loopUntil(L.CO, [op.i32Const(fullChunks * GEMM_VECTORS * 16)], addTo(L.CO, GEMM_VECTORS * 16), registerBlock(GEMM_VECTORS)),
-        ...(rest > 0 ? [op.i32Const(fullChunks * GEMM_VECTORS * 16), set(L.CO), ...registerBlock(rest)] : []),
-      ]),
+      ...loopUntil(L.T, [get(L.NBR)], addTo(L.T, GEMM_ROWS), acrossOutputChannels(L.CO, K, registerBlock)),
     ]),
   ];
 
   const blockBody: number[][] = [
     // nb = min(block, tiles - done); the products run on nb rounded up to GEMM_ROWS (extra rows are scratch).
-    get(P.TILES), get(L.DONE), op.i32Sub, set(L.A),
-    get(L.A), op.i32Const(B), get(L.A), op.i32Const(B), op.i32LtU, op.select, set(L.NB),
+    ...blockCount(L.NB, P.TILES, L.DONE, B),
     get(L.NB), op.i32Const(GEMM_ROWS - 1), op.i32Add, op.i32Const(GEMM_ROWS), op.i32DivU, op.i32Const(GEMM_ROWS), op.i32Mul, set(L.NBR),
     get(P.TX), set(L.TX0), get(P.TY), set(L.TY0), get(P.DST), set(L.DST0),
     get(P.SCR), set(L.PTR),
@@ -307,22 +427,18 @@ export function conv2dWinograd(host: KernelHost, x: tf.TensorInfo, filter: tf.Te
   const shape = { C, K, block: winogradBlock(C, K) };
   const kernels = simdKernels(host.backend, `winograd:${C}:${K}:${shape.block}`, () => [winogradSimd(shape)]);
   if (memory === null || kernels === null) return null;
-  const TH = Math.ceil(H / 2), TW = Math.ceil(W / 2);
+  const layout = tileLayout(H, W);
+  const { tilesHigh: TH, tilesWide: TW, paddedHeight: Hp, paddedWidth: Wp } = layout;
   const tiles = N * TH * TW;
-  // The input with a zero border of one pixel (two after an odd size), the output rounded up to even sizes.
-  const [Hp, Wp] = [2 * TH + 2, 2 * TW + 2];
+  // The output rounded up to even sizes.
   const [Ho, Wo] = [2 * TH, 2 * TW];
   const even = Ho === H && Wo === W;
   const owned: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo): tf.TensorInfo => (owned.push(t), t);
   const threads = backendThreads(host.backend);
-  const scratchFloats = XI * shape.block * (C + K);
+  const scratchFloats = (XI * (slabBytes(shape.block, C) + slabBytes(shape.block, K))) / 4;
   try {
-    const xp = keep(host.zeros([N, Hp, Wp, C]));
-    copyPixels(host,
-      { view: host.f32(x), at: 0, pixel: C, row: W * C, image: H * W * C },
-      { view: host.f32(xp), at: (Wp + 1) * C, pixel: C, row: Wp * C, image: Hp * Wp * C },
-      { images: N, rows: H, cols: W, channels: C });
+    const xp = keep(paddedInput(host, x, layout));
     const u = keep(host.alloc([XI, C, K]));
     host.f32(u).set(winogradFilter(host.f32(filter), C, K));
     // Zeroed so the rows past a short last block never hold denormals.

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import {
-  conv2dWinograd, GEMM_ROWS, winogradApplies, winogradBlock, winogradFilter, winogradSimd,
+  conv2dWinograd, GEMM_ROWS, slabBytes, winogradApplies, winogradBlock, winogradFilter, winogradSimd,
 } from "../../../src/backend/kernels/conv2d_winograd";
 import { convGeometry } from "../../../src/backend/kernels/conv_geometry";
 import { KernelHost } from "../../../src/backend/kernels/host";
@@ -84,6 +84,14 @@ test("winogradBlock keeps a block's scratch near 256 KB in multiples of the regi
     if (b > GEMM_ROWS) assert.ok(16 * 4 * b * (C + K) <= 256 * 1024, `${C}x${K}: ${b} tiles overflow`);
   }
   assert.equal(winogradBlock(128, 128), 16);
+  // The 16 slabs of a block start in different L1 sets (64-byte lines, 4 KB per way).
+  for (const [C, K] of [[32, 32], [64, 64], [128, 128]]) {
+    const b = winogradBlock(C, K);
+    for (const width of [C, K]) {
+      const sets = new Set(Array.from({ length: 16 }, (_, xi) => Math.floor(((xi * slabBytes(b, width)) % 4096) / 64)));
+      assert.equal(sets.size, 16, `${C}x${K}: slabs of ${width} channels share L1 sets`);
+    }
+  }
   assert.equal(winogradBlock(512, 512), GEMM_ROWS);
 });
 

@@ -1,8 +1,9 @@
 /**
  * `Conv2DBackpropInput`: the gradient of a 2-D convolution with respect to
- * its input, computed as forward convolutions (the backend's fast `Conv2D`,
- * XNNPACK on wasm) of `dy` with the filter flipped in space and transposed
- * in channels.
+ * its input, computed as forward convolutions (the backend's fast `Conv2D`:
+ * XNNPACK on wasm, or Winograd's F(2x2, 3x3) for 3x3 stride-1 'same'
+ * convolutions, conv2d_winograd.ts) of `dy` with the filter flipped in
+ * space and transposed in channels.
  *
  * Stride 1: one convolution, `dx = conv(dy, flip(W)^T)`. Derivation:
  * `dx[i] = sum_k dy[i + padTop - k*dilation] * W[k]`; substituting
@@ -35,6 +36,7 @@ import { ConvAttrs, ConvGeometry, checkFloat32, checkShape, convGeometry } from 
 import { KernelBackendName, KernelHost } from "./host";
 import { tiledInputGrad } from "./conv2d_input_grad_tiled";
 import { copyPixels } from "./pixel_copy";
+import { conv2dWinograd } from "./conv2d_winograd";
 
 /** How `dy'` sits in the convolution's input along one spatial axis. */
 export interface TransposedAxis {
@@ -287,6 +289,13 @@ export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter:
   const keptW = cols.dilatedLength - cols.cropFront - cols.cropBack;
   if (g.batch === 0 || g.outHeight === 0 || g.outWidth === 0 || keptH <= 0 || keptW <= 0 || Co === 0) {
     return host.zeros([g.batch, g.inHeight, g.inWidth, Ci]);
+  }
+  // 3x3 'same' on wasm: Winograd, reading the filter flipped (conv2d_winograd.ts).
+  if (Kh === 3 && Kw === 3 && g.padTop === 1 && g.padLeft === 1 && !needsDilateOrCrop(g, rows, cols)) {
+    const pad: [number, number][] = [[0, 0], [rows.padFront, rows.padBack], [cols.padFront, cols.padBack], [0, 0]];
+    const gradient = convGeometry("Conv2DBackpropInput", dy.shape, [Kh, Kw, Co, Ci], { strides: 1, dilations: [g.dilationHeight, g.dilationWidth], pad }, false);
+    const winograd = conv2dWinograd(host, dy, filter, gradient, "flipped");
+    if (winograd !== null) return winograd;
   }
   // The whole filter flipped in space: taps Kh-1..0 and Kw-1..0.
   const descending = (size: number) => Array.from({ length: size }, (_, j) => size - 1 - j);

@@ -69,32 +69,44 @@ function put(u: Float32Array, at: number, step: number, a: number, b: number, c:
 }
 
 /**
- * The filter transform `U_ξ = G g G^T` for every input/output channel pair:
- * `filter` `[3, 3, Ci, Co]` (HWIO, flattened) to `[16, Ci, Co]`, position
- * `ξ = 4 * row + col` of the 4x4 result first.
+ * How {@link winogradFilter} reads the filter: as it is (`[3, 3, C, K]`, a
+ * convolution), or flipped in space with its channels swapped (`[3, 3, K,
+ * C]`, read as `g[kh][kw][c][k] = filter[2-kh][2-kw][k][c]`: the convolution
+ * of `dy` that gives an input gradient).
+ */
+export type FilterReading = "as-is" | "flipped";
+
+/**
+ * The filter transform `U_ξ = G g G^T` for every channel pair: `filter`
+ * (flattened; see {@link FilterReading}) to `[16, C, K]`, position
+ * `ξ = 4 * row + col` of the 4x4 result first, in float64 then rounded.
  *
  * @example
  * winogradFilter(new Float32Array(9).fill(1), 1, 1) // U for an all-ones 3x3 filter: [1, 1.5, 0.5, 1, 1.5, 2.25, ...]
  */
-export function winogradFilter(filter: Float32Array, Ci: number, Co: number): Float32Array {
-  if (filter.length !== 9 * Ci * Co) {
-    throw new Error(`winogradFilter: filter must hold 3*3*${Ci}*${Co} = ${9 * Ci * Co} floats, got ${filter.length}`);
+export function winogradFilter(filter: Float32Array, C: number, K: number, reading: FilterReading = "as-is"): Float32Array {
+  if (filter.length !== 9 * C * K) {
+    throw new Error(`winogradFilter: filter must hold 3*3*${C}*${K} = ${9 * C * K} floats, got ${filter.length}`);
   }
-  const u = new Float32Array(XI * Ci * Co);
-  const pairs = Ci * Co;
-  // G g (4x3), then (G g) G^T (4x4), for one channel pair at a time; plain
-  // locals, since this runs for every pair (16,384 of them at 128 x 128).
-  for (let p = 0; p < pairs; p++) {
-    const g0 = filter[p], g1 = filter[pairs + p], g2 = filter[2 * pairs + p];
-    const g3 = filter[3 * pairs + p], g4 = filter[4 * pairs + p], g5 = filter[5 * pairs + p];
-    const g6 = filter[6 * pairs + p], g7 = filter[7 * pairs + p], g8 = filter[8 * pairs + p];
-    // Rows of G g: row 0, half the sum and half the alternating sum of the three rows, row 2.
-    const s0 = (g0 + g3 + g6) / 2, s1 = (g1 + g4 + g7) / 2, s2 = (g2 + g5 + g8) / 2;
-    const d0 = (g0 - g3 + g6) / 2, d1 = (g1 - g4 + g7) / 2, d2 = (g2 - g5 + g8) / 2;
-    put(u, p, pairs, g0, g1, g2);
-    put(u, 4 * pairs + p, pairs, s0, s1, s2);
-    put(u, 8 * pairs + p, pairs, d0, d1, d2);
-    put(u, 12 * pairs + p, pairs, g6, g7, g8);
+  const u = new Float32Array(XI * C * K);
+  const pairs = C * K;
+  const flipped = reading === "flipped";
+  // Tap t = 3 kh + kw of pair p = c * K + k sits at t * pairs + p, or, flipped, at (8 - t) * pairs + k * C + c.
+  for (let c = 0, p = 0; c < C; c++) {
+    for (let k = 0; k < K; k++, p++) {
+      const first = flipped ? 8 * pairs + k * C + c : p;
+      const step = flipped ? -pairs : pairs;
+      const g0 = filter[first], g1 = filter[first + step], g2 = filter[first + 2 * step];
+      const g3 = filter[first + 3 * step], g4 = filter[first + 4 * step], g5 = filter[first + 5 * step];
+      const g6 = filter[first + 6 * step], g7 = filter[first + 7 * step], g8 = filter[first + 8 * step];
+      // Rows of G g: row 0, half the sum and half the alternating sum of the three rows, row 2.
+      const s0 = (g0 + g3 + g6) / 2, s1 = (g1 + g4 + g7) / 2, s2 = (g2 + g5 + g8) / 2;
+      const d0 = (g0 - g3 + g6) / 2, d1 = (g1 - g4 + g7) / 2, d2 = (g2 - g5 + g8) / 2;
+      put(u, p, pairs, g0, g1, g2);
+      put(u, 4 * pairs + p, pairs, s0, s1, s2);
+      put(u, 8 * pairs + p, pairs, d0, d1, d2);
+      put(u, 12 * pairs + p, pairs, g6, g7, g8);
+    }
   }
   return u;
 }
@@ -415,12 +427,22 @@ export function winogradSimd(shape: WinogradShape): SimdFunction {
 /**
  * The convolution of `x` `[N, H, W, Ci]` with `filter` `[3, 3, Ci, Co]`
  * (stride 1, padding 1: {@link winogradApplies}) on wasm, `[N, H, W, Co]`;
- * null when the SIMD loop cannot run here (the caller falls back).
+ * null when the SIMD loop cannot run here (the caller falls back). With
+ * `reading` "flipped", `filter` is `[3, 3, Co, Ci]`, read flipped and
+ * transposed: the input gradient of the convolution by that filter, for
+ * `x` = `dy`, without building the flipped filter.
  *
  * @example
  * const y = conv2dWinograd(host, x, filter, g) ?? stockConv2D(...);
+ * const dx = conv2dWinograd(host, dy, forwardFilter, gradientGeometry, "flipped");
  */
-export function conv2dWinograd(host: KernelHost, x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo | null {
+export function conv2dWinograd(
+  host: KernelHost,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  reading: FilterReading = "as-is",
+): tf.TensorInfo | null {
   if (host.backendName !== "wasm" || !winogradApplies(g)) return null;
   const memory = wasmBackendMemory(host.backend);
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, filterOutChannels: K } = g;
@@ -440,7 +462,7 @@ export function conv2dWinograd(host: KernelHost, x: tf.TensorInfo, filter: tf.Te
   try {
     const xp = keep(paddedInput(host, x, layout));
     const u = keep(host.alloc([XI, C, K]));
-    host.f32(u).set(winogradFilter(host.f32(filter), C, K));
+    host.f32(u).set(winogradFilter(host.f32(filter), C, K, reading));
     // Zeroed so the rows past a short last block never hold denormals.
     const scratch = keep(host.zeros([threads >= 2 ? 2 : 1, scratchFloats]));
     const y = host.alloc([N, H, W, K]);

@@ -75,6 +75,14 @@ test("winogradFilter is G g G^T for every channel pair (float64 matrix products)
     }
   }
   assert.throws(() => winogradFilter(new Float32Array(8), 1, 1), /winogradFilter: filter must hold 3\*3\*1\*1 = 9 floats, got 8/);
+  // Read flipped, [3, 3, K, C] gives what the flipped, transposed copy gives read as it is.
+  const flippedCopy = new Float32Array(9 * Ci * Co);
+  for (let t = 0; t < 9; t++) {
+    for (let ci = 0; ci < Ci; ci++) {
+      for (let co = 0; co < Co; co++) flippedCopy[(t * Co + co) * Ci + ci] = f[((8 - t) * Ci + ci) * Co + co];
+    }
+  }
+  assert.deepEqual(Array.from(winogradFilter(f, Co, Ci, "flipped")), Array.from(winogradFilter(flippedCopy, Co, Ci)));
 });
 
 test("winogradBlock keeps a block's scratch near 256 KB in multiples of the register block, at most 64 tiles", () => {

@@ -1,9 +1,9 @@
 /**
  * The filter gradient of 3x3 stride-1 'same' convolutions by Winograd's
  * F(3x3, 2x2) (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
- * Networks", Sec. 5: the weight gradient is a correlation of the input with
- * `dy`, whose 3x3 "outputs" are the filter's taps and whose 2x2 "filter" is a
- * block of `dy`). For each 2x2 block of `dy` and the 4x4 input patch it read,
+ * Networks", which uses it for the weight update: the weight gradient is a
+ * correlation of the input with `dy`, whose 3x3 "outputs" are the filter's
+ * taps and whose 2x2 "filter" is a block of `dy`). For each 2x2 block of `dy` and the 4x4 input patch it read,
  *
  *   dW += A^T [ (G dy G^T) ⊙ (B^T d B) ] A,
  *
@@ -12,7 +12,8 @@
  * output transform per channel pair. 16 multiply-adds per tile and channel
  * pair where the direct gradient spends 36.
  *
- * Matrices of F(3, 2) (checked term by term in the tests):
+ * Matrices of F(3, 2) (each output of the 1-D form, `d_i g_0 + d_{i+1} g_1`,
+ * expands to these; the tests check the whole gradient against float64):
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 -1 0 1]
  *   G   = [1 0; 1/2 1/2; 1/2 -1/2; 0 1]
  *   A^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1]

@@ -27,7 +27,7 @@ import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
 import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import { ConvGeometry } from "./conv_geometry";
-import { acrossOutputChannels, advanceTile, blockCount, GEMM_VECTORS, paddedInput, patchTransform, slabBytes, tileLayout, winogradApplies, winogradBlock, XI } from "./conv2d_winograd";
+import { acrossOutputChannels, advanceTile, blockCount, GEMM_VECTORS, paddedInput, patchTransform, slabBytes, tileLayout, tilePosition, tileWalk, winogradApplies, winogradBlock, XI } from "./conv2d_winograd";
 import { KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
 
@@ -237,18 +237,13 @@ export function winogradFilterGrad(host: KernelHost, x: tf.TensorInfo, dy: tf.Te
     const acc = keep(host.zeros([parts, XI * C * K]));
     const scratchFloats = (XI * (slabBytes(shape.block, C) + slabBytes(shape.block, K))) / 4;
     const scratch = keep(host.alloc([parts, scratchFloats]));
-    const [srcRow, dyRow] = [Wp * C * 4, Wd * K * 4];
+    const src = tileWalk(layout, host.f32(xp).byteOffset, Hp, Wp * C * 4, C * 4);
+    const dyWalk = tileWalk(layout, host.f32(dyEven).byteOffset, Hd, Wd * K * 4, K * 4);
     const args = (first: number, count: number, part: number) => {
-      const n = Math.floor(first / (TH * TW)), ty = Math.floor(first / TW) % TH, tx = first % TW;
+      const { tx, ty } = tilePosition(layout, first);
       return [
-        host.f32(xp).byteOffset + n * Hp * srcRow + 2 * ty * srcRow + 2 * tx * C * 4,
-        host.f32(dyEven).byteOffset + n * Hd * dyRow + 2 * ty * dyRow + 2 * tx * K * 4,
-        count, tx, ty, TW, TH,
-        2 * srcRow - TW * 2 * C * 4, Hp * srcRow - TH * 2 * srcRow,
-        2 * dyRow - TW * 2 * K * 4, Hd * dyRow - TH * 2 * dyRow,
-        srcRow, dyRow,
-        host.f32(acc).byteOffset + part * XI * C * K * 4,
-        host.f32(scratch).byteOffset + part * scratchFloats * 4,
+        src.at(first), dyWalk.at(first), count, tx, ty, TW, TH, src.rowJump, src.imageJump, dyWalk.rowJump, dyWalk.imageJump,
+        src.rowBytes, dyWalk.rowBytes, host.f32(acc).byteOffset + part * XI * C * K * 4, host.f32(scratch).byteOffset + part * scratchFloats * 4,
       ];
     };
     const half = threads >= 2 ? tiles >> 1 : 0;

@@ -34,7 +34,7 @@ import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
 import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import { ConvAttrs, ConvGeometry, convGeometry } from "./conv_geometry";
-import { KernelHost } from "./host";
+import { KernelBackendName, KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
 
 /** Positions of the transformed 4x4 patch: the number of matrix products. */
@@ -291,6 +291,43 @@ export function tileLayout(H: number, W: number): TileLayout {
   return { tilesHigh, tilesWide, paddedHeight: 2 * tilesHigh + 2, paddedWidth: 2 * tilesWide + 2 };
 }
 
+/** Tile `t`'s column and row within its image (tiles counted row-major over images, rows, columns). */
+export function tilePosition(layout: TileLayout, t: number): { tx: number; ty: number } {
+  return { tx: t % layout.tilesWide, ty: Math.floor(t / layout.tilesWide) % layout.tilesHigh };
+}
+
+/** How a tile loop walks one NHWC buffer: where a tile starts, and {@link advanceTile}'s jumps. */
+export interface TileWalk {
+  /** Byte address of tile `t`'s top-left pixel. */
+  at(t: number): number;
+  /** Bytes between the buffer's rows. */
+  rowBytes: number;
+  /** Bytes added after the last tile of a row of tiles, beyond its step of two pixels. */
+  rowJump: number;
+  /** Bytes added after the last row of tiles of an image, beyond its row jump. */
+  imageJump: number;
+}
+
+/**
+ * The walk over a buffer at byte `base` whose images are `imageRows` rows
+ * of `rowBytes`, pixels `pixelBytes` apart, its tiles 2 pixels apart.
+ *
+ * @example
+ * const src = tileWalk(layout, host.f32(xp).byteOffset, layout.paddedHeight, layout.paddedWidth * C * 4, C * 4);
+ */
+export function tileWalk(layout: TileLayout, base: number, imageRows: number, rowBytes: number, pixelBytes: number): TileWalk {
+  const { tilesHigh: TH, tilesWide: TW } = layout;
+  return {
+    at: (t) => {
+      const { tx, ty } = tilePosition(layout, t);
+      return base + Math.floor(t / (TH * TW)) * imageRows * rowBytes + 2 * ty * rowBytes + 2 * tx * pixelBytes;
+    },
+    rowBytes,
+    rowJump: 2 * rowBytes - TW * 2 * pixelBytes,
+    imageJump: imageRows * rowBytes - TH * 2 * rowBytes,
+  };
+}
+
 /**
  * `x` `[N, H, W, C]` with its zero border as new data `[N, paddedHeight,
  * paddedWidth, C]`: every tile's 4x4 patch lies inside it.
@@ -471,22 +508,13 @@ export function conv2dWinograd(
     const y = host.alloc([N, H, W, K]);
     try {
       const full = even ? y : keep(host.alloc([N, Ho, Wo, K]));
-      const [srcRow, dstRow] = [Wp * C * 4, Wo * K * 4];
-      const at = (t: number) => {
-        const n = Math.floor(t / (TH * TW)), ty = Math.floor(t / TW) % TH, tx = t % TW;
-        return {
-          src: host.f32(xp).byteOffset + n * Hp * srcRow + 2 * ty * srcRow + 2 * tx * C * 4,
-          dst: host.f32(full).byteOffset + n * Ho * dstRow + 2 * ty * dstRow + 2 * tx * K * 4,
-          tx, ty,
-        };
-      };
+      const src = tileWalk(layout, host.f32(xp).byteOffset, Hp, Wp * C * 4, C * 4);
+      const dst = tileWalk(layout, host.f32(full).byteOffset, Ho, Wo * K * 4, K * 4);
       const args = (first: number, count: number, part: number) => {
-        const s = at(first);
+        const { tx, ty } = tilePosition(layout, first);
         return [
-          s.src, s.dst, count, s.tx, s.ty, TW, TH,
-          2 * srcRow - TW * 2 * C * 4, Hp * srcRow - TH * 2 * srcRow,
-          2 * dstRow - TW * 2 * K * 4, Ho * dstRow - TH * 2 * dstRow,
-          srcRow, dstRow, host.f32(u).byteOffset, host.f32(scratch).byteOffset + part * scratchFloats * 4,
+          src.at(first), dst.at(first), count, tx, ty, TW, TH, src.rowJump, src.imageJump, dst.rowJump, dst.imageJump,
+          src.rowBytes, dst.rowBytes, host.f32(u).byteOffset, host.f32(scratch).byteOffset + part * scratchFloats * 4,
         ];
       };
       const half = threads >= 2 ? tiles >> 1 : 0;
@@ -522,7 +550,7 @@ interface ConvKernelAttrs extends ConvAttrs {
  * tf.unregisterKernel("Conv2D", "wasm");
  * tf.registerKernel({ ...stock, kernelFunc: conv2dWinogradKernel("wasm", stock) });
  */
-export function conv2dWinogradKernel(backendName: "wasm" | "cpu", stock: tf.KernelConfig | undefined): tf.KernelFunc {
+export function conv2dWinogradKernel(backendName: KernelBackendName, stock: tf.KernelConfig | undefined): tf.KernelFunc {
   if (stock == null) throw new Error(`conv2dWinogradKernel: backend '${backendName}' has no stock convolution kernel to fall back on`);
   const where = `${stock.kernelName} (${backendName}, Winograd)`;
   return (args) => {

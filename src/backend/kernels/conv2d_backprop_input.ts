@@ -36,7 +36,7 @@ import { ConvAttrs, ConvGeometry, checkFloat32, checkShape, convGeometry } from 
 import { KernelBackendName, KernelHost } from "./host";
 import { tiledInputGrad } from "./conv2d_input_grad_tiled";
 import { copyPixels } from "./pixel_copy";
-import { conv2dWinograd } from "./conv2d_winograd";
+import { conv2dWinograd, stride2InputGradPlan, winogradPlan } from "./conv2d_winograd";
 
 /** How `dy'` sits in the convolution's input along one spatial axis. */
 export interface TransposedAxis {
@@ -275,6 +275,12 @@ export function needsDilateOrCrop(g: ConvGeometry, rows: TransposedAxis, cols: T
  */
 export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
   const { filterHeight: Kh, filterWidth: Kw, inChannels: Ci, filterOutChannels: Co } = g;
+  // 3x3 stride 2 on wasm: Winograd over dy, the filter's channels transposed (conv2d_winograd.ts).
+  const stride2 = stride2InputGradPlan(g);
+  if (stride2 !== null) {
+    const winograd = conv2dWinograd(host, dy, filter, stride2, "transposed");
+    if (winograd !== null) return winograd;
+  }
   // Strided, with more than one tap, on wasm: a SIMD scatter (conv2d_input_grad_tiled.ts).
   if ((g.strideHeight > 1 || g.strideWidth > 1) && Kh * Kw > 1) {
     const tiled = tiledInputGrad(host, dy, filter, g);
@@ -294,7 +300,8 @@ export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter:
   if (Kh === 3 && Kw === 3 && g.padTop === 1 && g.padLeft === 1 && !needsDilateOrCrop(g, rows, cols)) {
     const pad: [number, number][] = [[0, 0], [rows.padFront, rows.padBack], [cols.padFront, cols.padBack], [0, 0]];
     const gradient = convGeometry("Conv2DBackpropInput", dy.shape, [Kh, Kw, Co, Ci], { strides: 1, dilations: [g.dilationHeight, g.dilationWidth], pad }, false);
-    const winograd = conv2dWinograd(host, dy, filter, gradient, "flipped");
+    const plan = winogradPlan(gradient);
+    const winograd = plan === null ? null : conv2dWinograd(host, dy, filter, plan, "flipped");
     if (winograd !== null) return winograd;
   }
   // The whole filter flipped in space: taps Kh-1..0 and Kw-1..0.

@@ -40,6 +40,44 @@ export const CASES: ConvCase[] = [
   { x: [9, 64, 64, 2], filter: [3, 3, 2, 8], strides: [1, 1], dilations: [1, 1], pad: "same" },
 ];
 
+const same1: Pick<ConvCase, "strides" | "dilations" | "pad"> = { strides: [1, 1], dilations: [1, 1], pad: "same" };
+const same2: Pick<ConvCase, "strides" | "dilations" | "pad"> = { strides: [2, 2], dilations: [1, 1], pad: "same" };
+
+/**
+ * Convolutions the Winograd kernels take at stride 1: the small ResNet's
+ * stride-1 layers (fewer images) and the loops' edges: odd sizes (a padded
+ * last tile row and column), one pixel, more tiles than a block (a short
+ * last block whose rows are not a multiple of the register block), an odd
+ * number of tiles to split between threads, output channels with a vector
+ * left over after the register blocks, explicit padding, no padding.
+ */
+export const WINOGRAD_STRIDE1_CASES: ConvCase[] = [
+  { x: [2, 14, 14, 32], filter: [3, 3, 32, 32], ...same1 }, // 98 tiles, 64 per block
+  { x: [3, 7, 7, 64], filter: [3, 3, 64, 64], ...same1 }, // odd sizes
+  { x: [2, 4, 4, 128], filter: [3, 3, 128, 128], ...same1 }, // 16-tile blocks
+  { x: [1, 1, 1, 8], filter: [3, 3, 8, 4], ...same1 }, // one pixel, one tile
+  { x: [3, 9, 6, 12], filter: [3, 3, 12, 20], ...same1 }, // odd height; 20 = 2 register blocks of 8 and one vector
+  { x: [5, 3, 3, 16], filter: [3, 3, 16, 12], ...same1 }, // 20 tiles, 10 per thread
+  { x: [2, 14, 14, 8], filter: [3, 3, 8, 4], ...same1 }, // 98 tiles of 64-tile blocks: a last block of 34
+  { x: [2, 6, 5, 8], filter: [3, 3, 8, 8], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { x: [2, 9, 6, 12], filter: [3, 3, 12, 8], strides: [1, 1], dilations: [1, 1], pad: "valid" },
+];
+
+/**
+ * Stride-2 convolutions the Winograd kernels take: the small ResNet's
+ * stride-2 layers ('same' pads 28 and 14 by 0 on the top and left, 7 by 1)
+ * and the edges: odd sizes, 'valid', one pixel, explicit uneven padding.
+ */
+export const WINOGRAD_STRIDE2_CASES: ConvCase[] = [
+  { x: [2, 28, 28, 16], filter: [3, 3, 16, 32], ...same2 },
+  { x: [2, 14, 14, 32], filter: [3, 3, 32, 64], ...same2 },
+  { x: [3, 7, 7, 64], filter: [3, 3, 64, 128], ...same2 },
+  { x: [3, 9, 6, 12], filter: [3, 3, 12, 20], ...same2 },
+  { x: [2, 10, 11, 8], filter: [3, 3, 8, 8], strides: [2, 2], dilations: [1, 1], pad: "valid" },
+  { x: [1, 1, 1, 8], filter: [3, 3, 8, 8], ...same2 },
+  { x: [2, 6, 5, 8], filter: [3, 3, 8, 12], strides: [2, 2], dilations: [1, 1], pad: [[0, 0], [1, 1], [0, 2], [0, 0]] },
+];
+
 /** Index of the explicit-padding case with strides [2,3] and dilations [1,2] (used for NCHW). */
 export const EXPLICIT_CASE = 7;
 /** Index of a case spanning several chunks. */

@@ -4,49 +4,34 @@ import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import { winogradFilterGrad, winogradFilterGradSimd, winogradGradOutputSimd } from "../../../src/backend/kernels/conv2d_filter_grad_winograd";
 import { winogradBlock } from "../../../src/backend/kernels/conv2d_winograd";
+import { F2_3, F2_3_STRIDE2 } from "../../../src/backend/kernels/winograd_scheme";
 import { convGeometry } from "../../../src/backend/kernels/conv_geometry";
 import { KernelHost } from "../../../src/backend/kernels/host";
 import { assembleModule } from "../../../src/backend/wasm_simd";
 import { ConvCase, conv2dFilterGradRef, maxRelError } from "./conv_reference";
-import { TOLERANCE, caseData, filterGrad, label } from "./conv2d_cases";
+import { TOLERANCE, WINOGRAD_STRIDE1_CASES, WINOGRAD_STRIDE2_CASES, caseData, filterGrad, label } from "./conv2d_cases";
 import { assertRouteMatches, onTwoThreadsThenOne } from "./wasm_route_harness";
 
 registerTrainingKernels();
 
 const geometry = (c: ConvCase) => convGeometry("test", c.x, c.filter, { strides: c.strides, dilations: c.dilations, pad: c.pad }, false);
-const s1: Pick<ConvCase, "strides" | "dilations" | "pad"> = { strides: [1, 1], dilations: [1, 1], pad: "same" };
-
-/**
- * The small ResNet's stride-1 layers (fewer images) and the loop's edges:
- * odd sizes (a zero row and column of `dy`), one pixel, more tiles than a
- * block with a short last block, an odd number of tiles per thread, output
- * channels with a vector left after the register blocks, explicit padding.
- */
-const CASES: ConvCase[] = [
-  { x: [2, 14, 14, 32], filter: [3, 3, 32, 32], ...s1 },
-  { x: [3, 7, 7, 64], filter: [3, 3, 64, 64], ...s1 },
-  { x: [2, 4, 4, 128], filter: [3, 3, 128, 128], ...s1 },
-  { x: [1, 1, 1, 8], filter: [3, 3, 8, 4], ...s1 },
-  { x: [3, 9, 6, 12], filter: [3, 3, 12, 20], ...s1 },
-  { x: [5, 3, 3, 16], filter: [3, 3, 16, 12], ...s1 },
-  { x: [2, 14, 14, 8], filter: [3, 3, 8, 4], ...s1 },
-  { x: [2, 6, 5, 8], filter: [3, 3, 8, 8], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-];
 
 test("the generated loops validate, and reject shapes they cannot run", () => {
-  for (const [C, K] of [[8, 4], [12, 20], [128, 128]]) {
-    const bytes = assembleModule([winogradFilterGradSimd({ C, K, block: winogradBlock(C, K) }), winogradGradOutputSimd(C, K)], false);
-    assert.ok(WebAssembly.validate(bytes), `${C} x ${K}`);
+  for (const scheme of [F2_3, F2_3_STRIDE2]) {
+    for (const [C, K] of [[8, 4], [12, 20], [128, 128]]) {
+      const bytes = assembleModule([winogradFilterGradSimd({ scheme, C, K, block: winogradBlock(C, K, scheme.positions ** 2) }), winogradGradOutputSimd(scheme, C, K)], false);
+      assert.ok(WebAssembly.validate(bytes), `${scheme.name} ${C} x ${K}`);
+    }
   }
-  assert.throws(() => winogradFilterGradSimd({ C: 6, K: 4, block: 8 }), /winogradFilterGradSimd: C must be a positive multiple of 4, got 6/);
-  assert.throws(() => winogradFilterGradSimd({ C: 8, K: 2, block: 8 }), /winogradFilterGradSimd: K must be a positive multiple of 4, got 2/);
-  assert.throws(() => winogradFilterGradSimd({ C: 8, K: 4, block: 0 }), /winogradFilterGradSimd: block must be a positive integer, got 0/);
-  assert.throws(() => winogradGradOutputSimd(3, 3), /winogradGradOutputSimd: C \* K must be a positive multiple of 4, got 3 \* 3/);
+  assert.throws(() => winogradFilterGradSimd({ scheme: F2_3, C: 6, K: 4, block: 8 }), /winogradFilterGradSimd: C must be a positive multiple of 4, got 6/);
+  assert.throws(() => winogradFilterGradSimd({ scheme: F2_3, C: 8, K: 2, block: 8 }), /winogradFilterGradSimd: K must be a positive multiple of 4, got 2/);
+  assert.throws(() => winogradFilterGradSimd({ scheme: F2_3, C: 8, K: 4, block: 0 }), /winogradFilterGradSimd: block must be a positive integer, got 0/);
+  assert.throws(() => winogradGradOutputSimd(F2_3, 3, 3), /winogradGradOutputSimd: C \* K must be a positive multiple of 4, got 3 \* 3/);
 });
 
-test("winogradFilterGrad on wasm matches the float64 reference on 2 threads and on 1, and leaves no data behind", async () => {
+test("winogradFilterGrad on wasm matches the float64 reference at stride 1 and 2, on 2 threads and on 1, and leaves no data behind", async () => {
   await onTwoThreadsThenOne((host, threads) => {
-    CASES.forEach((c, i) => {
+    [...WINOGRAD_STRIDE1_CASES, ...WINOGRAD_STRIDE2_CASES].forEach((c, i) => {
       const d = caseData(c, 1100 + i);
       const x = tf.tensor4d(d.x, c.x);
       const dy = tf.tensor4d(d.dy, d.dyShape);
@@ -60,13 +45,13 @@ test("winogradFilterGrad on wasm matches the float64 reference on 2 threads and 
 });
 
 test("winogradFilterGrad declines the cpu backend and convolutions Winograd does not compute", async () => {
-  const c: ConvCase = { x: [1, 4, 4, 8], filter: [3, 3, 8, 8], ...s1 };
+  const c: ConvCase = { x: [1, 4, 4, 8], filter: [3, 3, 8, 8], strides: [1, 1], dilations: [1, 1], pad: "same" };
   await tf.setBackend("cpu");
   const cpuX = tf.zeros(c.x), cpuDy = tf.zeros([1, 4, 4, 8]);
   assert.equal(winogradFilterGrad(new KernelHost("cpu", tf.backend()), cpuX, cpuDy, geometry(c)), null);
   tf.dispose([cpuX, cpuDy]);
   await tf.setBackend("wasm");
-  const strided: ConvCase = { ...c, strides: [2, 2] };
+  const strided: ConvCase = { ...c, strides: [3, 3] };
   const x = tf.zeros(c.x), dy = tf.zeros([1, 2, 2, 8]);
   assert.equal(winogradFilterGrad(new KernelHost("wasm", tf.backend()), x, dy, geometry(strided)), null);
   tf.dispose([x, dy]);

@@ -39,7 +39,7 @@ import { ConvAttrs, ConvGeometry, convGeometry } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
 import {
-  combineCode, copiedIndex, F2_3, F2_3_STRIDE2, FilterReading, STRIDE2_INPUT_GRAD, winogradFilter, WinogradScheme,
+  combineCode, copiedIndex, F2_3, F2_3_STRIDE2, filterTransformSimd, FilterReading, STRIDE2_INPUT_GRAD, WinogradScheme,
 } from "./winograd_scheme";
 
 /**
@@ -511,7 +511,8 @@ export function conv2dWinograd(
   const { scheme } = plan;
   const XI = scheme.positions * scheme.positions;
   const shape = { scheme, C, K, block: winogradBlock(C, K, XI) };
-  const kernels = simdKernels(host.backend, `winograd:${scheme.name}:${C}:${K}:${shape.block}`, () => [winogradSimd(shape)]);
+  const kernels = simdKernels(host.backend, `winograd:${scheme.name}:${C}:${K}:${shape.block}`,
+    () => [winogradSimd(shape), filterTransformSimd(scheme, false), filterTransformSimd(scheme, true)]);
   if (memory === null || kernels === null) return null;
   const layout = tileLayout(plan, H, W);
   const { tilesHigh: TH, tilesWide: TW, paddedHeight: Hp, paddedWidth: Wp, fullHeight: Hf, fullWidth: Wf } = layout;
@@ -524,8 +525,11 @@ export function conv2dWinograd(
   const scratchFloats = (XI * (slabBytes(shape.block, C) + slabBytes(shape.block, K))) / 4;
   try {
     const xp = keep(paddedInput(host, x, plan, layout));
+    // The filter transform reads [3, 3, C, K]; the gradients' readings swap the channels of [3, 3, K, C] first.
+    const taps = reading === "as-is" ? filter : keep(host.run("Transpose", { x: filter }, { perm: [0, 1, 3, 2] }));
     const u = keep(host.alloc([XI, C, K]));
-    host.f32(u).set(winogradFilter(host.f32(filter), C, K, scheme, reading));
+    const transform = kernels[reading === "flipped" ? "winogradFilterFlipped" : "winogradFilter"] as (src: number, dst: number, pairs: number) => void;
+    transform(host.f32(taps).byteOffset, host.f32(u).byteOffset, C * K);
     // Zeroed so the rows past a short last block never hold denormals.
     const scratch = keep(host.zeros([threads >= 2 ? 2 : 1, scratchFloats]));
     const y = host.alloc([N, Ho, Wo, K]);

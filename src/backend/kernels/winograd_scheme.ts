@@ -18,7 +18,7 @@
  *
  *   dW = G^T [ sum over tiles (B^T d B) ⊙ (A dY A^T) ] G.
  */
-import { op } from "../wasm_simd";
+import { addTo, I32, loopUntil, op, SimdFunction, V128 } from "../wasm_simd";
 
 /** A row of a transform: the sum of `coefficient * value[index]`. */
 export type Terms = ReadonlyArray<readonly [index: number, coefficient: number]>;
@@ -171,6 +171,42 @@ export function copiedIndex(terms: Terms): number | null {
 }
 
 /**
+ * `winogradFilter(src, dst, pairs)`: the filter transform `U_ξ = G g G^T`
+ * of `scheme` for `pairs` channel pairs (a multiple of 4), four at a time,
+ * in float32: taps `[3, 3, pairs]` at `src` (flipped in space when
+ * `flipped`: tap `(kh, kw)` read from `(2-kh, 2-kw)`) to `[P^2, pairs]`
+ * at `dst`, P = `scheme.positions`, position `ξ = P * row + col` first.
+ * Byte addresses in the wasm backend's memory.
+ */
+export function filterTransformSimd(scheme: WinogradScheme, flipped: boolean): SimdFunction {
+  const P = scheme.positions;
+  const [SRC, DST, PAIRS, AT, STRIDE] = [0, 1, 2, 3, 4];
+  const tap = (t: number) => 5 + t;
+  const gG = (i: number, col: number) => 5 + 9 + 3 * i + col;
+  const span = (length: number) => Array.from({ length }, (_, i) => i);
+  // Address of row `r` of a [rows, pairs] array at `base`, at the current pairs: base + r * stride + at.
+  const address = (base: number, r: number) => [get(base), get(STRIDE), op.i32Const(r), op.i32Mul, op.i32Add, get(AT), op.i32Add];
+  const vector: number[][] = [
+    ...span(9).flatMap((t) => [...address(SRC, flipped ? 8 - t : t), op.v128Load(), op.localSet(tap(t))]),
+    ...span(P).flatMap((i) => span(3).flatMap((col) => [...combineCode(scheme.filter[i], (k) => tap(3 * k + col)), op.localSet(gG(i, col))])),
+    ...span(P).flatMap((i) => span(P).flatMap((j) => [
+      ...address(DST, P * i + j), ...combineCode(scheme.filter[j], (k) => gG(i, k)), op.v128Store(),
+    ])),
+  ];
+  return {
+    name: flipped ? "winogradFilterFlipped" : "winogradFilter",
+    params: [I32, I32, I32],
+    results: [],
+    locals: [I32, I32, ...Array.from({ length: 9 + 3 * P }, () => V128)],
+    body: [
+      get(PAIRS), op.i32Const(4), op.i32Mul, op.localSet(STRIDE),
+      op.i32Const(0), op.localSet(AT),
+      ...loopUntil(AT, [get(STRIDE)], addTo(AT, 16), vector),
+    ],
+  };
+}
+
+/**
  * How the filter transform reads `filter`: as it is (`[3, 3, C, K]`, a
  * convolution); flipped in space with its channels swapped (`[3, 3, K, C]`
  * read as `g[kh][kw][c][k] = filter[2-kh][2-kw][k][c]`: the stride-1
@@ -179,64 +215,3 @@ export function copiedIndex(terms: Terms): number | null {
  * {@link STRIDE2_INPUT_GRAD}, whose `G` picks the taps itself).
  */
 export type FilterReading = "as-is" | "flipped" | "transposed";
-
-/**
- * The filter transform `U_ξ = G g G^T` of `scheme` for every channel pair:
- * `filter` (flattened 3x3 taps, see {@link FilterReading}) to `[P^2, C, K]`
- * for P = `scheme.positions`, position `ξ = P * row + col` first, in
- * float64 then rounded.
- *
- * @example
- * winogradFilter(new Float32Array(9).fill(1), 1, 1, F2_3) // [1, 1.5, 0.5, 1, 1.5, 2.25, ...]
- */
-export function winogradFilter(filter: Float32Array, C: number, K: number, scheme: WinogradScheme, reading: FilterReading = "as-is"): Float32Array {
-  if (filter.length !== 9 * C * K) {
-    throw new Error(`winogradFilter: filter must hold 3*3*${C}*${K} = ${9 * C * K} floats, got ${filter.length}`);
-  }
-  const P = scheme.positions;
-  const pairs = C * K;
-  const u = new Float32Array(P * P * pairs);
-  const taps = reading === "as-is" ? filter : tapsAsIs(filter, C, K, reading);
-  // Vectorized over channel pairs, a chunk at a time: rows of G g (P x 3), then (G g) G^T (P x P), in float64.
-  const chunk = Math.min(pairs, 1024);
-  const gG = new Float64Array(3 * P * chunk);
-  const sum = new Float64Array(chunk);
-  const rows = scheme.filter;
-  for (let p0 = 0; p0 < pairs; p0 += chunk) {
-    const n = Math.min(chunk, pairs - p0);
-    for (let i = 0; i < P; i++) {
-      for (let col = 0; col < 3; col++) {
-        const out = (3 * i + col) * chunk;
-        gG.fill(0, out, out + n);
-        for (const [tap, coefficient] of rows[i]) {
-          const from = (3 * tap + col) * pairs + p0;
-          for (let q = 0; q < n; q++) gG[out + q] += coefficient * taps[from + q];
-        }
-      }
-    }
-    for (let i = 0; i < P; i++) {
-      for (let j = 0; j < P; j++) {
-        sum.fill(0, 0, n);
-        for (const [tap, coefficient] of rows[j]) {
-          const from = (3 * i + tap) * chunk;
-          for (let q = 0; q < n; q++) sum[q] += coefficient * gG[from + q];
-        }
-        u.set(sum.subarray(0, n), (P * i + j) * pairs + p0);
-      }
-    }
-  }
-  return u;
-}
-
-/** The taps of a "flipped" or "transposed" reading in the as-is layout `[3, 3, C, K]`. */
-function tapsAsIs(filter: Float32Array, C: number, K: number, reading: "flipped" | "transposed"): Float32Array {
-  const pairs = C * K;
-  const out = new Float32Array(9 * pairs);
-  for (let t = 0; t < 9; t++) {
-    const from = (reading === "flipped" ? 8 - t : t) * pairs;
-    for (let k = 0; k < K; k++) {
-      for (let c = 0; c < C; c++) out[t * pairs + c * K + k] = filter[from + k * C + c];
-    }
-  }
-  return out;
-}

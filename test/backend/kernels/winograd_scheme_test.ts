@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  combineCode, copiedIndex, F2_3, F2_3_STRIDE2, STRIDE2_INPUT_GRAD, Terms, transposeTerms, winogradFilter, WinogradScheme,
+  combineCode, copiedIndex, F2_3, F2_3_STRIDE2, filterTransformSimd, STRIDE2_INPUT_GRAD, Terms, transposeTerms, WinogradScheme,
 } from "../../../src/backend/kernels/winograd_scheme";
 import { assembleModule, I32, op, V128 } from "../../../src/backend/wasm_simd";
 
@@ -97,40 +97,37 @@ function filterTransformRef(s: WinogradScheme, g: number[][]): number[][] {
   return Gg.map((row) => G.map((gRow) => row.reduce((acc, v, k) => acc + v * gRow[k], 0)));
 }
 
-test("winogradFilter is G g G^T for every channel pair, for every scheme and reading", () => {
-  const C = 3, K = 5;
+/** filterTransformSimd run in its own memory: taps [3, 3, pairs] in, [P^2, pairs] out. */
+function filterTransform(s: WinogradScheme, flipped: boolean, taps: Float32Array): Float32Array {
+  const pairs = taps.length / 9;
+  const out = s.positions ** 2 * pairs;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((taps.length + out) * 4 / 65536) + 1 });
+  const module = new WebAssembly.Module(assembleModule([filterTransformSimd(s, flipped)], false));
+  const run = new WebAssembly.Instance(module, { env: { memory } }).exports[flipped ? "winogradFilterFlipped" : "winogradFilter"] as (src: number, dst: number, pairs: number) => void;
+  new Float32Array(memory.buffer, 0, taps.length).set(taps);
+  run(0, taps.length * 4, pairs);
+  return new Float32Array(memory.buffer, taps.length * 4, out).slice();
+}
+
+test("filterTransformSimd is G g G^T for every channel pair, for every scheme, flipped or not (float64 matrix products)", () => {
+  const C = 3, K = 8;
   const f = Float32Array.from({ length: 9 * C * K }, (_, i) => Math.sin(1.7 * i + 0.3));
   for (const s of [F2_3, F2_3_STRIDE2, STRIDE2_INPUT_GRAD]) {
     const P = s.positions;
-    const u = winogradFilter(f, C, K, s);
-    assert.equal(u.length, P * P * C * K);
-    for (let c = 0; c < C; c++) {
-      for (let k = 0; k < K; k++) {
-        const g = [0, 1, 2].map((kh) => [0, 1, 2].map((kw) => f[((kh * 3 + kw) * C + c) * K + k]));
-        const want = filterTransformRef(s, g);
-        for (let xi = 0; xi < P * P; xi++) {
-          const got = u[(xi * C + c) * K + k];
-          const w = want[Math.floor(xi / P)][xi % P];
-          assert.ok(Math.abs(got - w) < 1e-6, `${s.name} c ${c} k ${k} xi ${xi}: ${got} vs ${w}`);
+    for (const flipped of [false, true]) {
+      const u = filterTransform(s, flipped, f);
+      for (let c = 0; c < C; c++) {
+        for (let k = 0; k < K; k++) {
+          const tap = (kh: number, kw: number) => (flipped ? (2 - kh) * 3 + 2 - kw : kh * 3 + kw);
+          const g = [0, 1, 2].map((kh) => [0, 1, 2].map((kw) => f[(tap(kh, kw) * C + c) * K + k]));
+          const want = filterTransformRef(s, g);
+          for (let xi = 0; xi < P * P; xi++) {
+            const got = u[(xi * C + c) * K + k];
+            const w = want[Math.floor(xi / P)][xi % P];
+            assert.ok(Math.abs(got - w) < 1e-6, `${s.name}${flipped ? " flipped" : ""} c ${c} k ${k} xi ${xi}: ${got} vs ${w}`);
+          }
         }
       }
-    }
-    // Read flipped or transposed, [3, 3, K, C] gives what the flipped or transposed copy gives read as it is.
-    for (const reading of ["flipped", "transposed"] as const) {
-      const copy = new Float32Array(9 * C * K);
-      for (let t = 0; t < 9; t++) {
-        for (let c = 0; c < C; c++) {
-          for (let k = 0; k < K; k++) copy[(t * K + k) * C + c] = f[((reading === "flipped" ? 8 - t : t) * C + c) * K + k];
-        }
-      }
-      assert.deepEqual(Array.from(winogradFilter(f, K, C, s, reading)), Array.from(winogradFilter(copy, K, C, s)), `${s.name} ${reading}`);
     }
   }
-  // More channel pairs than one chunk of the loop (1024).
-  const big = Float32Array.from({ length: 9 * 40 * 36 }, (_, i) => Math.cos(0.37 * i));
-  const u = winogradFilter(big, 40, 36, F2_3_STRIDE2);
-  const last = 40 * 36 - 1;
-  const g = [0, 1, 2].map((kh) => [0, 1, 2].map((kw) => big[(kh * 3 + kw) * 40 * 36 + last]));
-  assert.ok(Math.abs(u[24 * 40 * 36 + last] - filterTransformRef(F2_3_STRIDE2, g)[4][4]) < 1e-6);
-  assert.throws(() => winogradFilter(new Float32Array(8), 1, 1, F2_3), /winogradFilter: filter must hold 3\*3\*1\*1 = 9 floats, got 8/);
 });

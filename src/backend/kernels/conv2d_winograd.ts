@@ -22,12 +22,15 @@
  * blocks, and the output transform; the helper thread takes half the tiles.
  * Handing the products to XNNPACK as 1x1 convolutions instead gained nothing
  * at 2 threads: each call packed 16 new weight matrices, and the transforms'
- * 4x larger data went through memory. The small ResNet runs its stride-1
- * 3x3 convolutions' forward passes and all its 3x3 input gradients this
- * way (the stride-1 input gradient is itself a 3x3 'same' convolution of
- * `dy`, by the filter read flipped). The stride-2 forward pass stays on
- * XNNPACK (see {@link conv2dWinogradKernel}); the filter gradients of both
- * strides use the schemes transposed (conv2d_filter_grad_winograd.ts).
+ * 4x larger data went through memory. The small ResNet runs its 3x3
+ * convolutions' forward passes and input gradients this way (the stride-1
+ * input gradient is itself a 3x3 'same' convolution of `dy`, by the filter
+ * read flipped); the filter gradients use the schemes transposed
+ * (conv2d_filter_grad_winograd.ts). The stride-2 forward pass gains least:
+ * its 25 products run at about 70% of XNNPACK's direct rate, which spends
+ * 36. In the small ResNet's step, alternated step by step with XNNPACK for
+ * it, the step took 109.4 against 113.0 ms and 111.4 against 116.0 at 2
+ * threads, 148.9 against 155.1 at 1.
  *
  * Rounding: in float32 the result differs from the direct convolution's by
  * about 1e-6 of its largest value (tested against float64 references).
@@ -569,9 +572,8 @@ interface ConvKernelAttrs extends ConvAttrs {
 
 /**
  * A `Conv2D` or `FusedConv2D` kernel function for wasm that runs
- * {@link conv2dWinograd} for stride-1 convolutions it computes (for
- * `FusedConv2D`: no bias, no PReLU weights, linear activation) and `stock`
- * otherwise.
+ * {@link conv2dWinograd} where it applies (for `FusedConv2D`: no bias, no
+ * PReLU weights, linear activation) and `stock` otherwise.
  *
  * @example
  * const stock = tf.getKernel("Conv2D", "wasm");
@@ -590,9 +592,7 @@ export function conv2dWinogradKernel(backendName: KernelBackendName, stock: tf.K
     }
     if (x.shape.length !== 4 || filter.shape.length !== 4 || x.shape[3] !== filter.shape[2]) return stock.kernelFunc(args);
     const plan = winogradPlan(convGeometry(where, x.shape, filter.shape, attrs, false));
-    // Stride 2 stays on XNNPACK: in the small ResNet's step, alternated step by step, the stride-2 form made it
-    // 1-6 ms slower at 2 threads (its 25 products run at about 70% of XNNPACK's direct rate, which spends 36).
-    if (plan === null || plan.scheme !== F2_3) return stock.kernelFunc(args);
+    if (plan === null) return stock.kernelFunc(args);
     return conv2dWinograd(new KernelHost(backendName, args.backend), x, filter, plan) ?? stock.kernelFunc(args);
   };
 }

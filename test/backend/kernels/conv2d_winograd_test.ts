@@ -116,7 +116,7 @@ test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, an
   });
 });
 
-test("Conv2D and FusedConv2D on wasm match the reference: the route at stride 1, the stock kernel at stride 2 and with a bias or ReLU", async () => {
+test("Conv2D and FusedConv2D on wasm match the reference: the route where it applies, the stock kernel with a bias or ReLU", async () => {
   await tf.setBackend("wasm");
   for (const [i, c] of [...CASES, ...STRIDE2].entries()) {
     const d = caseData(c, 950 + i);

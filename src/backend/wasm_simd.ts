@@ -81,6 +81,8 @@ export const op = {
   /** `i32.atomic.load` and `i32.atomic.store` (shared memories): values other threads see. */
   i32AtomicLoad: (offset = 0) => [0xfe, 0x10, ...memarg(offset)],
   i32AtomicStore: (offset = 0) => [0xfe, 0x17, ...memarg(offset)],
+  /** `i32.atomic.rmw.add`: adds the value on top to the i32 at the address below it and pushes the old value. */
+  i32AtomicRmwAdd: (offset = 0) => [0xfe, 0x1e, ...memarg(offset)],
   f32Load: (offset = 0) => [0x2a, ...memarg(offset)],
   f32Store: (offset = 0) => [0x38, ...memarg(offset)],
   /** `memory.fill` (bulk memory): takes the address, the byte value and the length. */

@@ -97,7 +97,9 @@ test("winogradSimd validates and rejects channel counts and blocks it cannot run
   assert.throws(() => winogradSimd({ scheme: F2_3, C: 8, K: 4, block: 6 }), /winogradSimd: block must be a positive multiple of 4, got 6/);
 });
 
-test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, and for stride-2 input gradients, on 2 threads and on 1, and leaves no data behind", async () => {
+test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, and for stride-2 input gradients, on 2 threads and on 1, the same to the bit, and leaves no data behind", async () => {
+  // Outputs by case and thread count: the threads claim blocks of tiles as they go, and no tile's output may depend on which one computed it.
+  const outputs = new Map<string, Float32Array[]>();
   await onTwoThreadsThenOne((host, threads) => {
     [...CASES, ...STRIDE2].forEach((c, i) => {
       const d = caseData(c, 900 + i);
@@ -105,7 +107,11 @@ test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, an
       const filter = tf.tensor4d(d.f, c.filter);
       const dy = tf.tensor4d(d.dy, d.dyShape);
       const plan = winogradPlan(geometry(c))!;
-      assertRouteMatches(host, `${label(c)} on ${threads} thread(s)`, outShape(c), conv2dRef(c, d.x, d.f), () => conv2dWinograd(host, x, filter, plan));
+      assertRouteMatches(host, `${label(c)} on ${threads} thread(s)`, outShape(c), conv2dRef(c, d.x, d.f), () => {
+        const y = conv2dWinograd(host, x, filter, plan);
+        if (y !== null) outputs.set(label(c), [...(outputs.get(label(c)) ?? []), host.f32(y).slice()]);
+        return y;
+      });
       const gradPlan = stride2InputGradPlan(geometry(c));
       if (gradPlan !== null) {
         assertRouteMatches(host, `${label(c)}: the input gradient on ${threads} thread(s)`, c.x, conv2dInputGradRef(c, d.dy, d.f),
@@ -114,6 +120,8 @@ test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, an
       tf.dispose([x, filter, dy]);
     });
   });
+  for (const [what, [two, one]] of outputs) assert.deepEqual(Array.from(two), Array.from(one), `${what}: 2 threads and 1 differ`);
+  assert.equal(outputs.size, CASES.length + STRIDE2.length);
 });
 
 test("Conv2D and FusedConv2D on wasm match the reference: the route where it applies, the stock kernel with a bias or ReLU", async () => {

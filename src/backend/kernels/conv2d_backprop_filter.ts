@@ -44,8 +44,8 @@ export const CHUNK_PIXELS = 12288;
  *
  * On wasm with SIMD, every geometry with a multiple of 4 output channels
  * skips the patch matrix altogether (conv2d_filter_grad_tiled.ts), and 3x3
- * stride-1 'same' convolutions with channels in multiples of 4 use
- * Winograd's F(3x3, 2x2) (conv2d_filter_grad_winograd.ts); the
+ * convolutions at stride 1 or 2 with channels in multiples of 4 use
+ * Winograd's minimal filtering (conv2d_filter_grad_winograd.ts); the
  * patch-matrix routes serve the `cpu` backend and the other channel counts.
  *
  * @example
@@ -56,7 +56,7 @@ export function conv2dFilterGradNHWC(host: KernelHost, x: tf.TensorInfo, dy: tf.
   const { batch: N, outHeight: Ho, outWidth: Wo, filterOutChannels: Co } = g;
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
   const pixelsPerImage = Ho * Wo;
-  // 3x3 stride-1 'same' on wasm: Winograd (conv2d_filter_grad_winograd.ts).
+  // 3x3 at stride 1 or 2 on wasm: Winograd (conv2d_filter_grad_winograd.ts).
   const winograd = winogradFilterGrad(host, x, dy, g);
   if (winograd !== null) return winograd;
   // On wasm with Co a multiple of 4: no patch matrix (conv2d_filter_grad_tiled.ts).

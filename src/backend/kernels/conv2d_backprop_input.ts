@@ -3,7 +3,9 @@
  * its input, computed as forward convolutions (the backend's fast `Conv2D`:
  * XNNPACK on wasm, or Winograd's F(2x2, 3x3) for 3x3 stride-1 'same'
  * convolutions, conv2d_winograd.ts) of `dy` with the filter flipped in
- * space and transposed in channels.
+ * space and transposed in channels. On wasm, 3x3 stride-2 convolutions
+ * with channels in multiples of 4 take Winograd's stride-2 input-gradient
+ * scheme over `dy` instead (winograd_scheme.ts), before any route below.
  *
  * Stride 1: one convolution, `dx = conv(dy, flip(W)^T)`. Derivation:
  * `dx[i] = sum_k dy[i + padTop - k*dilation] * W[k]`; substituting

@@ -30,10 +30,11 @@ type KernelFactory = (backendName: KernelBackendName, stock: tf.KernelConfig | u
 
 /**
  * The kernels each backend gets, and why (times: one SimCLR step, batch 512, on wasm).
- * - wasm's Conv2D and FusedConv2D (XNNPACK) run 3x3 stride-1 convolutions
- *   directly; these wrap them with Winograd's F(2x2, 3x3) where it applies
- *   (conv2d_winograd.ts): the small ResNet's stride-1 layers took 6.4, 6.5
- *   and 8.4 ms at 128 images (2 threads), 4.2, 4.7 and 6.9 ms here.
+ * - wasm's Conv2D and FusedConv2D (XNNPACK) run 3x3 convolutions directly;
+ *   these wrap them with Winograd's minimal filtering at stride 1 and 2
+ *   where it applies (conv2d_winograd.ts): the small ResNet's stride-1
+ *   layers took 6.4, 6.5 and 8.4 ms at 128 images (2 threads), 4.2, 4.7 and
+ *   6.9 ms here.
  * - wasm lacks Conv2DBackpropFilter, UnsortedSegmentSum and both depthwise
  *   gradients: training a conv net or an embedding table throws without them.
  * - wasm's Conv2DBackpropInput and MaxPoolGrad are slow (922 ms and 200 ms

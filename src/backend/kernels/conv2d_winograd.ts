@@ -110,17 +110,6 @@ export function stride2InputGradPlan(g: ConvGeometry): WinogradPlan | null {
   return { scheme: STRIDE2_INPUT_GRAD, padTop: 1, padLeft: 1, cropTop: g.padTop, cropLeft: g.padLeft, outHeight: g.inHeight, outWidth: g.inWidth };
 }
 
-/**
- * Whether {@link conv2dWinograd} computes the convolution of geometry `g`
- * (see {@link winogradPlan}).
- *
- * @example
- * winogradApplies(convGeometry("demo", [128, 14, 14, 32], [3, 3, 32, 32], { strides: 1, pad: "same" }, false)) // true
- */
-export function winogradApplies(g: ConvGeometry): boolean {
-  return winogradPlan(g) !== null;
-}
-
 const { localGet: get, localSet: set } = op;
 
 /** The locals {@link patchTransform}'s code uses. */
@@ -220,8 +209,8 @@ export const GEMM_VECTORS = 2;
  * slab itself: one cache line. Slabs of a power-of-two size (8 KB for every
  * block {@link winogradBlock} picks with F(2x2, 3x3)) would map all 16
  * positions' rows to the same L1 set, and the transforms' 16 stores per
- * tile would evict each other; F(3x3, 2x2)'s input and `dy` transforms for
- * [128,14,14,32] took 8.5 ms that way at 1 thread.
+ * tile would evict each other; the filter gradient's input and `dy`
+ * transforms for [128,14,14,32] took 8.5 ms that way at 1 thread.
  */
 export const SLAB_PAD_BYTES = 64;
 
@@ -535,10 +524,14 @@ export function conv2dWinograd(
   plan: WinogradPlan,
   reading: FilterReading = "as-is",
 ): tf.TensorInfo | null {
+  const [N, H, W, C] = x.shape;
+  const [K, filterC] = reading === "as-is" ? [filter.shape[3], filter.shape[2]] : [filter.shape[2], filter.shape[3]];
+  if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[0] !== 3 || filter.shape[1] !== 3 || filterC !== C) {
+    const want = reading === "as-is" ? `[3, 3, ${C}, K]` : `[3, 3, K, ${C}]`;
+    throw new Error(`conv2dWinograd: x [${x.shape}] and filter [${filter.shape}] read ${reading}: the filter must be ${want} for x [N, H, W, C]`);
+  }
   if (host.backendName !== "wasm") return null;
   const memory = wasmBackendMemory(host.backend);
-  const [N, H, W, C] = x.shape;
-  const K = reading === "as-is" ? filter.shape[3] : filter.shape[2];
   const { scheme } = plan;
   const XI = scheme.positions * scheme.positions;
   const shape = { scheme, C, K, block: winogradBlock(C, K, XI) };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import {
-  conv2dWinograd, GEMM_ROWS, slabBytes, stride2InputGradPlan, winogradApplies, winogradBlock, winogradPlan, winogradSimd,
+  conv2dWinograd, GEMM_ROWS, slabBytes, stride2InputGradPlan, winogradBlock, winogradPlan, winogradSimd,
 } from "../../../src/backend/kernels/conv2d_winograd";
 import { F2_3, F2_3_STRIDE2, STRIDE2_INPUT_GRAD } from "../../../src/backend/kernels/winograd_scheme";
 import { convGeometry } from "../../../src/backend/kernels/conv_geometry";
@@ -25,7 +25,6 @@ const outShape = (c: ConvCase) => {
 test("winogradPlan takes 3x3 convolutions at stride 1 or 2, padded by 0 or 1 before, with channels in multiples of 4 (at least 8 in)", () => {
   for (const c of CASES) {
     assert.equal(winogradPlan(geometry(c))?.scheme, F2_3, label(c));
-    assert.ok(winogradApplies(geometry(c)), label(c));
   }
   for (const c of STRIDE2) assert.equal(winogradPlan(geometry(c))?.scheme, F2_3_STRIDE2, label(c));
   // 'same' at stride 2 pads 28 by 0 before and 1 after, 7 by 1 on both sides: the plan keeps the input where the convolution reads it.
@@ -43,10 +42,7 @@ test("winogradPlan takes 3x3 convolutions at stride 1 or 2, padded by 0 or 1 bef
     { x: [2, 8, 8, 8], filter: [3, 3, 8, 6], ...s1 }, // 6 output channels
     { x: [2, 8, 8, 8], filter: [3, 3, 8, 8], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [2, 0], [1, 1], [0, 0]] }, // 2 rows of padding before
   ];
-  for (const c of declined) {
-    assert.equal(winogradPlan(geometry(c)), null, label(c));
-    assert.ok(!winogradApplies(geometry(c)), label(c));
-  }
+  for (const c of declined) assert.equal(winogradPlan(geometry(c)), null, label(c));
 });
 
 test("stride2InputGradPlan takes stride-2 3x3 convolutions whose dy has 8 or more channels in fours, and crops the padding", () => {
@@ -156,7 +152,7 @@ test("Conv2DBackpropInput on wasm matches the reference through the routes: stri
   for (const [i, c] of cases.entries()) {
     const d = caseData(c, 990 + i);
     // The gradient's convolution reads dy (Co channels) and writes Ci: both must suit the route.
-    assert.ok(winogradApplies(geometry({ ...c, x: [c.x[0], c.x[1], c.x[2], c.filter[3]], filter: [3, 3, c.filter[3], c.filter[2]] })));
+    assert.notEqual(winogradPlan(geometry({ ...c, x: [c.x[0], c.x[1], c.x[2], c.filter[3]], filter: [3, 3, c.filter[3], c.filter[2]] })), null);
     assert.ok(maxRelError(inputGrad(d), conv2dInputGradRef(c, d.dy, d.f)) < TOLERANCE, label(c));
   }
   for (const [i, c] of STRIDE2.entries()) {
@@ -165,10 +161,17 @@ test("Conv2DBackpropInput on wasm matches the reference through the routes: stri
   }
 });
 
-test("conv2dWinograd declines the cpu backend", async () => {
+test("conv2dWinograd declines the cpu backend and names a filter that does not fit x", async () => {
   const c: ConvCase = { x: [1, 4, 4, 8], filter: [3, 3, 8, 8], ...s1 };
   await tf.setBackend("cpu");
-  const cpuX = tf.zeros(c.x), cpuF = tf.zeros(c.filter);
-  assert.equal(conv2dWinograd(new KernelHost("cpu", tf.backend()), cpuX, cpuF, winogradPlan(geometry(c))!), null);
-  tf.dispose([cpuX, cpuF]);
+  const host = new KernelHost("cpu", tf.backend());
+  const cpuX = tf.zeros(c.x), cpuF = tf.zeros(c.filter), wide = tf.zeros([3, 3, 12, 8]), fiveByFive = tf.zeros([5, 5, 8, 8]);
+  const plan = winogradPlan(geometry(c))!;
+  assert.equal(conv2dWinograd(host, cpuX, cpuF, plan), null);
+  assert.throws(() => conv2dWinograd(host, cpuX, wide, plan),
+    /conv2dWinograd: x \[1,4,4,8\] and filter \[3,3,12,8\] read as-is: the filter must be \[3, 3, 8, K\] for x \[N, H, W, C\]/);
+  const tall = tf.zeros([3, 3, 8, 12]);
+  assert.throws(() => conv2dWinograd(host, cpuX, tall, plan, "transposed"), /filter \[3,3,8,12\] read transposed: the filter must be \[3, 3, K, 8\]/);
+  assert.throws(() => conv2dWinograd(host, cpuX, fiveByFive, plan), /filter \[5,5,8,8\]/);
+  tf.dispose([cpuX, cpuF, wide, tall, fiveByFive]);
 });

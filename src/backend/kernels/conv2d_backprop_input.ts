@@ -1,11 +1,11 @@
 /**
  * `Conv2DBackpropInput`: the gradient of a 2-D convolution with respect to
- * its input, computed as forward convolutions (the backend's fast `Conv2D`:
- * XNNPACK on wasm, or Winograd's F(2x2, 3x3) for 3x3 stride-1 'same'
- * convolutions, conv2d_winograd.ts) of `dy` with the filter flipped in
- * space and transposed in channels. On wasm, 3x3 stride-2 convolutions
- * with channels in multiples of 4 take Winograd's stride-2 input-gradient
- * scheme over `dy` instead (winograd_scheme.ts), before any route below.
+ * its input, computed as forward convolutions (the backend's fast `Conv2D`,
+ * XNNPACK on wasm) of `dy` with the filter flipped in space and transposed
+ * in channels. On wasm, 3x3 convolutions at stride 1
+ * or 2 with channels in multiples of 4 take Winograd over `dy` first
+ * (`winogradInputGradRoute`: at stride 1 the flipped filter's convolution,
+ * at stride 2 the scheme of winograd_scheme.ts for input gradients).
  *
  * Stride 1: one convolution, `dx = conv(dy, flip(W)^T)`. Derivation:
  * `dx[i] = sum_k dy[i + padTop - k*dilation] * W[k]`; substituting
@@ -38,7 +38,7 @@ import { ConvAttrs, ConvGeometry, checkFloat32, checkShape, convGeometry } from 
 import { KernelBackendName, KernelHost } from "./host";
 import { tiledInputGrad } from "./conv2d_input_grad_tiled";
 import { copyPixels } from "./pixel_copy";
-import { conv2dWinograd, stride2InputGradPlan, winogradPlan } from "./conv2d_winograd";
+import { conv2dWinograd, winogradInputGradRoute } from "./conv2d_winograd";
 
 /** How `dy'` sits in the convolution's input along one spatial axis. */
 export interface TransposedAxis {
@@ -277,12 +277,10 @@ export function needsDilateOrCrop(g: ConvGeometry, rows: TransposedAxis, cols: T
  */
 export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
   const { filterHeight: Kh, filterWidth: Kw, inChannels: Ci, filterOutChannels: Co } = g;
-  // 3x3 stride 2 on wasm: Winograd over dy, the filter's channels transposed (conv2d_winograd.ts).
-  const stride2 = stride2InputGradPlan(g);
-  if (stride2 !== null) {
-    const winograd = conv2dWinograd(host, dy, filter, stride2, "transposed");
-    if (winograd !== null) return winograd;
-  }
+  // 3x3 at stride 1 or 2 on wasm: Winograd over dy (conv2d_winograd.ts).
+  const route = winogradInputGradRoute(g);
+  const winograd = route === null ? null : conv2dWinograd(host, dy, filter, route.plan, route.reading);
+  if (winograd !== null) return winograd;
   // Strided, with more than one tap, on wasm: a SIMD scatter (conv2d_input_grad_tiled.ts).
   if ((g.strideHeight > 1 || g.strideWidth > 1) && Kh * Kw > 1) {
     const tiled = tiledInputGrad(host, dy, filter, g);
@@ -297,14 +295,6 @@ export function conv2dInputGradNHWC(host: KernelHost, dy: tf.TensorInfo, filter:
   const keptW = cols.dilatedLength - cols.cropFront - cols.cropBack;
   if (g.batch === 0 || g.outHeight === 0 || g.outWidth === 0 || keptH <= 0 || keptW <= 0 || Co === 0) {
     return host.zeros([g.batch, g.inHeight, g.inWidth, Ci]);
-  }
-  // 3x3 'same' on wasm: Winograd, reading the filter flipped (conv2d_winograd.ts).
-  if (Kh === 3 && Kw === 3 && g.padTop === 1 && g.padLeft === 1 && !needsDilateOrCrop(g, rows, cols)) {
-    const pad: [number, number][] = [[0, 0], [rows.padFront, rows.padBack], [cols.padFront, cols.padBack], [0, 0]];
-    const gradient = convGeometry("Conv2DBackpropInput", dy.shape, [Kh, Kw, Co, Ci], { strides: 1, dilations: [g.dilationHeight, g.dilationWidth], pad }, false);
-    const plan = winogradPlan(gradient);
-    const winograd = plan === null ? null : conv2dWinograd(host, dy, filter, plan, "flipped");
-    if (winograd !== null) return winograd;
   }
   // The whole filter flipped in space: taps Kh-1..0 and Kw-1..0.
   const descending = (size: number) => Array.from({ length: size }, (_, j) => size - 1 - j);

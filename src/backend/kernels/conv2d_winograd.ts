@@ -98,16 +98,36 @@ export function winogradPlan(g: ConvGeometry): WinogradPlan | null {
   return { scheme, padTop: g.padTop, padLeft: g.padLeft, cropTop: 0, cropLeft: 0, outHeight: g.outHeight, outWidth: g.outWidth };
 }
 
+/** How an input gradient runs as Winograd tiles over `dy`: the plan and how it reads the forward filter. */
+export interface InputGradRoute {
+  plan: WinogradPlan;
+  reading: FilterReading;
+}
+
 /**
- * How the input gradient of the stride-2 convolution of geometry `g` runs
- * as {@link STRIDE2_INPUT_GRAD} tiles over `dy`, or null: as
- * {@link winogradPlan}'s conditions, stride 2, with the gradient's channels
- * (`dy`'s in, `x`'s out) in multiples of 4 and at least 8 in. The tiles
- * give the gradient of the padded input; the crop drops its padding.
+ * How the input gradient of the convolution of geometry `g` runs as
+ * Winograd tiles over `dy`, or null: as {@link winogradPlan}'s conditions,
+ * with the gradient's channels (`dy`'s in, `x`'s out) in multiples of 4
+ * and at least 8 in. At stride 1 it is a 3x3 convolution of `dy` by the
+ * filter read flipped, `dy` placed `2 - pad` after its zero border; at
+ * stride 2 it is {@link STRIDE2_INPUT_GRAD} over `dy` with a border of 1,
+ * whose tiles give the gradient of the padded input, cropped by the
+ * padding.
+ *
+ * @example
+ * const route = winogradInputGradRoute(g);
+ * const dx = route && conv2dWinograd(host, dy, filter, route.plan, route.reading);
  */
-export function stride2InputGradPlan(g: ConvGeometry): WinogradPlan | null {
-  if (!plainThreeByThree(g) || g.strideHeight !== 2 || g.strideWidth !== 2 || !winogradChannels(g.filterOutChannels, g.inChannels)) return null;
-  return { scheme: STRIDE2_INPUT_GRAD, padTop: 1, padLeft: 1, cropTop: g.padTop, cropLeft: g.padLeft, outHeight: g.inHeight, outWidth: g.inWidth };
+export function winogradInputGradRoute(g: ConvGeometry): InputGradRoute | null {
+  if (!plainThreeByThree(g) || g.strideHeight !== g.strideWidth || !winogradChannels(g.filterOutChannels, g.inChannels)) return null;
+  const out = { outHeight: g.inHeight, outWidth: g.inWidth };
+  if (g.strideHeight === 1) {
+    return { plan: { scheme: F2_3, padTop: 2 - g.padTop, padLeft: 2 - g.padLeft, cropTop: 0, cropLeft: 0, ...out }, reading: "flipped" };
+  }
+  if (g.strideHeight === 2) {
+    return { plan: { scheme: STRIDE2_INPUT_GRAD, padTop: 1, padLeft: 1, cropTop: g.padTop, cropLeft: g.padLeft, ...out }, reading: "transposed" };
+  }
+  return null;
 }
 
 const { localGet: get, localSet: set } = op;
@@ -511,11 +531,11 @@ export function winogradSimd(shape: WinogradShape): SimdFunction {
  * cannot run here (the caller falls back). `filter` is `[3, 3, C, K]` read
  * "as-is", or `[3, 3, K, C]` read "flipped" (the stride-1 input gradient
  * of the convolution by that filter, for `x` = `dy`) or "transposed" (the
- * stride-2 input gradient, {@link stride2InputGradPlan}).
+ * stride-2 input gradient; see {@link winogradInputGradRoute}).
  *
  * @example
  * const y = conv2dWinograd(host, x, filter, winogradPlan(g)!) ?? stockConv2D(...);
- * const dx = conv2dWinograd(host, dy, forwardFilter, stride2InputGradPlan(g)!, "transposed");
+ * const dx = conv2dWinograd(host, dy, forwardFilter, winogradInputGradRoute(g)!.plan, winogradInputGradRoute(g)!.reading);
  */
 export function conv2dWinograd(
   host: KernelHost,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../../src/backend/tf";
 import { registerTrainingKernels } from "../../../src/backend/kernels";
 import {
-  conv2dWinograd, GEMM_ROWS, slabBytes, stride2InputGradPlan, winogradBlock, winogradPlan, winogradSimd,
+  conv2dWinograd, GEMM_ROWS, slabBytes, winogradBlock, winogradInputGradRoute, winogradPlan, winogradSimd,
 } from "../../../src/backend/kernels/conv2d_winograd";
 import { F2_3, F2_3_STRIDE2, STRIDE2_INPUT_GRAD } from "../../../src/backend/kernels/winograd_scheme";
 import { convGeometry } from "../../../src/backend/kernels/conv_geometry";
@@ -45,20 +45,24 @@ test("winogradPlan takes 3x3 convolutions at stride 1 or 2, padded by 0 or 1 bef
   for (const c of declined) assert.equal(winogradPlan(geometry(c)), null, label(c));
 });
 
-test("stride2InputGradPlan takes stride-2 3x3 convolutions whose dy has 8 or more channels in fours, and crops the padding", () => {
-  for (const c of STRIDE2) {
-    const plan = stride2InputGradPlan(geometry(c));
+test("winogradInputGradRoute reads the filter flipped at stride 1 and transposed at stride 2, where dy has 8 or more channels in fours", () => {
+  for (const c of [...CASES, ...STRIDE2]) {
+    const route = winogradInputGradRoute(geometry(c));
     if (c.filter[3] < 8) {
-      assert.equal(plan, null, label(c));
+      assert.equal(route, null, label(c));
       continue;
     }
     const g = geometry(c);
-    assert.equal(plan?.scheme, STRIDE2_INPUT_GRAD, label(c));
-    assert.deepEqual([plan!.padTop, plan!.padLeft, plan!.cropTop, plan!.cropLeft, plan!.outHeight, plan!.outWidth], [1, 1, g.padTop, g.padLeft, g.inHeight, g.inWidth]);
+    const stride2 = g.strideHeight === 2;
+    assert.equal(route?.plan.scheme, stride2 ? STRIDE2_INPUT_GRAD : F2_3, label(c));
+    assert.equal(route!.reading, stride2 ? "transposed" : "flipped", label(c));
+    const { padTop, padLeft, cropTop, cropLeft, outHeight, outWidth } = route!.plan;
+    const want = stride2 ? [1, 1, g.padTop, g.padLeft] : [2 - g.padTop, 2 - g.padLeft, 0, 0];
+    assert.deepEqual([padTop, padLeft, cropTop, cropLeft, outHeight, outWidth], [...want, g.inHeight, g.inWidth], label(c));
   }
-  assert.equal(stride2InputGradPlan(geometry(CASES[0])), null, "stride 1");
-  assert.equal(stride2InputGradPlan(geometry({ ...STRIDE2[0], filter: [3, 3, 16, 4] })), null, "4 channels of dy");
-  assert.equal(stride2InputGradPlan(geometry({ ...STRIDE2[1], x: [2, 14, 14, 6], filter: [3, 3, 6, 64] })), null, "6 channels of dx");
+  assert.equal(winogradInputGradRoute(geometry({ ...STRIDE2[0], filter: [3, 3, 16, 4] })), null, "4 channels of dy");
+  assert.equal(winogradInputGradRoute(geometry({ ...STRIDE2[1], x: [2, 14, 14, 6], filter: [3, 3, 6, 64] })), null, "6 channels of dx");
+  assert.equal(winogradInputGradRoute(geometry({ ...STRIDE2[1], strides: [3, 3] })), null, "stride 3");
 });
 
 test("winogradBlock keeps a block's scratch near 256 KB in multiples of the register block, at most 64 tiles", () => {
@@ -93,7 +97,7 @@ test("winogradSimd validates and rejects channel counts and blocks it cannot run
   assert.throws(() => winogradSimd({ scheme: F2_3, C: 8, K: 4, block: 6 }), /winogradSimd: block must be a positive multiple of 4, got 6/);
 });
 
-test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, and for stride-2 input gradients, on 2 threads and on 1, the same to the bit, and leaves no data behind", async () => {
+test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, and for their input gradients, on 2 threads and on 1, the same to the bit, and leaves no data behind", async () => {
   // Outputs by case and thread count: the threads claim blocks of tiles as they go, and no tile's output may depend on which one computed it.
   const outputs = new Map<string, Float32Array[]>();
   await onTwoThreadsThenOne((host, threads) => {
@@ -108,10 +112,10 @@ test("conv2dWinograd on wasm matches the float64 reference at stride 1 and 2, an
         if (y !== null) outputs.set(label(c), [...(outputs.get(label(c)) ?? []), host.f32(y).slice()]);
         return y;
       });
-      const gradPlan = stride2InputGradPlan(geometry(c));
-      if (gradPlan !== null) {
+      const route = winogradInputGradRoute(geometry(c));
+      if (route !== null) {
         assertRouteMatches(host, `${label(c)}: the input gradient on ${threads} thread(s)`, c.x, conv2dInputGradRef(c, d.dy, d.f),
-          () => conv2dWinograd(host, dy, filter, gradPlan, "transposed"));
+          () => conv2dWinograd(host, dy, filter, route.plan, route.reading));
       }
       tf.dispose([x, filter, dy]);
     });
@@ -151,8 +155,8 @@ test("Conv2DBackpropInput on wasm matches the reference through the routes: stri
   ];
   for (const [i, c] of cases.entries()) {
     const d = caseData(c, 990 + i);
-    // The gradient's convolution reads dy (Co channels) and writes Ci: both must suit the route.
-    assert.notEqual(winogradPlan(geometry({ ...c, x: [c.x[0], c.x[1], c.x[2], c.filter[3]], filter: [3, 3, c.filter[3], c.filter[2]] })), null);
+    // The gradient reads dy (Co channels) and writes Ci: both must suit the route.
+    assert.equal(winogradInputGradRoute(geometry(c))?.reading, "flipped");
     assert.ok(maxRelError(inputGrad(d), conv2dInputGradRef(c, d.dy, d.f)) < TOLERANCE, label(c));
   }
   for (const [i, c] of STRIDE2.entries()) {

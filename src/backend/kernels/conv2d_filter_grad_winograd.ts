@@ -20,7 +20,7 @@
  */
 import { tf } from "../tf";
 import { backendThreads, runSplit } from "../simd_threads";
-import { addLocalTo, addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
+import { addTo, I32, loopUntil, op, SimdFunction, simdKernels, V128, wasmBackendMemory } from "../wasm_simd";
 import { ConvGeometry } from "./conv_geometry";
 import {
   acrossOutputChannels, advanceTile, blockCount, GEMM_LOCALS, GEMM_VECTORS, paddedInput, patchTransform, patchVectors, slabBytes, tileLayout,
@@ -28,7 +28,7 @@ import {
 } from "./conv2d_winograd";
 import { KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
-import { combineCode, transposeTerms, WinogradScheme } from "./winograd_scheme";
+import { separableCode, span, transposeTerms, WinogradScheme } from "./winograd_scheme";
 
 const { localGet: get, localSet: set } = op;
 
@@ -73,31 +73,16 @@ export function winogradFilterGradSimd(shape: WinogradGradShape): SimdFunction {
   if (!Number.isInteger(B) || B < 1) throw new Error(`winogradFilterGradSimd: block must be a positive integer, got ${B}`);
   const { positions: Pn, outputs: m } = scheme;
   const XI = Pn * Pn;
-  const dyRows = transposeTerms(scheme.output, Pn);
   const cBytes = 4 * C, kBytes = 4 * K;
   const vSlab = slabBytes(B, C), dSlab = slabBytes(B, K);
   const v = (i: number) => L.V + i;
-  const span = (length: number) => Array.from({ length }, (_, i) => i);
 
-  // Input transform of one tile's patch, 4 channels at a time.
+  // Input transform of one tile's patch, and A dY A^T of its block of dy, 4 channels at a time.
+  const dyRows = transposeTerms(scheme.output, Pn);
   const inputVector = patchTransform(
-    { src: P.SRC, rowBytes: P.ROWB_IN, channel: L.CB, slabRow: L.VPTR, row: L.ROW, address: L.A, vectors: L.V }, cBytes, vSlab, scheme);
-
-  // dy transform of one tile's block: A over rows, then columns.
-  const Ev = (i: number, j: number) => v(m * i + j);
-  const Gv = (i: number, j: number) => v(m * m + m * i + j);
-  const dyVector: number[][] = [
-    get(P.DY), get(L.CB), op.i32Add, set(L.ROW),
-    ...span(m).flatMap((i) => [
-      ...(i > 0 ? addLocalTo(L.ROW, P.ROWB_DY) : []),
-      ...span(m).flatMap((j) => [get(L.ROW), op.v128Load(j * kBytes), set(Ev(i, j))]),
-    ]),
-    ...span(Pn).flatMap((i) => span(m).flatMap((j) => [...combineCode(dyRows[i], (k) => Ev(k, j)), set(Gv(i, j))])),
-    get(L.DPTR), get(L.CB), op.i32Add, set(L.A),
-    ...span(Pn).flatMap((i) => span(Pn).flatMap((j) => [
-      get(L.A), ...combineCode(dyRows[j], (k) => Gv(i, k)), op.v128Store((Pn * i + j) * dSlab),
-    ])),
-  ];
+    { src: P.SRC, rowBytes: P.ROWB_IN, channel: L.CB, slabRow: L.VPTR, row: L.ROW, address: L.A, vectors: L.V }, cBytes, vSlab, scheme.input, scheme.patch);
+  const dyVector = patchTransform(
+    { src: P.DY, rowBytes: P.ROWB_DY, channel: L.CB, slabRow: L.DPTR, row: L.ROW, address: L.A, vectors: L.V }, kBytes, dSlab, dyRows, m);
 
   // Products: acc_ξ[ci..ci+3][co..] += sum over the block's tiles of V_ξ[t][ci..ci+3] D_ξ[t][co..].
   const acc = (r: number, c: number) => v(r * GEMM_VECTORS + c);
@@ -146,7 +131,7 @@ export function winogradFilterGradSimd(shape: WinogradGradShape): SimdFunction {
     ]),
     ...products,
   ];
-  const vectors = Math.max(patchVectors(scheme), m * m + Pn * m, GEMM_LOCALS);
+  const vectors = Math.max(patchVectors(scheme.input, scheme.patch), patchVectors(dyRows, m), GEMM_LOCALS);
   return {
     name: "winogradFilterGrad",
     params: Array.from({ length: L.DONE }, () => I32),
@@ -171,20 +156,16 @@ export function winogradGradOutputSimd(scheme: WinogradScheme, C: number, K: num
   }
   const Pn = scheme.positions;
   const XI = Pn * Pn;
-  const taps = transposeTerms(scheme.filter, 3);
   const slab = 4 * C * K;
   const [ACC0, ACC1, DST, AT] = [0, 1, 2, 3];
   const m = (xi: number) => 4 + xi;
-  const t = (a: number, j: number) => 4 + XI + Pn * a + j;
-  const span = (length: number) => Array.from({ length }, (_, i) => i);
+  const transform = separableCode(transposeTerms(scheme.filter, 3), Pn, (i, j) => m(Pn * i + j), (a, j) => 4 + XI + Pn * a + j);
   const vector: number[][] = [
     ...span(XI).flatMap((xi) => [
       get(ACC0), get(AT), op.i32Add, op.v128Load(xi * slab), get(ACC1), get(AT), op.i32Add, op.v128Load(xi * slab), op.f32x4Add, set(m(xi)),
     ]),
-    ...span(3).flatMap((a) => span(Pn).flatMap((j) => [...combineCode(taps[a], (k) => m(Pn * k + j)), set(t(a, j))])),
-    ...span(3).flatMap((a) => span(3).flatMap((b) => [
-      get(DST), get(AT), op.i32Add, ...combineCode(taps[b], (k) => t(a, k)), op.v128Store((3 * a + b) * slab),
-    ])),
+    ...transform.first,
+    ...span(3).flatMap((a) => span(3).flatMap((b) => [get(DST), get(AT), op.i32Add, ...transform.value(a, b), op.v128Store((3 * a + b) * slab)])),
   ];
   return {
     name: "winogradGradOutput",

@@ -46,7 +46,7 @@ import { ConvAttrs, ConvGeometry, convGeometry } from "./conv_geometry";
 import { KernelBackendName, KernelHost } from "./host";
 import { copyPixels } from "./pixel_copy";
 import {
-  combineCode, copiedIndex, F2_3, F2_3_STRIDE2, filterTransformSimd, FilterReading, STRIDE2_INPUT_GRAD, WinogradScheme,
+  F2_3, F2_3_STRIDE2, filterTransformSimd, FilterReading, separableCode, span, STRIDE2_INPUT_GRAD, Terms, WinogradScheme,
 } from "./winograd_scheme";
 
 /**
@@ -149,39 +149,34 @@ export interface PatchLocals {
   vectors: number;
 }
 
-/** The v128 locals {@link patchTransform} needs for `scheme`. */
-export function patchVectors(scheme: WinogradScheme): number {
-  return scheme.patch * scheme.patch + scheme.positions * scheme.patch;
+/** The v128 locals {@link patchTransform} needs for `rows` over `n` x `n` values. */
+export function patchVectors(rows: readonly Terms[], n: number): number {
+  return n * n + rows.length * n;
 }
 
 /**
- * Code for the input transform `B^T d B` of four channels of one tile's
- * patch: the patch's loads, `B^T` over its rows, then over its columns,
- * and position ξ's vector stored at `slabRow + channel + ξ * slabStride`.
- * Rows of `B^T` that copy one input take no code.
+ * Code for the transform `T d T^T` of four channels of one tile's `n` x `n`
+ * block (`T`: `rows`, each over `n` values): the block's loads, `T` over
+ * its rows, then over its columns, and position ξ's vector stored at
+ * `slabRow + channel + ξ * slabStride`. It transforms the input patches
+ * (`B^T`, the scheme's `input`) and, in the filter gradient, the blocks of
+ * `dy` (`A`).
  *
- * @param pixelBytes Bytes between pixels of the padded input (4 x channels).
+ * @param pixelBytes Bytes between pixels of the block's buffer (4 x channels).
  */
-export function patchTransform(at: PatchLocals, pixelBytes: number, slabStride: number, scheme: WinogradScheme): number[][] {
-  const { patch: n, positions: P, input } = scheme;
+export function patchTransform(at: PatchLocals, pixelBytes: number, slabStride: number, rows: readonly Terms[], n: number): number[][] {
+  const P = rows.length;
   const d = (i: number, j: number) => at.vectors + n * i + j;
-  const t = (r: number, j: number) => at.vectors + n * n + n * r + j;
-  const rowValue = (r: number, j: number) => {
-    const copied = copiedIndex(input[r]);
-    return copied === null ? t(r, j) : d(copied, j);
-  };
-  const span = (length: number) => Array.from({ length }, (_, i) => i);
+  const transform = separableCode(rows, n, d, (r, j) => at.vectors + n * n + n * r + j);
   return [
     get(at.src), get(at.channel), op.i32Add, set(at.row),
     ...span(n).flatMap((i) => [
       ...(i === 0 ? [] : addLocalTo(at.row, at.rowBytes)),
       ...span(n).flatMap((j) => [get(at.row), op.v128Load(j * pixelBytes), set(d(i, j))]),
     ]),
-    ...span(P).flatMap((r) => (copiedIndex(input[r]) !== null ? [] : span(n).flatMap((j) => [...combineCode(input[r], (k) => d(k, j)), set(t(r, j))]))),
+    ...transform.first,
     get(at.slabRow), get(at.channel), op.i32Add, set(at.address),
-    ...span(P).flatMap((r) => span(P).flatMap((s) => [
-      get(at.address), ...combineCode(input[s], (k) => rowValue(r, k)), op.v128Store((P * r + s) * slabStride),
-    ])),
+    ...span(P).flatMap((r) => span(P).flatMap((s) => [get(at.address), ...transform.value(r, s), op.v128Store((P * r + s) * slabStride)])),
   ];
 }
 
@@ -416,32 +411,30 @@ export function winogradSimd(shape: WinogradShape): SimdFunction {
   if (!Number.isInteger(B) || B < GEMM_ROWS || B % GEMM_ROWS !== 0) {
     throw new Error(`winogradSimd: block must be a positive multiple of ${GEMM_ROWS}, got ${B}`);
   }
-  const { positions: Pn, outputs: m, output } = scheme;
+  const { positions: Pn, outputs: m } = scheme;
   const XI = Pn * Pn;
   const cBytes = 4 * C, kBytes = 4 * K;
   const vSlab = slabBytes(B, C), mSlab = slabBytes(B, K);
   const v = (i: number) => L.V + i;
   const zero = [op.f32Const(0), op.f32x4Splat];
-  const span = (length: number) => Array.from({ length }, (_, i) => i);
 
   const advance = (pointer: number, step: number, rowJump: number, imageJump: number) =>
     advanceTile({ tx: L.TX, ty: L.TY, tilesWide: P.TW, tilesHigh: P.TH }, [[pointer, step, rowJump, imageJump]]);
 
   // Input transform of one tile, 4 channels at a time.
   const inputVector = patchTransform(
-    { src: L.SRC, rowBytes: P.ROWB_IN, channel: L.CB, slabRow: L.PTR, row: L.ROW, address: L.A, vectors: L.V }, cBytes, vSlab, scheme);
+    { src: L.SRC, rowBytes: P.ROWB_IN, channel: L.CB, slabRow: L.PTR, row: L.ROW, address: L.A, vectors: L.V }, cBytes, vSlab, scheme.input, scheme.patch);
 
   // Output transform of one tile: P^2 loads, A^T over rows, then columns, m^2 stores.
-  const Mv = (xi: number) => v(xi);
-  const Ov = (a: number, j: number) => v(XI + Pn * a + j);
+  const transform = separableCode(scheme.output, Pn, (i, j) => v(Pn * i + j), (a, j) => v(XI + Pn * a + j));
   const outputVector: number[][] = [
     get(L.PTR), get(L.CB), op.i32Add, set(L.A),
-    ...span(XI).flatMap((xi) => [get(L.A), op.v128Load(xi * mSlab), set(Mv(xi))]),
-    ...span(m).flatMap((a) => span(Pn).flatMap((j) => [...combineCode(output[a], (k) => Mv(Pn * k + j)), set(Ov(a, j))])),
+    ...span(XI).flatMap((xi) => [get(L.A), op.v128Load(xi * mSlab), set(v(xi))]),
+    ...transform.first,
     get(L.DST), get(L.CB), op.i32Add, set(L.A),
     ...span(m).flatMap((a) => [
       ...(a > 0 ? addLocalTo(L.A, P.ROWB_OUT) : []),
-      ...span(m).flatMap((b) => [get(L.A), ...combineCode(output[b], (k) => Ov(a, k)), op.v128Store(b * kBytes)]),
+      ...span(m).flatMap((b) => [get(L.A), ...transform.value(a, b), op.v128Store(b * kBytes)]),
     ]),
   ];
 
@@ -511,7 +504,7 @@ export function winogradSimd(shape: WinogradShape): SimdFunction {
       ...loopUntil(L.CB, [op.i32Const(kBytes)], addTo(L.CB, 16), outputVector),
     ]),
   ];
-  const vectors = Math.max(patchVectors(scheme), XI + m * Pn, GEMM_LOCALS);
+  const vectors = Math.max(patchVectors(scheme.input, scheme.patch), XI + m * Pn, GEMM_LOCALS);
   return {
     name: "winograd",
     params: Array.from({ length: L.SRC }, () => I32),

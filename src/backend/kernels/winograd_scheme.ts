@@ -170,6 +170,41 @@ export function copiedIndex(terms: Terms): number | null {
   return terms.length === 1 && terms[0][1] === 1 ? terms[0][0] : null;
 }
 
+/** `[0, 1, ..., length - 1]`: the indices a generator unrolls over. */
+export function span(length: number): number[] {
+  return Array.from({ length }, (_, i) => i);
+}
+
+/** The code of a separable transform (see {@link separableCode}). */
+export interface SeparableCode {
+  /** Computes the first stage into the temporaries. */
+  first: number[][];
+  /** Pushes `Y[r][s]`. */
+  value: (r: number, s: number) => number[][];
+}
+
+/**
+ * Code for the separable transform `Y = T X T^T` of v128 locals, as every
+ * Winograd transform is: `rows` (`T`, each a row over `n` values) applied
+ * down the columns of `X` (`x(i, j)`, n x n) into `temp(r, j)`, then along
+ * the rows. Rows of `T` that copy one value take no temporaries.
+ *
+ * @example
+ * const t = separableCode(scheme.input, scheme.patch, (i, j) => D + n * i + j, (r, j) => T + n * r + j);
+ * [...loads, ...t.first, ...span(P).flatMap((r) => span(P).flatMap((s) => [...address, ...t.value(r, s), store]))]
+ */
+export function separableCode(rows: readonly Terms[], n: number, x: (i: number, j: number) => number, temp: (r: number, j: number) => number): SeparableCode {
+  const down = (r: number, j: number) => {
+    const copied = copiedIndex(rows[r]);
+    return copied === null ? temp(r, j) : x(copied, j);
+  };
+  return {
+    first: span(rows.length).flatMap((r) =>
+      copiedIndex(rows[r]) !== null ? [] : span(n).flatMap((j) => [...combineCode(rows[r], (k) => x(k, j)), op.localSet(temp(r, j))])),
+    value: (r, s) => combineCode(rows[s], (k) => down(r, k)),
+  };
+}
+
 /**
  * `winogradFilter(src, dst, pairs)`: the filter transform `U_ξ = G g G^T`
  * of `scheme` for `pairs` channel pairs (a multiple of 4), four at a time,
@@ -183,15 +218,13 @@ export function filterTransformSimd(scheme: WinogradScheme, flipped: boolean): S
   const [SRC, DST, PAIRS, AT, STRIDE] = [0, 1, 2, 3, 4];
   const tap = (t: number) => 5 + t;
   const gG = (i: number, col: number) => 5 + 9 + 3 * i + col;
-  const span = (length: number) => Array.from({ length }, (_, i) => i);
   // Address of row `r` of a [rows, pairs] array at `base`, at the current pairs: base + r * stride + at.
   const address = (base: number, r: number) => [get(base), get(STRIDE), op.i32Const(r), op.i32Mul, op.i32Add, get(AT), op.i32Add];
+  const transform = separableCode(scheme.filter, 3, (i, j) => tap(3 * i + j), gG);
   const vector: number[][] = [
     ...span(9).flatMap((t) => [...address(SRC, flipped ? 8 - t : t), op.v128Load(), op.localSet(tap(t))]),
-    ...span(P).flatMap((i) => span(3).flatMap((col) => [...combineCode(scheme.filter[i], (k) => tap(3 * k + col)), op.localSet(gG(i, col))])),
-    ...span(P).flatMap((i) => span(P).flatMap((j) => [
-      ...address(DST, P * i + j), ...combineCode(scheme.filter[j], (k) => gG(i, k)), op.v128Store(),
-    ])),
+    ...transform.first,
+    ...span(P).flatMap((i) => span(P).flatMap((j) => [...address(DST, P * i + j), ...transform.value(i, j), op.v128Store()])),
   ];
   return {
     name: flipped ? "winogradFilterFlipped" : "winogradFilter",
